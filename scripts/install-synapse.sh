@@ -7,7 +7,13 @@ SYNAPSE_VERSION="${SYNAPSE_VERSION:-1.163.2}"
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv="${ATLAS_SYNAPSE_VENV:-$root/.cache/synapse-venv}"
 
-if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import synapse, sys; sys.exit(0 if synapse.__version__ == '$SYNAPSE_VERSION' else 1)" 2>/dev/null; then
+# The installed distribution's version: synapse.__version__ appends git details when the venv sits
+# inside a git checkout (as .cache does), so it never equals the plain release number.
+installed_version() {
+  "$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("matrix-synapse"))' 2>/dev/null
+}
+
+if [ -x "$venv/bin/python" ] && [ "$(installed_version)" = "$SYNAPSE_VERSION" ]; then
   echo "synapse $SYNAPSE_VERSION: present in $venv" >&2
   echo "$venv"
   exit 0
@@ -23,5 +29,5 @@ rm -rf "$venv"
 "$python" -m venv "$venv"
 "$venv/bin/pip" install -q --upgrade pip >&2
 "$venv/bin/pip" install -q "matrix-synapse==$SYNAPSE_VERSION" >&2
-"$venv/bin/python" -c 'import synapse; print("synapse", synapse.__version__, "installed")' >&2
+echo "synapse $(installed_version) installed" >&2
 echo "$venv"

@@ -57,8 +57,11 @@ export interface HttpResponse {
   /** Time to response headers of the final hop, in ms. */
   latencyMs: number;
   text(): string;
-  /** Parses the body as JSON with depth and size limits; throws HttpError('bad_json') otherwise. */
-  json(): unknown;
+  /**
+   * Parses the body as JSON with depth and size limits; throws HttpError('bad_json') otherwise.
+   * `maxDepth` defaults to 64 levels of nesting.
+   */
+  json(maxDepth?: number): unknown;
 }
 
 export type HttpErrorCode =
@@ -86,6 +89,21 @@ export class HttpError extends Error {
   ) {
     super(message);
   }
+}
+
+export interface HttpClientOptions {
+  /** DNS servers to ask instead of the system resolver (ATLAS_DNS_SERVERS). */
+  dnsServers?: { host: string; port: number }[];
+  /** Extra CA certificate(s) to trust, PEM, in addition to the built-in roots (ATLAS_CA_FILE). */
+  ca?: string;
+  /** CIDR ranges let through the private-address guard (ATLAS_ALLOW_NETWORKS). */
+  allowNetworks: string[];
+  /** Sent on every request. */
+  userAgent: string;
+  /** Requests in flight at once, across all hosts. */
+  maxInFlight: number;
+  /** Idle keep-alive connections are closed after this long (default 30 s). */
+  idleSocketMs?: number;
 }
 
 export interface HttpClient {

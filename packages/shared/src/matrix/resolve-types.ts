@@ -24,6 +24,11 @@ export interface ResolvedServer {
   tlsServername: string;
   /** The delegated server name from .well-known, when there was one. */
   delegatedTo: string | undefined;
+  /**
+   * Further SRV targets, in the order to try them when `connectHost` cannot be reached (RFC 2782);
+   * Host header and TLS name stay the same.
+   */
+  alternatives?: { host: string; port: number }[];
 }
 
 export interface ServerResolver {

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEFAULT_SEEDS, loadConfig } from './index.ts';
+
+function configError(env: Record<string, string | undefined>): string {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).message;
+  }
+  throw new Error(`expected ${JSON.stringify(env)} to be refused`);
+}
+
+describe('loadConfig', () => {
+  it('runs with nothing set: the embedded default', () => {
+    const config = loadConfig({});
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.redisUrl).toBeUndefined();
+    expect(config.serverName).toBeUndefined();
+    expect(config.seeds).toEqual([...DEFAULT_SEEDS]);
+    expect(config.seedsFromEnv).toBe(false);
+    expect(config.dnsServers).toBeUndefined();
+    expect(config.allowNetworks).toEqual([]);
+    expect(config.http).toEqual({ host: '0.0.0.0', port: 8080 });
+    expect(config.federation).toBeUndefined();
+  });
+
+  it('treats empty strings as unset', () => {
+    expect(loadConfig({ DATABASE_URL: '', ATLAS_SEEDS: '', PORT: '' }).http.port).toBe(8080);
+  });
+
+  it('reads the network settings the resolver and HTTP client use', () => {
+    const config = loadConfig({
+      ATLAS_SERVER_NAME: 'Directory.Example.org',
+      ATLAS_SEEDS: 'a.example, b.example:8448 ,[::1]:8448',
+      ATLAS_DNS_SERVERS: '127.0.0.1:5353,[::1]:53,10.0.0.1',
+      ATLAS_ALLOW_NETWORKS: '127.0.0.0/8, ::1/128',
+      ATLAS_CA_FILE: '/etc/atlas/ca.pem',
+    });
+    expect(config.serverName).toBe('directory.example.org');
+    expect(config.seeds).toEqual(['a.example', 'b.example:8448', '[::1]:8448']);
+    expect(config.seedsFromEnv).toBe(true);
+    expect(config.dnsServers).toEqual([
+      { host: '127.0.0.1', port: 5353 },
+      { host: '::1', port: 53 },
+      { host: '10.0.0.1', port: 53 },
+    ]);
+    expect(config.allowNetworks).toEqual(['127.0.0.0/8', '::1/128']);
+    expect(config.caFile).toBe('/etc/atlas/ca.pem');
+  });
+
+  it('names the variable of every bad value', () => {
+    const cases: [Record<string, string>, string][] = [
+      [{ ATLAS_SERVER_NAME: 'not a name' }, 'ATLAS_SERVER_NAME'],
+      [{ ATLAS_SEEDS: 'good.example,bad name' }, 'ATLAS_SEEDS'],
+      [{ ATLAS_DNS_SERVERS: 'dns.example:53' }, 'ATLAS_DNS_SERVERS'],
+      [{ ATLAS_DNS_SERVERS: '127.0.0.1:0' }, 'ATLAS_DNS_SERVERS'],
+      [{ ATLAS_DNS_SERVERS: '127.0.0.1:70000' }, 'ATLAS_DNS_SERVERS'],
+      [{ ATLAS_ALLOW_NETWORKS: '127.0.0.1' }, 'ATLAS_ALLOW_NETWORKS'],
+      [{ ATLAS_ALLOW_NETWORKS: '10.0.0.0/40' }, 'ATLAS_ALLOW_NETWORKS'],
+      [{ PORT: 'eighty' }, 'PORT'],
+      [{ PORT: '70000' }, 'PORT'],
+      [{ DATABASE_URL: 'mysql://localhost/atlas' }, 'DATABASE_URL'],
+      [{ REDIS_URL: 'not a url' }, 'REDIS_URL'],
+      [{ ATLAS_PAGE_LIMIT: '0' }, 'ATLAS_PAGE_LIMIT'],
+      [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+      [{ MEILI_KEY: 'secret' }, 'MEILI_KEY'],
+      [{ ATLAS_TLS_CERT_FILE: '/cert.pem' }, 'ATLAS_TLS_CERT_FILE'],
+      [{ ATLAS_HOMESERVER_URL: 'https://hs.example' }, 'ATLAS_HOMESERVER_URL'],
+    ];
+    for (const [env, variable] of cases) {
+      const message = configError(env);
+      expect(message, JSON.stringify(env)).toContain(variable);
+    }
+  });
+
+  it('quotes the offending item of a list', () => {
+    expect(configError({ ATLAS_SEEDS: 'good.example,bad name' })).toContain('"bad name"');
+    expect(configError({ ATLAS_DNS_SERVERS: '127.0.0.1,dns.example' })).toContain('"dns.example"');
+  });
+
+  it('reports every bad variable at once', () => {
+    const message = configError({ PORT: 'x', ATLAS_SERVER_NAME: 'bad name', ATLAS_ALLOW_NETWORKS: 'nope' });
+    expect(message).toContain('PORT');
+    expect(message).toContain('ATLAS_SERVER_NAME');
+    expect(message).toContain('ATLAS_ALLOW_NETWORKS');
+  });
+});

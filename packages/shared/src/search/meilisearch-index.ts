@@ -1,0 +1,303 @@
+import { type Index, Meilisearch, type Settings, type Task } from 'meilisearch';
+import { decodeCursor, encodeCursor, queryFingerprint } from './cursor.ts';
+import { cleanQueryText } from './postgres-query.ts';
+import {
+  InvalidCursorError,
+  type RoomDocument,
+  type RoomFilters,
+  type RoomSort,
+  type SearchIndex,
+  type SearchPage,
+  type SearchQuery,
+  type SearchStats,
+  TOTAL_CAP,
+} from './types.ts';
+
+export interface MeilisearchOptions {
+  url: string;
+  key: string | undefined;
+  /** Index uid; a rebuild fills `<uid>_rebuild` and swaps it in. */
+  indexUid?: string;
+  /** How long to wait for one Meilisearch task (document batch, settings, swap). */
+  taskTimeoutMs?: number;
+  batchSize?: number;
+}
+
+/** The stored form: Meilisearch document ids allow only a-z A-Z 0-9 - _, so room ids are encoded. */
+interface MeiliRoom {
+  id: string;
+  roomId: string;
+  name: string | null;
+  topic: string | null;
+  canonicalAlias: string | null;
+  /** The alias localpart and full alias, searchable apart from the rest of the alias. */
+  aliasWords: string[];
+  avatarUrl: string | null;
+  servers: string[];
+  numJoinedMembers: number;
+  worldReadable: boolean;
+  guestCanJoin: boolean;
+  joinRule: string;
+  /** `room` for a plain room: filters cannot match null reliably across versions. */
+  roomType: string;
+  language: string | null;
+  complexity: number | null;
+  complexityKnown: boolean;
+  /** complexity, or a large number when unknown, so unknown sorts last. */
+  complexitySort: number;
+  complexityEstimated: boolean;
+  growth7d: number;
+  growth30d: number;
+  firstSeenAt: number;
+  lastSeenAt: number;
+  stale: boolean;
+  hasAlias: boolean;
+}
+
+const PLAIN_ROOM = 'room';
+const UNKNOWN_COMPLEXITY = 1e9;
+
+export function meiliDocumentId(roomId: string): string {
+  return Buffer.from(roomId, 'utf8').toString('base64url');
+}
+
+function toMeili(doc: RoomDocument): MeiliRoom {
+  const alias = doc.canonicalAlias;
+  const localpart = alias ? (alias.slice(1).split(':')[0] ?? '') : '';
+  return {
+    id: meiliDocumentId(doc.roomId),
+    roomId: doc.roomId,
+    name: doc.name,
+    topic: doc.topic,
+    canonicalAlias: alias,
+    aliasWords: alias ? [localpart, alias.slice(1)] : [],
+    avatarUrl: doc.avatarUrl,
+    servers: doc.servers,
+    numJoinedMembers: doc.numJoinedMembers,
+    worldReadable: doc.worldReadable,
+    guestCanJoin: doc.guestCanJoin,
+    joinRule: doc.joinRule,
+    roomType: doc.roomType ?? PLAIN_ROOM,
+    language: doc.language,
+    complexity: doc.complexity,
+    complexityKnown: doc.complexity !== null,
+    complexitySort: doc.complexity ?? UNKNOWN_COMPLEXITY,
+    complexityEstimated: doc.complexityEstimated,
+    growth7d: doc.growth7d,
+    growth30d: doc.growth30d,
+    firstSeenAt: doc.firstSeenAt,
+    lastSeenAt: doc.lastSeenAt,
+    stale: doc.stale,
+    hasAlias: alias !== null,
+  };
+}
+
+function fromMeili(hit: MeiliRoom): RoomDocument {
+  return {
+    roomId: hit.roomId,
+    name: hit.name,
+    topic: hit.topic,
+    canonicalAlias: hit.canonicalAlias,
+    avatarUrl: hit.avatarUrl,
+    servers: hit.servers,
+    numJoinedMembers: hit.numJoinedMembers,
+    worldReadable: hit.worldReadable,
+    guestCanJoin: hit.guestCanJoin,
+    joinRule: hit.joinRule,
+    roomType: hit.roomType === PLAIN_ROOM ? null : hit.roomType,
+    language: hit.language,
+    complexity: hit.complexity,
+    complexityEstimated: hit.complexityEstimated,
+    growth7d: hit.growth7d,
+    growth30d: hit.growth30d,
+    firstSeenAt: hit.firstSeenAt,
+    lastSeenAt: hit.lastSeenAt,
+    stale: hit.stale,
+  };
+}
+
+/**
+ * Settings applied at every boot; Meilisearch only reindexes when they differ from the stored
+ * ones. Searchable attributes are in order of weight (name and alias first, servers last), the
+ * `exactness` rule is moved up so a room whose whole name or alias is the query ranks first, and
+ * members break ties.
+ */
+export const MEILI_SETTINGS: Settings = {
+  searchableAttributes: ['name', 'aliasWords', 'topic', 'servers'],
+  filterableAttributes: [
+    'servers',
+    'language',
+    'roomType',
+    'joinRule',
+    'numJoinedMembers',
+    'complexity',
+    'complexityKnown',
+    'worldReadable',
+    'stale',
+    'hasAlias',
+  ],
+  sortableAttributes: [
+    'numJoinedMembers',
+    'growth7d',
+    'growth30d',
+    'firstSeenAt',
+    'complexitySort',
+    'roomId',
+  ],
+  rankingRules: ['words', 'exactness', 'typo', 'proximity', 'attribute', 'sort', 'numJoinedMembers:desc'],
+  displayedAttributes: ['*'],
+  pagination: { maxTotalHits: 10_000 },
+  typoTolerance: { enabled: true, minWordSizeForTypos: { oneTypo: 4, twoTypos: 8 } },
+};
+
+/** Meilisearch filter syntax: strings quoted, quotes and backslashes escaped. */
+function quote(value: string): string {
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+function finite(value: number): string {
+  if (!Number.isFinite(value)) throw new RangeError('filter values must be finite numbers');
+  return String(value);
+}
+
+export function meiliFilter(filters: RoomFilters | undefined): string[] {
+  const parts: string[] = [];
+  if (!filters) return parts;
+  const list = (values: string[]) => `[${values.map(quote).join(', ')}]`;
+  if (filters.servers?.length) parts.push(`servers IN ${list(filters.servers)}`);
+  if (filters.languages?.length) parts.push(`language IN ${list(filters.languages)}`);
+  if (filters.roomTypes?.length) {
+    parts.push(`roomType IN ${list(filters.roomTypes.map((t) => t ?? PLAIN_ROOM))}`);
+  }
+  if (filters.joinRules?.length) parts.push(`joinRule IN ${list(filters.joinRules)}`);
+  if (filters.minMembers !== undefined) parts.push(`numJoinedMembers >= ${finite(filters.minMembers)}`);
+  if (filters.maxMembers !== undefined) parts.push(`numJoinedMembers <= ${finite(filters.maxMembers)}`);
+  if (filters.maxComplexity !== undefined) {
+    parts.push(`(complexityKnown = true AND complexity <= ${finite(filters.maxComplexity)})`);
+  }
+  if (filters.joinableWithLimit !== undefined) {
+    parts.push(`(complexityKnown = false OR complexity <= ${finite(filters.joinableWithLimit)})`);
+  }
+  if (filters.worldReadable !== undefined) parts.push(`worldReadable = ${filters.worldReadable}`);
+  if (filters.stale !== undefined) parts.push(`stale = ${filters.stale}`);
+  if (filters.hasAlias !== undefined) parts.push(`hasAlias = ${filters.hasAlias}`);
+  return parts;
+}
+
+const SORT_RULES: Record<Exclude<RoomSort, 'relevance'>, string[]> = {
+  members: ['numJoinedMembers:desc', 'roomId:asc'],
+  growth7d: ['growth7d:desc', 'roomId:asc'],
+  growth30d: ['growth30d:desc', 'roomId:asc'],
+  newest: ['firstSeenAt:desc', 'roomId:asc'],
+  complexity: ['complexitySort:asc', 'roomId:asc'],
+};
+
+/**
+ * The Meilisearch backend, through the official client. Document batches, settings and swaps are
+ * Meilisearch tasks; each is awaited with a timeout, and a task that fails throws with
+ * Meilisearch's own message.
+ */
+export function createMeilisearchIndex(options: MeilisearchOptions): SearchIndex {
+  const uid = options.indexUid ?? 'rooms';
+  const timeout = options.taskTimeoutMs ?? 60_000;
+  const batchSize = options.batchSize ?? 1000;
+  const client = new Meilisearch({
+    host: options.url,
+    ...(options.key ? { apiKey: options.key } : {}),
+    timeout: 30_000,
+    defaultWaitOptions: { timeout, interval: 50 },
+  });
+  const index: Index<MeiliRoom> = client.index<MeiliRoom>(uid);
+
+  async function done(pending: { waitTask: (o?: { timeout?: number }) => Promise<Task> }, what: string) {
+    const task = await pending.waitTask({ timeout });
+    if (task.status !== 'succeeded') {
+      throw new Error(`Meilisearch ${what} ${task.status}: ${task.error?.message ?? 'no reason given'}`);
+    }
+    return task;
+  }
+
+  async function ensureIndex(name: string): Promise<void> {
+    try {
+      await client.getIndex(name);
+    } catch {
+      await done(client.createIndex(name, { primaryKey: 'id' }), `creating index ${name}`);
+    }
+    await done(client.index(name).updateSettings(MEILI_SETTINGS), `settings of ${name}`);
+  }
+
+  async function addAll(target: Index<MeiliRoom>, documents: RoomDocument[]): Promise<void> {
+    for (let i = 0; i < documents.length; i += batchSize) {
+      const batch = documents.slice(i, i + batchSize).map(toMeili);
+      await done(target.addDocuments(batch, { primaryKey: 'id' }), 'document batch');
+    }
+  }
+
+  return {
+    backend: 'meilisearch',
+    async init() {
+      await ensureIndex(uid);
+    },
+    async upsert(documents) {
+      await addAll(index, documents);
+    },
+    async remove(roomIds) {
+      for (let i = 0; i < roomIds.length; i += batchSize) {
+        const ids = roomIds.slice(i, i + batchSize).map(meiliDocumentId);
+        if (ids.length > 0) await done(index.deleteDocuments(ids), 'document deletion');
+      }
+    },
+    async search(query: SearchQuery): Promise<SearchPage> {
+      const q = cleanQueryText(query.q);
+      const sort: RoomSort = query.sort ?? (q ? 'relevance' : 'members');
+      const fingerprint = queryFingerprint({ q, sort, filters: query.filters });
+      const limit = Math.max(1, Math.min(100, Math.floor(query.limit)));
+      let offset = 0;
+      if (query.cursor) {
+        const [value] = decodeCursor(query.cursor, fingerprint);
+        if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+          throw new InvalidCursorError('the cursor is not one this directory issued');
+        }
+        offset = value;
+      }
+      const effective = sort === 'relevance' && !q ? 'members' : sort;
+      const response = await index.search(q, {
+        offset,
+        limit: limit + 1,
+        filter: meiliFilter(query.filters),
+        ...(effective === 'relevance' ? {} : { sort: SORT_RULES[effective] }),
+      });
+      const hits = response.hits.slice(0, limit);
+      const total = response.estimatedTotalHits ?? hits.length;
+      return {
+        hits: hits.map((hit) => fromMeili(hit)),
+        total: Math.min(total, TOTAL_CAP),
+        totalExact: total <= TOTAL_CAP,
+        nextCursor: response.hits.length > limit ? encodeCursor(fingerprint, [offset + limit]) : null,
+      };
+    },
+    async stats(): Promise<SearchStats> {
+      const stats = await index.getStats();
+      return { backend: 'meilisearch', documents: stats.numberOfDocuments };
+    },
+    async rebuild(source) {
+      // Fill a fresh index, then swap it in atomically: searches never see a half-built index.
+      const staging = `${uid}_rebuild`;
+      await client.deleteIndexIfExists(staging);
+      await ensureIndex(staging);
+      await ensureIndex(uid);
+      const target = client.index<MeiliRoom>(staging);
+      let count = 0;
+      for await (const batch of source) {
+        await addAll(target, batch);
+        count += batch.length;
+      }
+      await done(client.swapIndexes([{ indexes: [uid, staging], rename: false }]), 'index swap');
+      await done(client.deleteIndex(staging), `deleting ${staging}`);
+      return count;
+    },
+    async close() {
+      // The client holds no connections of its own (fetch keeps none open between requests).
+    },
+  };
+}

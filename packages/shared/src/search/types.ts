@@ -1,0 +1,119 @@
+/**
+ * The search contract. Two backends implement it (PostgreSQL full text, the default, and
+ * Meilisearch) and one contract suite (test/integration/search-contract.test.ts) runs against both.
+ */
+
+/** One searchable room, as the index queue builds it from the database. */
+export interface RoomDocument {
+  roomId: string;
+  name: string | null;
+  topic: string | null;
+  canonicalAlias: string | null;
+  avatarUrl: string | null;
+  /** Servers whose directories list the room (not blocked). */
+  servers: string[];
+  numJoinedMembers: number;
+  worldReadable: boolean;
+  guestCanJoin: boolean;
+  joinRule: string;
+  /** null for a plain room, `m.space` for a space. */
+  roomType: string | null;
+  /** ISO 639-1 code detected from name and topic, or null when unsure. */
+  language: string | null;
+  /** Synapse's v1 complexity; null when unknown. */
+  complexity: number | null;
+  complexityEstimated: boolean;
+  /** Members now minus members 7 (30) days ago, from the daily snapshots; 0 when unknown. */
+  growth7d: number;
+  growth30d: number;
+  /** Epoch milliseconds. */
+  firstSeenAt: number;
+  lastSeenAt: number;
+  stale: boolean;
+}
+
+export const ROOM_SORTS = ['relevance', 'members', 'growth7d', 'growth30d', 'newest', 'complexity'] as const;
+/**
+ * relevance: exact name or alias match first, then text rank weighted by members (members when
+ * there is no query); members, growth7d, growth30d, newest: largest first; complexity: lightest
+ * first, unknown last.
+ */
+export type RoomSort = (typeof ROOM_SORTS)[number];
+
+/** Synapse's default `limit_remote_rooms.complexity`. */
+export const DEFAULT_COMPLEXITY_LIMIT = 1.0;
+
+export interface RoomFilters {
+  /** Rooms listed by any of these servers. */
+  servers?: string[];
+  /** Any of these ISO 639-1 codes. */
+  languages?: string[];
+  /** Any of these room types; null stands for a plain room. */
+  roomTypes?: (string | null)[];
+  /** Any of these join rules. */
+  joinRules?: string[];
+  minMembers?: number;
+  maxMembers?: number;
+  /** Known complexity at most this. Rooms of unknown complexity are left out. */
+  maxComplexity?: number;
+  /**
+   * Rooms a server with this `limit_remote_rooms.complexity` can join: complexity at most the
+   * limit, or unknown (Synapse lets a join through when it cannot learn the complexity).
+   */
+  joinableWithLimit?: number;
+  worldReadable?: boolean;
+  /** false: only rooms that are still listed somewhere. */
+  stale?: boolean;
+  /** true: only rooms with a canonical alias (what Matrix directory endpoints may serve). */
+  hasAlias?: boolean;
+}
+
+export interface SearchQuery {
+  /** Free text; blank means browse. */
+  q?: string;
+  filters?: RoomFilters;
+  /** Default: relevance with a query, members without. */
+  sort?: RoomSort;
+  /** 1..100 */
+  limit: number;
+  /** From a previous page's `nextCursor`; only valid with the same q, filters and sort. */
+  cursor?: string;
+}
+
+export interface SearchPage {
+  hits: RoomDocument[];
+  /** Matching rooms, exact up to `TOTAL_CAP`, a lower bound beyond it. */
+  total: number;
+  totalExact: boolean;
+  nextCursor: string | null;
+}
+
+export interface SearchStats {
+  backend: 'postgres' | 'meilisearch';
+  documents: number;
+}
+
+/** Counting every match of a common word would cost more than the search; past this, totals are "at least". */
+export const TOTAL_CAP = 1000;
+
+export interface SearchIndex {
+  readonly backend: 'postgres' | 'meilisearch';
+  /** Creates what the backend needs and applies its settings; idempotent, run at boot. */
+  init(): Promise<void>;
+  /** Adds or replaces documents by room id. */
+  upsert(documents: RoomDocument[]): Promise<void>;
+  remove(roomIds: string[]): Promise<void>;
+  search(query: SearchQuery): Promise<SearchPage>;
+  stats(): Promise<SearchStats>;
+  /**
+   * Replaces every document with the ones the source yields; readers see the old index until the
+   * new one is complete. Returns how many documents the new index holds.
+   */
+  rebuild(source: AsyncIterable<RoomDocument[]>): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** A cursor that does not belong to this query, or is not a cursor at all. */
+export class InvalidCursorError extends Error {
+  override name = 'InvalidCursorError';
+}

@@ -25,6 +25,14 @@ export interface Config {
   homeserver: { url: string; user?: string; password?: string; token?: string } | undefined;
   adminTokens: string[];
   crawl: { concurrency: number; maxPages: number; maxRooms: number; maxSeconds: number; pageLimit: number };
+  api: {
+    publicUrl: string | undefined;
+    wellKnownServer: string | undefined;
+    directoryMaxComplexity: number | undefined;
+    rateLimitPerMinute: number;
+    reportsPerHour: number;
+    trustedProxies: string[];
+  };
   log: { level: Env['LOG_LEVEL']; pretty: boolean };
 }
 
@@ -114,6 +122,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       maxRooms: e.ATLAS_CRAWL_MAX_ROOMS,
       maxSeconds: e.ATLAS_CRAWL_MAX_SECONDS,
       pageLimit: e.ATLAS_PAGE_LIMIT,
+    },
+    api: {
+      publicUrl: e.ATLAS_PUBLIC_URL?.replace(/\/+$/, ''),
+      wellKnownServer: e.ATLAS_WELL_KNOWN_SERVER?.toLowerCase(),
+      directoryMaxComplexity: e.ATLAS_DIRECTORY_MAX_COMPLEXITY,
+      rateLimitPerMinute: e.ATLAS_RATE_LIMIT,
+      reportsPerHour: e.ATLAS_REPORT_RATE_LIMIT,
+      trustedProxies: e.ATLAS_TRUSTED_PROXIES ?? [],
     },
     log: { level: e.LOG_LEVEL, pretty: e.LOG_PRETTY },
   };

@@ -97,6 +97,24 @@ export const envSchema = z.object({
   ATLAS_CRAWL_MAX_ROOMS: positiveInt.default(250_000),
   ATLAS_CRAWL_MAX_SECONDS: positiveInt.default(600),
   ATLAS_PAGE_LIMIT: positiveInt.max(1000).default(100),
+  /** Atlas's public base URL (https://directory.example.org), served in /.well-known/matrix/client. */
+  ATLAS_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** `host:port` served in /.well-known/matrix/server (federation delegation to Atlas's TLS listener). */
+  ATLAS_WELL_KNOWN_SERVER: z
+    .string()
+    .refine(
+      (value) => parseServerName(value) !== null,
+      'is not a host with an optional port (e.g. atlas.example.org:8448)',
+    )
+    .optional(),
+  /** Rooms above this complexity are left out of the Matrix directory endpoints (publicRooms). */
+  ATLAS_DIRECTORY_MAX_COMPLEXITY: z.coerce.number().positive().optional(),
+  /** Requests per minute per client IP on public endpoints; 0 turns the limit off. */
+  ATLAS_RATE_LIMIT: z.coerce.number().int().min(0).default(300),
+  /** Public reports per hour per client IP. */
+  ATLAS_REPORT_RATE_LIMIT: z.coerce.number().int().min(0).default(10),
+  /** Proxies (CIDR ranges) whose X-Forwarded-For is believed when finding the client IP. */
+  ATLAS_TRUSTED_PROXIES: cidrList.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_PRETTY: bool.default(false),
 });

@@ -1,0 +1,222 @@
+import type { Sql } from 'postgres';
+import { textArray } from './sql-arrays.ts';
+
+/** A room as a directory lists it, cleaned (the crawler's `DirectoryRoom`). */
+export interface DirectoryRoomRow {
+  roomId: string;
+  name: string | null;
+  topic: string | null;
+  canonicalAlias: string | null;
+  avatarUrl: string | null;
+  numJoinedMembers: number;
+  worldReadable: boolean;
+  guestCanJoin: boolean;
+  joinRule: string;
+  roomType: string | null;
+}
+
+/** A stored room whose complexity and servers should be (re)measured. */
+export interface RoomNeedingFacts {
+  roomId: string;
+  canonicalAlias: string | null;
+  roomType: string | null;
+  numJoinedMembers: number;
+}
+
+/** How old a complexity measurement may get before a crawl asks for a new one. */
+export const COMPLEXITY_MAX_AGE = '1 day';
+
+/**
+ * Upserts one page of a server's directory in a single statement: the rooms, the server's
+ * listings, and today's member snapshot (UTC day; the latest crawl of the day wins).
+ *
+ * - The batch is deduplicated (last entry wins) and sorted, since one INSERT ... ON CONFLICT may not
+ *   touch a row twice and concurrent batches must lock shared rows in the same order.
+ * - `version` moves only when something the search index shows changed: a field, the room coming
+ *   back from stale or from a lifted no-index, or this server newly listing it.
+ * - A room hidden because of a no-index tag is shown again: it is only listed without the tag.
+ *
+ * Returns how many rooms were stored and which need complexity measured (new, changed member
+ * count, or a measurement older than a day).
+ */
+export async function upsertDirectoryRooms(
+  sql: Sql,
+  serverName: string,
+  rooms: readonly DirectoryRoomRow[],
+): Promise<{ stored: number; needFacts: RoomNeedingFacts[] }> {
+  if (rooms.length === 0) return { stored: 0, needFacts: [] };
+  const byId = new Map<string, DirectoryRoomRow>();
+  for (const room of rooms) byId.set(room.roomId, room);
+  const batch = [...byId.values()];
+  const col = (pick: (room: DirectoryRoomRow) => string | number | boolean | null) =>
+    textArray(batch.map(pick));
+  const needFacts = await sql<RoomNeedingFacts[]>`
+    with input as (
+      select * from unnest(
+        ${col((r) => r.roomId)}::text[], ${col((r) => r.name)}::text[], ${col((r) => r.topic)}::text[],
+        ${col((r) => r.canonicalAlias)}::text[], ${col((r) => r.avatarUrl)}::text[],
+        ${col((r) => r.numJoinedMembers)}::int[], ${col((r) => r.worldReadable)}::bool[],
+        ${col((r) => r.guestCanJoin)}::bool[], ${col((r) => r.joinRule)}::text[], ${col((r) => r.roomType)}::text[]
+      ) as t(room_id, name, topic, canonical_alias, avatar_url, num_joined_members, world_readable,
+             guest_can_join, join_rule, room_type)
+    ),
+    old as (
+      select r.room_id, r.num_joined_members, r.complexity_at from rooms r join input i using (room_id)
+    ),
+    listed as (
+      select l.room_id from room_listings l join input i using (room_id)
+      where l.server_name = ${serverName} and l.active
+    ),
+    upserted as (
+      insert into rooms as r (room_id, name, topic, canonical_alias, avatar_url, num_joined_members,
+        world_readable, guest_can_join, join_rule, room_type)
+      select * from input order by room_id
+      on conflict (room_id) do update set
+        version = r.version + case when r.name is distinct from excluded.name
+          or r.topic is distinct from excluded.topic
+          or r.canonical_alias is distinct from excluded.canonical_alias
+          or r.avatar_url is distinct from excluded.avatar_url
+          or r.num_joined_members <> excluded.num_joined_members
+          or r.world_readable <> excluded.world_readable
+          or r.guest_can_join <> excluded.guest_can_join
+          or r.join_rule <> excluded.join_rule
+          or r.room_type is distinct from excluded.room_type
+          or r.stale_since is not null
+          or r.hidden_reason = 'noindex'
+          or not exists (select 1 from listed where listed.room_id = excluded.room_id)
+          then 1 else 0 end,
+        name = excluded.name,
+        topic = excluded.topic,
+        canonical_alias = excluded.canonical_alias,
+        avatar_url = excluded.avatar_url,
+        num_joined_members = excluded.num_joined_members,
+        world_readable = excluded.world_readable,
+        guest_can_join = excluded.guest_can_join,
+        join_rule = excluded.join_rule,
+        room_type = excluded.room_type,
+        last_seen_at = now(),
+        stale_since = null,
+        hidden = case when r.hidden_reason = 'noindex' then false else r.hidden end,
+        hidden_reason = case when r.hidden_reason = 'noindex' then null else r.hidden_reason end,
+        updated_at = now()
+      returning 1
+    ),
+    listing as (
+      insert into room_listings (room_id, server_name)
+      select room_id, ${serverName} from input order by room_id
+      on conflict (room_id, server_name) do update set last_seen_at = now(), active = true
+      returning 1
+    ),
+    snapshot as (
+      insert into room_snapshots (room_id, day, num_joined_members)
+      select room_id, (now() at time zone 'utc')::date, num_joined_members from input order by room_id
+      on conflict (room_id, day) do update set num_joined_members = excluded.num_joined_members
+      returning 1
+    )
+    select i.room_id as "roomId", i.canonical_alias as "canonicalAlias", i.room_type as "roomType",
+      i.num_joined_members as "numJoinedMembers"
+    from input i left join old o using (room_id)
+    where o.room_id is null or o.complexity_at is null
+      or o.complexity_at < now() - ${COMPLEXITY_MAX_AGE}::interval
+      or o.num_joined_members <> i.num_joined_members`;
+  return { stored: batch.length, needFacts: [...needFacts] };
+}
+
+/**
+ * Rooms whose topic now carries a no-index tag: this server's listing goes, and a stored room is
+ * hidden (reason 'noindex', so a later listing without the tag shows it again). Returns how many
+ * rooms were newly hidden.
+ */
+export async function hideNoindexRooms(
+  sql: Sql,
+  serverName: string,
+  roomIds: readonly string[],
+): Promise<number> {
+  if (roomIds.length === 0) return 0;
+  const ids = textArray([...new Set(roomIds)].sort());
+  const rows = await sql`
+    with gone as (
+      delete from room_listings where server_name = ${serverName} and room_id = any(${ids}::text[]) returning room_id
+    )
+    update rooms r set hidden = true, hidden_reason = 'noindex', version = r.version + 1, updated_at = now()
+    where r.room_id = any(${ids}::text[]) and not r.hidden
+    returning r.room_id`;
+  return rows.length;
+}
+
+/**
+ * After a complete read of a server's directory: its listings not seen since the run started are
+ * no longer active, and a room that no server lists any more becomes stale (kept, with its
+ * history). Returns the server's room count now and how many rooms went stale.
+ */
+export async function closeCompleteCrawl(
+  sql: Sql,
+  serverName: string,
+  startedAt: string,
+): Promise<{ delisted: number; staled: number; roomCount: number }> {
+  return sql.begin(async (tx) => {
+    const changed = await tx<{ staled: boolean }[]>`
+      with gone as (
+        update room_listings set active = false
+        where server_name = ${serverName} and active and last_seen_at < ${startedAt}::timestamptz
+        returning room_id
+      )
+      update rooms r set
+        stale_since = case when r.stale_since is null and not exists (
+            select 1 from room_listings l where l.room_id = r.room_id and l.active and l.server_name <> ${serverName}
+          ) then now() else r.stale_since end,
+        version = r.version + 1,
+        updated_at = now()
+      from gone g where r.room_id = g.room_id
+      returning r.stale_since is not null as staled`;
+    const [count] = await tx<{ n: string | number }[]>`
+      select count(*) as n from room_listings where server_name = ${serverName} and active`;
+    return {
+      delisted: changed.length,
+      staled: changed.filter((row) => row.staled).length,
+      roomCount: Number(count?.n ?? 0),
+    };
+  });
+}
+
+/** Active listings of a server (its directory size as Atlas last saw it). */
+export async function countActiveListings(sql: Sql, serverName: string): Promise<number> {
+  const [row] = await sql<{ n: string | number }[]>`
+    select count(*) as n from room_listings where server_name = ${serverName} and active`;
+  return Number(row?.n ?? 0);
+}
+
+export interface RoomFacts {
+  roomId: string;
+  /** Synapse's v1 complexity (current state events / 500); null when neither measured nor estimated. */
+  complexity: number | null;
+  source: 'federation' | 'estimate';
+  /** The resident server that answered, for a measured value. */
+  server: string | null;
+  /** Servers in the room, from query/directory; null when unknown (keeps the last known value). */
+  serversInRoom: number | null;
+}
+
+/** Stores measured or estimated complexity for a batch of rooms. */
+export async function recordRoomFacts(sql: Sql, facts: readonly RoomFacts[]): Promise<void> {
+  if (facts.length === 0) return;
+  const byId = new Map<string, RoomFacts>();
+  for (const fact of facts) byId.set(fact.roomId, fact);
+  const batch = [...byId.values()].sort((a, b) => (a.roomId < b.roomId ? -1 : a.roomId > b.roomId ? 1 : 0));
+  const col = (pick: (fact: RoomFacts) => string | number | boolean | null) => textArray(batch.map(pick));
+  await sql`
+    update rooms r set
+      version = r.version + case when r.complexity is distinct from t.complexity
+        or r.complexity_source is distinct from t.source then 1 else 0 end,
+      complexity = t.complexity,
+      complexity_source = t.source,
+      complexity_server = t.server,
+      complexity_at = now(),
+      servers_in_room = coalesce(t.servers_in_room, r.servers_in_room),
+      updated_at = now()
+    from unnest(
+      ${col((f) => f.roomId)}::text[], ${col((f) => f.complexity)}::real[], ${col((f) => f.source)}::text[],
+      ${col((f) => f.server)}::text[], ${col((f) => f.serversInRoom)}::int[]
+    ) as t(room_id, complexity, source, server, servers_in_room)
+    where r.room_id = t.room_id`;
+}

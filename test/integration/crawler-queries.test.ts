@@ -1,0 +1,215 @@
+import {
+  claimDueServers,
+  closeCompleteCrawl,
+  type DirectoryRoomRow,
+  exportRooms,
+  getServer,
+  hideNoindexRooms,
+  insertDiscoveredServers,
+  recordProbe,
+  recordRoomFacts,
+  startCrawlRun,
+  upsertDirectoryRooms,
+} from '@atlas/shared/db';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+
+const room = (roomId: string, over: Partial<DirectoryRoomRow> = {}): DirectoryRoomRow => ({
+  roomId,
+  name: `Room ${roomId}`,
+  topic: null,
+  canonicalAlias: null,
+  avatarUrl: null,
+  numJoinedMembers: 10,
+  worldReadable: false,
+  guestCanJoin: false,
+  joinRule: 'public',
+  roomType: null,
+  ...over,
+});
+
+describe('crawler write queries on PostgreSQL', () => {
+  let database: TestDatabase;
+  const version = async (roomId: string) =>
+    Number(
+      (await database.sql<{ v: string }[]>`select version as v from rooms where room_id = ${roomId}`)[0]?.v,
+    );
+
+  beforeAll(async () => {
+    database = await createTestDatabase('crawler_queries');
+    await insertDiscoveredServers(database.sql, [
+      { name: 'a.example', via: 'seed' },
+      { name: 'b.example', via: 'seed' },
+    ]);
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  it('inserts discovered servers once, keeping how they were first found, and skips blocked ones', async () => {
+    const fresh = await insertDiscoveredServers(database.sql, [
+      { name: 'c.example', via: 'alias', from: '#x:a.example' },
+      { name: 'c.example', via: 'room_id', from: '!y:a.example' },
+      { name: 'a.example', via: 'alias' },
+      { name: 'bad.example', via: 'alias', blocked: true },
+    ]);
+    expect(fresh).toEqual(['c.example']);
+    const c = await getServer(database.db, 'c.example');
+    expect(c).toMatchObject({ foundVia: 'alias', foundFrom: '#x:a.example', status: 'new' });
+    expect((await getServer(database.db, 'bad.example'))?.status).toBe('blocked');
+  });
+
+  it('upserts a page in one go, deduplicated, bumping version only on real change', async () => {
+    const first = await upsertDirectoryRooms(database.sql, 'a.example', [
+      room('!1:a.example', { name: 'first' }),
+      room('!1:a.example', { name: 'last wins' }),
+      room('!2:a.example'),
+    ]);
+    expect(first.stored).toBe(2);
+    expect(first.needFacts.map((r) => r.roomId).sort()).toEqual(['!1:a.example', '!2:a.example']);
+    expect((await database.sql`select name from rooms where room_id = '!1:a.example'`)[0]?.name).toBe(
+      'last wins',
+    );
+    const v1 = await version('!1:a.example');
+
+    // Same content again: nothing searchable changed.
+    await recordRoomFacts(database.sql, [
+      {
+        roomId: '!1:a.example',
+        complexity: 0.5,
+        source: 'federation',
+        server: 'a.example',
+        serversInRoom: 3,
+      },
+    ]);
+    const v2 = await version('!1:a.example');
+    expect(v2).toBe(v1 + 1);
+    const again = await upsertDirectoryRooms(database.sql, 'a.example', [
+      room('!1:a.example', { name: 'last wins' }),
+    ]);
+    expect(await version('!1:a.example')).toBe(v2);
+    expect(again.needFacts).toEqual([]);
+
+    // A new listing server changes what search shows (the servers list).
+    await upsertDirectoryRooms(database.sql, 'b.example', [room('!1:a.example', { name: 'last wins' })]);
+    expect(await version('!1:a.example')).toBe(v2 + 1);
+
+    // A member change bumps version and asks for complexity again.
+    const changed = await upsertDirectoryRooms(database.sql, 'a.example', [
+      room('!1:a.example', { name: 'last wins', numJoinedMembers: 11 }),
+    ]);
+    expect(await version('!1:a.example')).toBe(v2 + 2);
+    expect(changed.needFacts.map((r) => r.roomId)).toEqual(['!1:a.example']);
+    const snapshots =
+      await database.sql`select num_joined_members from room_snapshots where room_id = '!1:a.example'`;
+    expect(snapshots.map((s) => s.num_joined_members)).toEqual([11]);
+  });
+
+  it('stales a room only when a complete crawl of every listing server misses it', async () => {
+    await upsertDirectoryRooms(database.sql, 'a.example', [room('!s1:a.example'), room('!s2:a.example')]);
+    await upsertDirectoryRooms(database.sql, 'b.example', [room('!s2:a.example')]);
+    await new Promise((r) => setTimeout(r, 5));
+    const run = await startCrawlRun(database.sql, 'a.example', 'federation');
+    // This crawl of a.example lists neither room, nor the earlier ones except !1.
+    await upsertDirectoryRooms(database.sql, 'a.example', [
+      room('!1:a.example', { name: 'last wins', numJoinedMembers: 11 }),
+    ]);
+    const closed = await closeCompleteCrawl(database.sql, 'a.example', run.startedAt);
+    expect(closed.roomCount).toBe(1);
+    const rows = await database.sql<{ room_id: string; stale: boolean }[]>`
+      select room_id, stale_since is not null as stale from rooms where room_id in ('!s1:a.example', '!s2:a.example', '!2:a.example')
+      order by room_id`;
+    expect(rows).toEqual([
+      { room_id: '!2:a.example', stale: true },
+      { room_id: '!s1:a.example', stale: true },
+      // Still listed by b.example.
+      { room_id: '!s2:a.example', stale: false },
+    ]);
+    // Seen again: no longer stale, version moved.
+    const before = await version('!s1:a.example');
+    await upsertDirectoryRooms(database.sql, 'a.example', [room('!s1:a.example')]);
+    expect(await version('!s1:a.example')).toBe(before + 1);
+    const exported = [];
+    for await (const r of exportRooms(database.sql)) exported.push(r);
+    expect(exported.find((r) => r.room_id === '!s1:a.example')).toMatchObject({
+      stale: false,
+      servers: ['a.example'],
+    });
+    expect(exported.find((r) => r.room_id === '!s2:a.example')).toMatchObject({ servers: ['b.example'] });
+  });
+
+  it('hides a stored room that gains a no-index tag, and shows it again when the tag goes', async () => {
+    await upsertDirectoryRooms(database.sql, 'a.example', [room('!n:a.example')]);
+    expect(
+      await hideNoindexRooms(database.sql, 'a.example', ['!n:a.example', '!never-stored:a.example']),
+    ).toBe(1);
+    const [hidden] =
+      await database.sql`select hidden, hidden_reason from rooms where room_id = '!n:a.example'`;
+    expect(hidden).toEqual({ hidden: true, hidden_reason: 'noindex' });
+    expect(await database.sql`select 1 from room_listings where room_id = '!n:a.example'`).toHaveLength(0);
+    expect(await database.sql`select 1 from rooms where room_id = '!never-stored:a.example'`).toHaveLength(0);
+    await upsertDirectoryRooms(database.sql, 'a.example', [room('!n:a.example')]);
+    const [shown] =
+      await database.sql`select hidden, hidden_reason from rooms where room_id = '!n:a.example'`;
+    expect(shown).toEqual({ hidden: false, hidden_reason: null });
+    // An operator's hiding is not lifted by a crawl.
+    await database.sql`update rooms set hidden = true, hidden_reason = 'operator' where room_id = '!n:a.example'`;
+    await upsertDirectoryRooms(database.sql, 'a.example', [room('!n:a.example')]);
+    expect((await database.sql`select hidden from rooms where room_id = '!n:a.example'`)[0]?.hidden).toBe(
+      true,
+    );
+  });
+
+  it('records probes, measures uptime and claims due servers once, honouring blocks', async () => {
+    const probe = {
+      latencyMs: 12,
+      softwareName: 'Synapse',
+      softwareVersion: '1.163.2',
+      keyIds: ['ed25519:a'],
+      keysValid: true,
+      keysValidUntil: new Date(Date.now() + 3600_000),
+      clientBaseUrl: 'https://matrix.a.example/',
+      contacts: [{ matrixId: '@admin:a.example', role: 'm.role.admin' }],
+      supportPage: null,
+      registration: 'open' as const,
+      registrationStages: ['m.login.dummy'],
+      certExpiresAt: null,
+      resolution: 'srv_matrix_fed',
+      delegatedTo: 'matrix.a.example:443',
+      error: null,
+      nextProbeAt: new Date(Date.now() + 3600_000),
+    };
+    const online = await recordProbe(database.sql, {
+      ...probe,
+      serverName: 'a.example',
+      verdict: 'online',
+      consecutiveFailures: 0,
+    });
+    expect(online.crawlDue).toBe(true);
+    const offline = await recordProbe(database.sql, {
+      ...probe,
+      serverName: 'a.example',
+      verdict: 'offline',
+      error: 'connect_timeout',
+      consecutiveFailures: 1,
+      nextProbeAt: new Date(Date.now() - 1000),
+    });
+    expect(offline.crawlDue).toBe(false);
+    const a = await getServer(database.db, 'a.example');
+    expect(a).toMatchObject({
+      status: 'offline',
+      softwareName: 'Synapse',
+      registration: 'open',
+      uptime30d: 0.5,
+    });
+    expect(await database.sql`select 1 from server_checks where server_name = 'a.example'`).toHaveLength(2);
+
+    await database.sql`insert into blocks (pattern) values ('*.blocked.example')`;
+    await insertDiscoveredServers(database.sql, [{ name: 'x.blocked.example', via: 'alias' }]);
+    await database.sql`update servers set next_probe_at = now() - interval '1 minute'`;
+    const claimed = await claimDueServers(database.sql, 'probe', 100, 60_000);
+    expect(claimed).toContain('a.example');
+    expect(claimed).not.toContain('x.blocked.example');
+    expect(await claimDueServers(database.sql, 'probe', 100, 60_000)).toEqual([]);
+  });
+});

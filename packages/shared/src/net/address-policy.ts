@@ -1,4 +1,4 @@
-import { type Cidr, cidrContains, type IpBytes, parseCidr, parseIp } from './ip-address.ts';
+import { type Cidr, cidrContains, formatIp, type IpBytes, parseCidr, parseIp } from './ip-address.ts';
 
 /**
  * Synapse's default outbound blocklist (`DEFAULT_IP_RANGE_BLOCKLIST` in synapse/config/server.py),
@@ -58,10 +58,11 @@ export interface AddressPolicy {
   check(address: string): AddressVerdict;
 }
 
-function blockedMessage(address: string, range: string, reason: string): string {
+function blockedMessage(address: string, v4: IpBytes | null, range: string, reason: string): string {
   const single = address.includes(':') ? `${address}/128` : `${address}/32`;
+  const shown = v4 ? `${address} (${formatIp(v4)})` : address;
   return (
-    `refusing to connect to ${address}: it is in ${range} (${reason}), which Atlas does not contact ` +
+    `refusing to connect to ${shown}: it is in ${range} (${reason}), which Atlas does not contact ` +
     `unless told to; to allow it, add the range to ATLAS_ALLOW_NETWORKS (e.g. ATLAS_ALLOW_NETWORKS=${single})`
   );
 }
@@ -97,7 +98,7 @@ export function createAddressPolicy(allowNetworks: readonly string[]): AddressPo
             address,
             range: cidr.text,
             reason: shownReason,
-            message: blockedMessage(address, cidr.text, shownReason),
+            message: blockedMessage(address, v4, cidr.text, shownReason),
           };
         }
       }

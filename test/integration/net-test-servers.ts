@@ -1,0 +1,144 @@
+import { randomInt } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:https';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import type { IssuedCertificate, TestCa } from '../support/test-ca.ts';
+
+/** What a test server saw of one request. */
+export interface SeenRequest {
+  method: string;
+  /** The request target exactly as it came on the request line. */
+  url: string;
+  host: string | undefined;
+  /** The TLS server name the client sent (SNI), or undefined when it sent none. */
+  sni: string | undefined;
+  headers: IncomingMessage['headers'];
+  body: Buffer;
+}
+
+export type Handler = (request: SeenRequest, response: ServerResponse) => void | Promise<void>;
+
+export interface TestServer {
+  host: string;
+  port: number;
+  /** `host:port`, bracketed for IPv6. */
+  authority: string;
+  requests: SeenRequest[];
+  /** TLS connections accepted so far. */
+  readonly connections: number;
+  /** Requests being handled right now, and the most there ever were at once. */
+  readonly inFlight: number;
+  readonly maxInFlight: number;
+  /** Starts counting `maxInFlight` afresh. */
+  resetMaxInFlight(): void;
+  certificate: IssuedCertificate;
+  close(): Promise<void>;
+}
+
+const usedAddresses = new Set<string>();
+
+/**
+ * A loopback address of its own (127.x.y.z), for servers that must listen on a port the protocol
+ * fixes (443 for .well-known, 8448 for federation), so parallel test files never collide.
+ */
+export function dedicatedLoopbackAddress(): string {
+  for (;;) {
+    const address = `127.${randomInt(16, 250)}.${randomInt(0, 256)}.${randomInt(1, 255)}`;
+    if (!usedAddresses.has(address)) {
+      usedAddresses.add(address);
+      return address;
+    }
+  }
+}
+
+/**
+ * A real HTTPS server with a certificate from the test CA for `names`, recording every request
+ * with its Host header and SNI. `port` 0 (the default) picks a free one.
+ */
+export async function startTestServer(options: {
+  ca: TestCa;
+  host: string;
+  port?: number;
+  names: string[];
+  handler: Handler;
+}): Promise<TestServer> {
+  const issued = await options.ca.issue(options.names);
+  const sockets = new Set<Socket>();
+  const requests: SeenRequest[] = [];
+  let connections = 0;
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const server: Server = createServer({ cert: issued.cert, key: issued.key }, (req, res) => {
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    res.once('close', () => inFlight--);
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const servername = (req.socket as TLSSocket).servername;
+      const seen: SeenRequest = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        host: req.headers.host,
+        sni: typeof servername === 'string' ? servername : undefined,
+        headers: req.headers,
+        body: Buffer.concat(chunks),
+      };
+      requests.push(seen);
+      Promise.resolve(options.handler(seen, res)).catch((error: unknown) => {
+        res.destroy(error instanceof Error ? error : new Error(String(error)));
+      });
+    });
+  });
+  server.on('secureConnection', () => connections++);
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    host: options.host,
+    port,
+    authority: options.host.includes(':') ? `[${options.host}]:${port}` : `${options.host}:${port}`,
+    requests,
+    get connections() {
+      return connections;
+    },
+    get inFlight() {
+      return inFlight;
+    },
+    get maxInFlight() {
+      return maxInFlight;
+    },
+    resetMaxInFlight() {
+      maxInFlight = inFlight;
+    },
+    certificate: issued,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}

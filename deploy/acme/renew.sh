@@ -1,0 +1,67 @@
+#!/bin/sh
+# The `acme` service (acme.sh image): gets a Let's Encrypt certificate for every name of the stack
+# over HTTP-01 (HAProxy forwards /.well-known/acme-challenge/ to port 80 here), renews it daily
+# when due, and installs it: the PEM files under /certs for coturn, and HAProxy's bundle pushed
+# through its runtime API, so no restart is needed. Until the first success the self-signed
+# certificate from setup.sh stays in place; failures are retried every hour.
+#   renew.sh            the service loop
+#   renew.sh install    the hook acme.sh runs after each issue or renewal
+set -eu
+
+certs=${ACME_CERTS_DIR:-/certs}
+socket=${HAPROXY_SOCKET:-/var/run/haproxy/admin.sock}
+haproxy_cert=/etc/haproxy/certs/haproxy.pem
+
+log() {
+  printf 'acme: %s\n' "$*"
+}
+
+install_cert() {
+  umask 077
+  cat "$certs/fullchain.pem" "$certs/privkey.pem" >"$certs/haproxy.pem.new"
+  mv "$certs/haproxy.pem.new" "$certs/haproxy.pem"
+  if [ -S "$socket" ]; then
+    {
+      printf 'set ssl cert %s <<\n' "$haproxy_cert"
+      cat "$certs/haproxy.pem"
+      printf '\n'
+    } | socat - "UNIX-CONNECT:$socket"
+    printf 'commit ssl cert %s\n' "$haproxy_cert" | socat - "UNIX-CONNECT:$socket"
+    log "installed the new certificate into HAProxy"
+  else
+    log "HAProxy's socket $socket is missing; the new certificate is used at its next start"
+  fi
+}
+
+if [ "${1:-}" = install ]; then
+  install_cert
+  exit 0
+fi
+
+[ -n "${ACME_EMAIL:-}" ] || { log "error: ACME_EMAIL is empty; run setup.sh --email you@example.org"; exit 1; }
+[ -n "${ACME_DOMAINS:-}" ] || { log "error: ACME_DOMAINS is empty; run setup.sh again"; exit 1; }
+server=${ACME_SERVER:-letsencrypt}
+first=${ACME_DOMAINS%%,*}
+set --
+for name in $(printf '%s' "$ACME_DOMAINS" | tr ',' ' '); do
+  set -- "$@" -d "$name"
+done
+
+acme.sh --register-account -m "$ACME_EMAIL" --server "$server" >/dev/null || true
+while :; do
+  if ! acme.sh --list | grep -q "^$first "; then
+    log "requesting a certificate for $ACME_DOMAINS"
+    if acme.sh --issue --standalone --httpport 80 --keylength ec-256 --server "$server" "$@"; then
+      acme.sh --install-cert -d "$first" --ecc \
+        --fullchain-file "$certs/fullchain.pem" --key-file "$certs/privkey.pem" \
+        --reloadcmd "sh /deploy/acme/renew.sh install"
+    else
+      log "issuing failed (DNS records? port 80 open? see doctor.sh); retrying in an hour"
+      sleep 3600
+      continue
+    fi
+  fi
+  # Renews when the certificate is within 30 days of expiry; runs the install hook after.
+  acme.sh --cron || log "renewal check failed; retrying tomorrow"
+  sleep 86400
+done

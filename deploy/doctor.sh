@@ -1,0 +1,174 @@
+#!/bin/sh
+# Preflight and self-check. Before the first start: programs, DNS records for every name, the
+# ports the stack needs (80, 443, 8448, 3478, 5349 and the TURN relay range), NAT and the public
+# address coturn must announce, memory and disk; and a reminder that server_name is permanent.
+# After start (or with --after-start): the well-knowns, a federation request through the
+# delegation, and a TURN allocation with credentials from the shared secret.
+#
+#   sh deploy/doctor.sh [--after-start]
+#
+# Exit status: 0 when nothing failed (warnings allowed), 1 otherwise.
+set -eu
+
+STACK=$(
+  if [ -n "${ATLAS_DEPLOY_DIR:-}" ]; then cd "$ATLAS_DEPLOY_DIR" && pwd; else cd "$(dirname "$0")" && pwd; fi
+)
+# shellcheck source=lib/common.sh
+. "$STACK/lib/common.sh"
+
+after_start=no
+while [ "$#" -gt 0 ]; do
+  case "$1" in
+    --after-start) after_start=yes; shift ;;
+    -h | --help) echo "Usage: doctor.sh [--after-start]"; exit 0 ;;
+    *) die "unknown option: $1 (see doctor.sh --help)" ;;
+  esac
+done
+require_stack
+
+failures=0
+ok() { printf '  ok    %s\n' "$*"; }
+bad() {
+  printf '  FAIL  %s\n' "$*"
+  failures=$((failures + 1))
+}
+note() { printf '  warn  %s\n' "$*"; }
+
+server_name=$(env_get SERVER_NAME)
+element_domain=$(env_get ELEMENT_DOMAIN)
+atlas_domain=$(env_get ATLAS_DOMAIN)
+admin_ui=$(env_get ADMIN_UI)
+admin_domain=$(env_get ADMIN_DOMAIN)
+turn_domain=$(env_get TURN_DOMAIN)
+external_ip=$(env_get TURN_EXTERNAL_IP)
+min_port=$(env_get TURN_MIN_PORT)
+max_port=$(env_get TURN_MAX_PORT)
+
+echo "Programs"
+for program in docker curl openssl dig ss; do
+  if command -v "$program" >/dev/null 2>&1; then ok "$program"; else bad "$program is missing (apt-get install docker.io curl openssl dnsutils iproute2)"; fi
+done
+if command -v docker >/dev/null 2>&1 && ! docker compose version >/dev/null 2>&1; then
+  bad "docker compose (v2) is missing: install docker-compose-plugin"
+fi
+
+echo "Addresses"
+local_ips=$(ip -4 -o addr show scope global 2>/dev/null | awk '{sub(/\/.*/, "", $4); print $4}' | tr '\n' ' ')
+public_ip=""
+if command -v dig >/dev/null 2>&1; then
+  public_ip=$(dig +short +time=3 +tries=1 "$server_name" A | grep -E '^[0-9.]+$' | head -n 1 || true)
+fi
+if [ -z "$public_ip" ]; then
+  bad "$server_name has no A record: point it at this machine"
+else
+  case " $local_ips " in
+    *" $public_ip "*) ok "$server_name -> $public_ip, an address of this machine (no NAT)" ;;
+    *)
+      if [ "$external_ip" = "$public_ip" ]; then
+        ok "$server_name -> $public_ip; behind NAT, and coturn announces $external_ip"
+      else
+        note "$server_name -> $public_ip is not an address of this machine ($local_ips): behind NAT? Then run setup.sh --public-ip $public_ip so that coturn announces it"
+      fi
+      ;;
+  esac
+fi
+
+echo "DNS records"
+names="$server_name $element_domain $turn_domain"
+[ -z "$atlas_domain" ] || names="$names $atlas_domain"
+[ "$admin_ui" != yes ] || names="$names $admin_domain"
+for name in $names; do
+  found=$(dig +short +time=3 +tries=1 "$name" A 2>/dev/null | grep -E '^[0-9.]+$' | head -n 1 || true)
+  if [ -z "$found" ]; then
+    bad "$name has no A record"
+  elif [ -n "$public_ip" ] && [ "$found" != "$public_ip" ]; then
+    note "$name -> $found, but $server_name -> $public_ip: is that the same machine?"
+  else
+    ok "$name -> $found"
+  fi
+done
+
+echo "Ports"
+listening_tcp=$(ss -Hltn 2>/dev/null | awk '{print $4}' | sed 's/.*://' | sort -u | tr '\n' ' ')
+listening_udp=$(ss -Hlun 2>/dev/null | awk '{print $4}' | sed 's/.*://' | sort -u | tr '\n' ' ')
+running=no
+if command -v docker >/dev/null 2>&1 && compose ps --status running --services 2>/dev/null | grep -q haproxy; then
+  running=yes
+fi
+for port in 80 443 8448 3478 5349; do
+  case " $listening_tcp " in
+    *" $port "*)
+      if [ "$running" = yes ]; then ok "tcp $port is listening"; else bad "tcp $port is taken by another program: ss -ltnp | grep :$port"; fi
+      ;;
+    *) if [ "$running" = yes ]; then bad "tcp $port is not listening"; else ok "tcp $port is free"; fi ;;
+  esac
+done
+case " $listening_udp " in
+  *" 3478 "*) if [ "$running" = yes ]; then ok "udp 3478 is listening"; else bad "udp 3478 is taken by another program"; fi ;;
+  *) ok "udp 3478 $([ "$running" = yes ] && echo 'is not listening yet' || echo 'is free')" ;;
+esac
+echo "  info  open in the firewall: tcp 80, 443, 8448, 3478, 5349; udp 3478, 5349 and $min_port-$max_port (TURN relays)"
+
+echo "Machine"
+mem_kib=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo 2>/dev/null || echo 0)
+if [ "$mem_kib" -ge 3800000 ]; then ok "memory: $((mem_kib / 1024)) MiB"; else note "memory: $((mem_kib / 1024)) MiB; 4 GiB or more is advised for Synapse, PostgreSQL, Meilisearch and Atlas"; fi
+docker_root=/var/lib/docker
+[ -d "$docker_root" ] || docker_root=/
+free_kib=$(df -Pk "$docker_root" | awk 'NR == 2 {print $4}')
+if [ "$free_kib" -ge 20000000 ]; then ok "disk: $((free_kib / 1024 / 1024)) GiB free"; else note "disk: $((free_kib / 1024 / 1024)) GiB free under $docker_root; media and databases grow, 20 GiB or more is advised"; fi
+
+if [ "$running" = no ] && [ "$after_start" = no ]; then
+  echo ""
+  echo "Before the first start: server_name is $server_name, and it is PERMANENT."
+  echo "User ids (@you:$server_name), rooms and the signing key are tied to it; changing it later"
+  echo "means a new server with new accounts. If that is not the name you want, run setup.sh with"
+  echo "another --dir now."
+fi
+
+if [ "$running" = yes ] || [ "$after_start" = yes ]; then
+  echo "Server (from outside)"
+  check_json() {
+    headers=$(curl -sS --max-time 10 -D - -o /dev/null "$1" 2>&1) || { bad "$1: $headers"; return; }
+    printf '%s' "$headers" | grep -qi '^content-type: *application/json' || bad "$1 is not served as application/json"
+    printf '%s' "$headers" | grep -qi '^access-control-allow-origin: *\*' || bad "$1 has no Access-Control-Allow-Origin: *"
+    ok "$1"
+  }
+  check_json "https://$server_name/.well-known/matrix/server"
+  check_json "https://$server_name/.well-known/matrix/client"
+  delegated=$(curl -sS --max-time 10 "https://$server_name/.well-known/matrix/server" 2>/dev/null |
+    sed -n 's/.*"m.server" *: *"\([^"]*\)".*/\1/p')
+  if [ -n "$delegated" ]; then
+    version=$(curl -sS --max-time 10 "https://$delegated/_matrix/federation/v1/version" 2>&1) || true
+    case "$version" in
+      *'"server"'*) ok "federation through the delegation to $delegated: $version" ;;
+      *) bad "federation request to https://$delegated/_matrix/federation/v1/version failed: $version" ;;
+    esac
+  else
+    bad "/.well-known/matrix/server has no m.server"
+  fi
+  if curl -sS --max-time 10 -o /dev/null "https://$server_name:8448/_matrix/federation/v1/version" 2>/dev/null; then
+    ok "port 8448 answers federation requests"
+  else
+    bad "https://$server_name:8448/ does not answer (firewall?)"
+  fi
+  # A TURN allocation, with REST API credentials from the shared secret (expiry:user).
+  secret=$(head -n 1 "$STACK/secrets/turn_shared_secret" 2>/dev/null || true)
+  if [ -z "$secret" ]; then
+    bad "cannot read secrets/turn_shared_secret (run as root)"
+  else
+    turn_user="$(($(date +%s) + 600)):doctor"
+    turn_password=$(printf '%s' "$turn_user" | openssl dgst -sha1 -mac HMAC -macopt "key:$secret" -binary | openssl base64 -A)
+    if compose exec -T coturn turnutils_uclient -y -n 1 -m 1 -l 64 -u "$turn_user" -w "$turn_password" "$turn_domain" >/dev/null 2>&1; then
+      ok "TURN allocation on $turn_domain:3478"
+    else
+      bad "TURN allocation on $turn_domain:3478 failed: docker compose logs coturn; is udp 3478 open?"
+    fi
+  fi
+fi
+
+echo ""
+if [ "$failures" -gt 0 ]; then
+  echo "doctor: $failures problem(s) found"
+  exit 1
+fi
+echo "doctor: no problems found"

@@ -1,0 +1,275 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { waitFor } from '../../support/ports.ts';
+
+/**
+ * Containers without a container engine, for running the programs of the compose stack the way
+ * compose would: each one gets
+ *  - a root filesystem of its own: an overlay of the host's `/` (so the host's programs are
+ *    there) with the service's volumes, bind mounts and secrets mounted at the paths the compose
+ *    file gives them, and its own /etc/hosts and /etc/resolv.conf. Writes outside the mounts land
+ *    in a tmpfs and vanish with it; the host's files are never touched;
+ *  - the network namespace of the test's "compose network", where only a loopback interface
+ *    exists and every service name resolves to 127.0.0.1. So the fixed ports of the rendered
+ *    configs (8008, 5432, 443, 8448, 3478...) are used as they are: nothing else listens there.
+ * It needs root (mount and network namespaces), which the test machine and CI have.
+ */
+
+export interface Network {
+  /** `/proc/<pid>/ns/net` of the namespace, for nsenter. */
+  nsPath: string;
+  /** Runs a program on the host's filesystem inside the namespace (curl, the deploy scripts). */
+  exec(command: string[], options?: ExecOptions): Promise<ExecResult>;
+  close(): Promise<void>;
+}
+
+export interface ExecOptions {
+  env?: Record<string, string>;
+  input?: string | Buffer;
+  cwd?: string;
+  timeoutMs?: number;
+}
+
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Mount {
+  source: string;
+  target: string;
+  readOnly?: boolean;
+}
+
+export interface ContainerSpec {
+  /** Label for logs and error messages. */
+  name: string;
+  network: Network;
+  mounts: Mount[];
+  tmpfs?: string[];
+  /** `uid:gid`, numeric; default root. */
+  user?: string;
+  env: Record<string, string>;
+  cwd?: string;
+  command: string[];
+  /** Lines added to /etc/passwd and /etc/group inside (users an image would have). */
+  passwd?: string[];
+  group?: string[];
+  /** /etc/hosts entries; default: every compose service name at 127.0.0.1. */
+  hosts?: string[];
+  /** Nameserver for /etc/resolv.conf (Docker's embedded DNS is 127.0.0.11). */
+  nameserver?: string;
+}
+
+export interface Container {
+  name: string;
+  process: ChildProcess;
+  /** Everything the container printed, for failure messages. */
+  log(): Promise<string>;
+  /** Resolves with the exit code. */
+  exited: Promise<number | null>;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+const q = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
+
+function requireRoot(): void {
+  if (process.getuid?.() !== 0) {
+    throw new Error(
+      'the deploy tests run the stack in mount and network namespaces and need root (CI runs as root)',
+    );
+  }
+  for (const program of ['unshare', 'nsenter', 'setpriv', 'ip']) {
+    if (spawnSync('which', [program]).status !== 0) {
+      throw new Error(
+        `${program} is missing; install util-linux and iproute2 (apt-get install util-linux iproute2)`,
+      );
+    }
+  }
+}
+
+function run(command: string[], options: ExecOptions = {}): Promise<ExecResult> {
+  return new Promise((resolve, reject) => {
+    const [program, ...args] = command;
+    if (!program) throw new Error('empty command');
+    const child = spawn(program, args, {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...options.env },
+      cwd: options.cwd,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({
+        code: code ?? -1,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      });
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** A network namespace with only `lo`, up: the test's stand-in for the compose networks. */
+export async function createNetwork(): Promise<Network> {
+  requireRoot();
+  const holder = spawn('unshare', ['--net', '--', 'sh', '-c', 'ip link set lo up && exec sleep 1000000'], {
+    stdio: 'ignore',
+  });
+  const pid = holder.pid;
+  if (pid === undefined) throw new Error('could not start the network namespace holder');
+  const nsPath = `/proc/${pid}/ns/net`;
+  await waitFor('the test network namespace', async () => {
+    const result = await run(['nsenter', `--net=${nsPath}`, 'ip', '-o', 'link', 'show', 'lo']);
+    return result.code === 0 && /state UNKNOWN|UP/.test(result.stdout);
+  });
+  return {
+    nsPath,
+    exec: (command, options) => run(['nsenter', `--net=${nsPath}`, '--', ...command], options),
+    async close() {
+      holder.kill('SIGKILL');
+      await new Promise((resolve) =>
+        holder.exitCode !== null ? resolve(null) : holder.once('exit', resolve),
+      );
+    },
+  };
+}
+
+export const SERVICE_NAMES = [
+  'postgres',
+  'init',
+  'synapse',
+  'redis',
+  'meilisearch',
+  'migrate',
+  'atlas-api',
+  'crawler',
+  'element-config',
+  'element',
+  'synapse-admin',
+  'haproxy',
+  'acme',
+];
+
+/** The shell script that builds the container's root and then becomes the service's program. */
+function containerScript(spec: ContainerSpec, work: string): string {
+  const root = `${work}/root`;
+  const upper = `${work}/upper`;
+  const lines = [
+    'set -eu',
+    `mount -t tmpfs tmpfs ${q(upper)}`,
+    `mkdir -p ${q(`${upper}/u`)} ${q(`${upper}/w`)}`,
+    `mount -t overlay overlay -o ${q(`lowerdir=/,upperdir=${upper}/u,workdir=${upper}/w`)} ${q(root)}`,
+    ...['proc', 'dev', 'sys'].map((dir) => `mount --rbind /${dir} ${q(`${root}/${dir}`)}`),
+    // Writes to /tmp and /run stay inside the container, as in an image.
+    `mount -t tmpfs tmpfs ${q(`${root}/tmp`)}`,
+    `mount -t tmpfs tmpfs ${q(`${root}/run`)}`,
+    `chmod 1777 ${q(`${root}/tmp`)}`,
+  ];
+  for (const dir of spec.tmpfs ?? []) {
+    lines.push(`mkdir -p ${q(root + dir)}`, `mount -t tmpfs tmpfs ${q(root + dir)}`);
+  }
+  for (const mount of spec.mounts) {
+    const target = root + mount.target;
+    lines.push(
+      `if [ -d ${q(mount.source)} ]; then mkdir -p ${q(target)}; else mkdir -p "$(dirname ${q(target)})"; [ -e ${q(target)} ] || : > ${q(target)}; fi`,
+      `mount --bind ${q(mount.source)} ${q(target)}`,
+    );
+    if (mount.readOnly) lines.push(`mount -o remount,bind,ro ${q(target)}`);
+  }
+  const hosts = spec.hosts ?? [`127.0.0.1 localhost ${SERVICE_NAMES.join(' ')}`, '::1 localhost'];
+  lines.push(
+    `rm -f ${q(`${root}/etc/hosts`)} ${q(`${root}/etc/resolv.conf`)}`,
+    `printf '%s\\n' ${hosts.map(q).join(' ')} > ${q(`${root}/etc/hosts`)}`,
+    `printf 'nameserver %s\\n' ${q(spec.nameserver ?? '127.0.0.11')} > ${q(`${root}/etc/resolv.conf`)}`,
+  );
+  for (const line of spec.passwd ?? []) lines.push(`printf '%s\\n' ${q(line)} >> ${q(`${root}/etc/passwd`)}`);
+  for (const line of spec.group ?? []) lines.push(`printf '%s\\n' ${q(line)} >> ${q(`${root}/etc/group`)}`);
+  // The host's Python lives under /root (pyenv); an unprivileged service must reach it.
+  lines.push(`chmod o+x ${q(`${root}/root`)}`);
+  const [uid, gid] = (spec.user ?? '0:0').split(':');
+  const drop =
+    uid === '0' ? '' : `setpriv --reuid=${q(uid ?? '0')} --regid=${q(gid ?? uid ?? '0')} --clear-groups -- `;
+  const cwd = spec.cwd ?? '/';
+  lines.push(
+    `exec chroot ${q(root)} ${drop}sh -c 'cd "$1" && shift && exec "$@"' sh ${q(cwd)} ${spec.command.map(q).join(' ')}`,
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+/** Starts one service in its own root, in the test network. */
+export async function startContainer(spec: ContainerSpec): Promise<Container> {
+  requireRoot();
+  const work = await mkdtemp(path.join(tmpdir(), `atlas-ctr-${spec.name}-`));
+  await mkdir(`${work}/root`);
+  await mkdir(`${work}/upper`);
+  const script = `${work}/start.sh`;
+  await writeFile(script, containerScript(spec, work));
+  const logFile = `${work}/log`;
+  const logStream = createWriteStream(logFile);
+  const child = spawn(
+    'nsenter',
+    [
+      `--net=${spec.network.nsPath}`,
+      '--',
+      'unshare',
+      '--mount',
+      '--propagation',
+      'private',
+      '--',
+      'sh',
+      script,
+    ],
+    {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/root', ...spec.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  child.stdout?.pipe(logStream, { end: false });
+  child.stderr?.pipe(logStream, { end: false });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const log = async () => {
+    try {
+      return await readFile(logFile, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  return {
+    name: spec.name,
+    process: child,
+    log,
+    exited,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill(signal);
+        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      logStream.end();
+      // The mounts died with the namespace; only the empty mount points are left.
+      await rm(work, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Runs a one-shot service to completion and returns what it printed. */
+export async function runContainer(spec: ContainerSpec, timeoutMs = 120_000): Promise<ExecResult> {
+  const container = await startContainer(spec);
+  const timer = setTimeout(() => container.process.kill('SIGKILL'), timeoutMs);
+  const code = await container.exited;
+  clearTimeout(timer);
+  const output = await container.log();
+  await container.stop();
+  return { code: code ?? -1, stdout: output, stderr: '' };
+}

@@ -13,7 +13,13 @@ installed_version() {
   "$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("matrix-synapse"))' 2>/dev/null
 }
 
+# psycopg2: Synapse's PostgreSQL driver (the deploy tests run Synapse on PostgreSQL, as the stack does).
+PSYCOPG2_VERSION=2.9.10
+
 if [ -x "$venv/bin/python" ] && [ "$(installed_version)" = "$SYNAPSE_VERSION" ]; then
+  if ! "$venv/bin/python" -c 'import psycopg2' 2>/dev/null; then
+    "$venv/bin/pip" install -q "psycopg2-binary==$PSYCOPG2_VERSION" >&2
+  fi
   echo "synapse $SYNAPSE_VERSION: present in $venv" >&2
   echo "$venv"
   exit 0
@@ -28,6 +34,6 @@ echo "synapse $SYNAPSE_VERSION: installing into $venv" >&2
 rm -rf "$venv"
 "$python" -m venv "$venv"
 "$venv/bin/pip" install -q --upgrade pip >&2
-"$venv/bin/pip" install -q "matrix-synapse==$SYNAPSE_VERSION" >&2
+"$venv/bin/pip" install -q "matrix-synapse==$SYNAPSE_VERSION" "psycopg2-binary==$PSYCOPG2_VERSION" >&2
 echo "synapse $(installed_version) installed" >&2
 echo "$venv"

@@ -175,16 +175,22 @@ function containerScript(spec: ContainerSpec, work: string): string {
     `mount -t tmpfs tmpfs ${q(`${root}/run`)}`,
     `chmod 1777 ${q(`${root}/tmp`)}`,
   ];
+  // Mount points are made and resolved inside the new root (chroot), so that a symlink such as
+  // /var/run -> /run leads to the container's /run, never to the host's.
+  lines.push(
+    'inside() { chroot "$ROOT" sh -c \'if [ "$2" = dir ]; then mkdir -p "$1"; else mkdir -p "$(dirname "$1")"; [ -e "$1" ] || : > "$1"; fi; readlink -f "$1"\' sh "$1" "$2"; }',
+  );
+  lines.unshift(`ROOT=${q(root)}`);
   for (const dir of spec.tmpfs ?? []) {
-    lines.push(`mkdir -p ${q(root + dir)}`, `mount -t tmpfs tmpfs ${q(root + dir)}`);
+    lines.push(`mount -t tmpfs tmpfs "$ROOT$(inside ${q(dir)} dir)"`);
   }
   for (const mount of spec.mounts) {
-    const target = root + mount.target;
     lines.push(
-      `if [ -d ${q(mount.source)} ]; then mkdir -p ${q(target)}; else mkdir -p "$(dirname ${q(target)})"; [ -e ${q(target)} ] || : > ${q(target)}; fi`,
-      `mount --bind ${q(mount.source)} ${q(target)}`,
+      `if [ -d ${q(mount.source)} ]; then kind=dir; else kind=file; fi`,
+      `target="$ROOT$(inside ${q(mount.target)} "$kind")"`,
+      `mount --bind ${q(mount.source)} "$target"`,
     );
-    if (mount.readOnly) lines.push(`mount -o remount,bind,ro ${q(target)}`);
+    if (mount.readOnly) lines.push('mount -o remount,bind,ro "$target"');
   }
   const hosts = spec.hosts ?? [`127.0.0.1 localhost ${SERVICE_NAMES.join(' ')}`, '::1 localhost'];
   lines.push(

@@ -1,0 +1,113 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type ComposeFile, environmentOf, mountsOf, service } from './compose-model.ts';
+import { REPO_ROOT } from './render.ts';
+import type { ContainerSpec, Mount, Network } from './sandbox.ts';
+
+/**
+ * How each compose service runs here, without its image: the same mounts, secrets, environment,
+ * user and arguments that compose.yaml gives it, with the image's program replaced by the same
+ * program installed on this machine (Debian's PostgreSQL, HAProxy, coturn and Redis, Synapse from
+ * PyPI, Atlas from this repository). What differs from compose is listed here and nowhere else:
+ *  - no Meilisearch binary can be installed here, so Atlas gets no MEILI_* and searches with
+ *    PostgreSQL (its embedded default);
+ *  - PostgreSQL's socket folder is shared between "exec" invocations of the postgres service
+ *    (in Docker they are the same container);
+ *  - the test passes loopback listening addresses to coturn (see coturnArgs in the test).
+ */
+
+export interface StackContext {
+  stackDir: string;
+  model: ComposeFile;
+  network: Network;
+  /** Folders standing in for compose's named volumes. */
+  volumes: Record<string, string>;
+  synapseVenv: string;
+}
+
+export const SUPPORT_DIR = fileURLToPath(new URL('.', import.meta.url));
+
+export const TEST_VOLUMES = [
+  'postgres-data',
+  'postgres-run',
+  'synapse-data',
+  'redis-data',
+  'atlas-data',
+  'acme-state',
+  'haproxy-run',
+];
+
+export interface SpecOptions {
+  /** Replaces the service's own program (docker compose exec / run --entrypoint). */
+  command?: string[];
+  /** Label for the container, e.g. "synapse-backup". */
+  label?: string;
+}
+
+const ATLAS_SERVICES = new Set(['migrate', 'atlas-api', 'crawler', 'element-config']);
+
+export function serviceSpec(ctx: StackContext, name: string, options: SpecOptions = {}): ContainerSpec {
+  const svc = service(ctx.model, name);
+  const mounts: Mount[] = mountsOf(ctx.model, svc, ctx.stackDir, ctx.volumes);
+  const env = environmentOf(svc);
+  const args = svc.command ?? [];
+  let command: string[];
+  let user: string | undefined;
+  const passwd: string[] = [];
+  const group: string[] = [];
+
+  if (name === 'postgres') {
+    mounts.push({
+      source: path.join(SUPPORT_DIR, 'postgres-image.sh'),
+      target: '/docker-entrypoint.sh',
+      readOnly: true,
+    });
+    command = ['sh', '/docker-entrypoint.sh'];
+  } else if (name === 'synapse') {
+    // The image's start.py runs `python -m synapse.app.homeserver <args after "run">` as UID:GID.
+    if (args[0] !== 'run') throw new Error('the synapse service is expected to use the image\'s "run" mode');
+    command = [path.join(ctx.synapseVenv, 'bin/python'), '-m', 'synapse.app.homeserver', ...args.slice(1)];
+    user = `${env.UID ?? '991'}:${env.GID ?? '991'}`;
+  } else if (ATLAS_SERVICES.has(name)) {
+    // The Atlas image: the repository at /app, the entrypoint from deploy/atlas.
+    mounts.push({ source: REPO_ROOT, target: '/app', readOnly: true });
+    command = ['/app/deploy/atlas/entrypoint.sh', ...args];
+    env.NODE_ENV = 'production';
+    delete env.MEILI_URL;
+    delete env.MEILI_KEY_FILE;
+    passwd.push('node:x:1000:1000::/home/node:/bin/sh');
+    group.push('node:x:1000:');
+  } else if (name === 'haproxy') {
+    command = ['haproxy', '-W', '-db', '-f', '/usr/local/etc/haproxy/haproxy.cfg'];
+  } else if (svc.entrypoint) {
+    command = [...svc.entrypoint, ...args];
+  } else {
+    command = args;
+  }
+  if (name === 'postgres') {
+    mounts.push({ source: requireVolume(ctx, 'postgres-run'), target: '/var/run/postgresql' });
+  }
+  if (svc.user && svc.user !== 'root') user = svc.user;
+  if (options.command) {
+    // `docker compose exec` and `run --entrypoint` use the image's user: root for these images.
+    command = options.command;
+    user = undefined;
+  }
+  return {
+    name: options.label ?? name,
+    network: ctx.network,
+    mounts,
+    tmpfs: svc.tmpfs ?? [],
+    user,
+    env,
+    command,
+    passwd,
+    group,
+  };
+}
+
+function requireVolume(ctx: StackContext, name: string): string {
+  const dir = ctx.volumes[name];
+  if (!dir) throw new Error(`no folder for volume ${name}`);
+  return dir;
+}

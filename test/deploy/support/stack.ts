@@ -1,0 +1,133 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadCompose } from './compose-model.ts';
+import { REPO_ROOT } from './render.ts';
+import { type Container, type ExecResult, type Network, runContainer, startContainer } from './sandbox.ts';
+import { type SpecOptions, type StackContext, serviceSpec, TEST_VOLUMES } from './services.ts';
+
+export interface TestStack {
+  ctx: StackContext;
+  /** Starts a long-running service. */
+  start(name: string, options?: SpecOptions & { extraArgs?: string[] }): Promise<Container>;
+  /** Runs a one-shot service (or a command in a service's container) to completion. */
+  run(name: string, options?: SpecOptions): Promise<ExecResult>;
+  /** Polls a URL from inside the network until it answers 2xx. */
+  waitForHttp(what: string, url: string, timeoutMs?: number): Promise<void>;
+  /** Writes the state file the compose stand-in reads (scripts run `docker compose` through it). */
+  composeEnv(): Promise<Record<string, string>>;
+  /** Everything the running containers printed, for failure messages. */
+  logs(): Promise<string>;
+  stopService(name: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function synapseVenv(): string {
+  const venv = process.env.ATLAS_SYNAPSE_VENV ?? path.join(REPO_ROOT, '.cache/synapse-venv');
+  return venv;
+}
+
+/** Docker's embedded DNS stand-in (HAProxy's resolvers ask it). */
+export async function startDns(network: Network): Promise<ChildProcess> {
+  const child = spawn(
+    'nsenter',
+    [
+      `--net=${network.nsPath}`,
+      '--',
+      process.execPath,
+      '--import',
+      'tsx',
+      path.join(REPO_ROOT, 'test/deploy/support/dns-stub.ts'),
+    ],
+    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the DNS stand-in exited (${code})`)));
+    child.stdout?.once('data', () => resolve());
+  });
+  return child;
+}
+
+export async function createStack(stackDir: string, network: Network): Promise<TestStack> {
+  const { model } = await loadCompose(stackDir);
+  const volumeRoot = await mkdtemp(path.join(tmpdir(), 'atlas-volumes-'));
+  const volumes: Record<string, string> = {};
+  for (const name of TEST_VOLUMES) {
+    volumes[name] = path.join(volumeRoot, name);
+    await mkdir(volumes[name], { recursive: true });
+  }
+  const ctx: StackContext = { stackDir, model, network, volumes, synapseVenv: synapseVenv() };
+  const running = new Map<string, Container>();
+  let composeState: string | undefined;
+
+  const stack: TestStack = {
+    ctx,
+    async start(name, options = {}) {
+      const spec = serviceSpec(ctx, name, options);
+      if (options.extraArgs) spec.command = [...spec.command, ...options.extraArgs];
+      const container = await startContainer(spec);
+      running.set(options.label ?? name, container);
+      void container.exited.then(() => undefined);
+      return container;
+    },
+    async run(name, options = {}) {
+      return runContainer(serviceSpec(ctx, name, options));
+    },
+    async waitForHttp(what, url, timeoutMs = 90_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        // A service that died will not come up: fail now, with its output.
+        for (const container of running.values()) {
+          if (container.process.exitCode !== null || container.process.signalCode !== null) {
+            throw new Error(
+              `${container.name} exited while waiting for ${what}:\n${(await container.log()).slice(-5000)}`,
+            );
+          }
+        }
+        const result = await network.exec(['curl', '-fsS', '-o', '/dev/null', '--max-time', '3', url], {
+          timeoutMs: 5000,
+        });
+        if (result.code === 0) return;
+        if (Date.now() > deadline) {
+          throw new Error(
+            `timed out waiting for ${what} (${url}: ${result.stderr.trim()})\n${await stack.logs()}`,
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    },
+    async composeEnv() {
+      composeState ??= path.join(volumeRoot, 'compose-state.json');
+      await writeFile(
+        composeState,
+        JSON.stringify({ stackDir, nsPath: network.nsPath, volumes, synapseVenv: ctx.synapseVenv }),
+      );
+      return {
+        ATLAS_DEPLOY_COMPOSE: `${process.execPath} --import tsx ${path.join(REPO_ROOT, 'test/deploy/support/compose-standin.ts')}`,
+        ATLAS_TEST_COMPOSE_STATE: composeState,
+        NODE_PATH: path.join(REPO_ROOT, 'node_modules'),
+      };
+    },
+    async logs() {
+      const parts: string[] = [];
+      for (const container of running.values())
+        parts.push(`--- ${container.name}\n${(await container.log()).slice(-6000)}`);
+      return parts.join('\n');
+    },
+    async stopService(name) {
+      const container = running.get(name);
+      if (!container) return;
+      running.delete(name);
+      await container.stop();
+    },
+    async close() {
+      for (const [name, container] of [...running.entries()].reverse()) {
+        running.delete(name);
+        await container.stop();
+      }
+      await rm(volumeRoot, { recursive: true, force: true });
+    },
+  };
+  return stack;
+}

@@ -9,6 +9,7 @@ import {
 import { createHttpClient, type HttpClient } from '@atlas/shared/net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DnsRecord, type DnsServer, startDnsServer } from '../support/dns-server.ts';
+import { freePort } from '../support/ports.ts';
 import { createTestCa, type TestCa } from '../support/test-ca.ts';
 import { dedicatedLoopbackAddress, sendJson, startTestServer, type TestServer } from './net-test-servers.ts';
 
@@ -341,6 +342,7 @@ describe('failures', () => {
   }
 
   it('explain a name that leads nowhere', async () => {
+    await expect(resolver.resolve('nowhere.steps.test')).rejects.toMatchObject({ transient: false });
     const message = await reason('nowhere.steps.test');
     expect(message).toContain('no /.well-known/matrix/server delegation');
     expect(message).toContain('_matrix-fed._tcp');
@@ -356,6 +358,25 @@ describe('failures', () => {
   it('refuse names that are not server names', async () => {
     expect(await reason('not a name')).toContain('not a valid Matrix server name');
     expect(await reason('example.org:99999')).toContain('not a valid Matrix server name');
+  });
+
+  it('mark a DNS server that does not answer as transient, unlike a name without records', async () => {
+    const deadDns = createHttpClient({
+      dnsServers: [{ host: '127.0.0.1', port: await freePort() }],
+      ca: ca.cert,
+      allowNetworks: ['127.0.0.0/8'],
+      userAgent: 'Atlas-test/1',
+      maxInFlight: 4,
+    });
+    try {
+      const error = await createServerResolver({ http: deadDns })
+        .resolve('plain.steps.test')
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ResolutionError);
+      expect(error).toMatchObject({ transient: true, message: expect.stringContaining('DNS lookup of') });
+    } finally {
+      await deadDns.close();
+    }
   });
 
   it('explain an explicit port on a name without addresses', async () => {

@@ -38,10 +38,14 @@ export interface ServerResolver {
 
 export class ResolutionError extends Error {
   override name = 'ResolutionError';
+  /** True when DNS failed rather than answered (timeout, SERVFAIL): the name may resolve later. */
+  readonly transient: boolean;
   constructor(
     readonly serverName: string,
     message: string,
+    options: { transient?: boolean } = {},
   ) {
     super(message);
+    this.transient = options.transient ?? false;
   }
 }

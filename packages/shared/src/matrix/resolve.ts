@@ -52,7 +52,9 @@ export function createServerResolver(options: ServerResolverOptions): ServerReso
     try {
       await http.lookup(host);
     } catch (error) {
-      if (error instanceof HttpError) throw new ResolutionError(serverName, `${context}${error.message}`);
+      if (error instanceof HttpError) {
+        throw new ResolutionError(serverName, `${context}${error.message}`, { transient: error.transient });
+      }
       throw error;
     }
   }
@@ -62,7 +64,9 @@ export function createServerResolver(options: ServerResolverOptions): ServerReso
     try {
       records = await http.resolveSrv(name);
     } catch (error) {
-      if (error instanceof HttpError) throw new ResolutionError(serverName, error.message);
+      if (error instanceof HttpError) {
+        throw new ResolutionError(serverName, error.message, { transient: error.transient });
+      }
       throw error;
     }
     const targets = orderSrvTargets(records, random);

@@ -77,6 +77,8 @@ export function createDnsClient(servers?: readonly { host: string; port: number 
         failure
           ? `DNS lookup of ${hostname} failed (${failure.error})`
           : `${hostname} has no A or AAAA record`,
+        undefined,
+        { transient: failure !== undefined },
       );
     }
     const addresses = records.map(({ address, family }) => ({ address, family }));
@@ -97,11 +99,12 @@ export function createDnsClient(servers?: readonly { host: string; port: number 
       return results.map(({ address, family }) => ({ address, family: family === 6 ? 6 : 4 }));
     } catch (error) {
       const code = errorCode(error);
+      const missing = NO_RECORD.has(code);
       throw new HttpError(
         'dns_failed',
-        NO_RECORD.has(code)
-          ? `${hostname} has no A or AAAA record`
-          : `DNS lookup of ${hostname} failed (${code})`,
+        missing ? `${hostname} has no A or AAAA record` : `DNS lookup of ${hostname} failed (${code})`,
+        undefined,
+        { transient: !missing },
       );
     }
   }
@@ -128,7 +131,9 @@ export function createDnsClient(servers?: readonly { host: string; port: number 
       } catch (error) {
         const code = errorCode(error);
         if (NO_RECORD.has(code)) return [];
-        throw new HttpError('dns_failed', `DNS lookup of ${name} (SRV) failed (${code})`);
+        throw new HttpError('dns_failed', `DNS lookup of ${name} (SRV) failed (${code})`, undefined, {
+          transient: true,
+        });
       }
     },
   };

@@ -82,12 +82,19 @@ export type HttpErrorCode =
 
 export class HttpError extends Error {
   override name = 'HttpError';
+  /**
+   * True when the failure says nothing about the name itself (a DNS server timing out or failing,
+   * as opposed to a name with no records), so retrying later may succeed.
+   */
+  readonly transient: boolean;
   constructor(
     readonly code: HttpErrorCode,
     message: string,
     readonly url?: string,
+    options: { transient?: boolean } = {},
   ) {
     super(message);
+    this.transient = options.transient ?? false;
   }
 }
 

@@ -53,9 +53,9 @@ export async function seedServers(database: Database, servers: SeedServer[]): Pr
         last_probe_at, last_seen_online_at)
       values (${s.name}, ${s.status ?? 'online'}, 'seed', ${s.softwareName ?? 'Synapse'},
         ${s.softwareVersion ?? '1.163.2'}, ${s.registration ?? 'closed'}, ${s.publishes ?? true},
-        ${s.roomCount ?? 0}, ${s.uptime30d ?? 1}, ${s.discoveredAt ?? new Date()},
+        ${s.roomCount ?? 0}, ${s.uptime30d ?? 1}, ${(s.discoveredAt ?? new Date()).toISOString()}::timestamptz,
         ${s.contacts ? database.sql.json(s.contacts) : null}, ${s.supportPage ?? null}, ${s.latencyMs ?? 40},
-        now(), ${s.status === 'offline' ? null : new Date()})
+        now(), ${s.status === 'offline' ? null : new Date().toISOString()}::timestamptz)
       on conflict (name) do nothing`;
   }
 }
@@ -95,7 +95,7 @@ export async function seedRooms(database: Database, rooms: SeedRoom[]): Promise<
       values (${r.roomId}, ${r.name ?? null}, ${r.topic ?? null}, ${r.canonicalAlias ?? null}, ${members},
         ${r.worldReadable ?? false}, ${r.joinRule ?? 'public'}, ${r.roomType ?? null},
         ${r.complexity ?? null}, ${r.complexity === null || r.complexity === undefined ? null : (r.complexitySource ?? 'federation')},
-        ${r.firstSeenAt ?? new Date()}, ${r.stale ? new Date() : null}, ${r.hidden ?? false})`;
+        ${(r.firstSeenAt ?? new Date()).toISOString()}::timestamptz, ${r.stale ? new Date().toISOString() : null}::timestamptz, ${r.hidden ?? false})`;
     for (const server of r.servers ?? ['example.org']) {
       await database.sql`
         insert into room_listings (room_id, server_name, active) values (${r.roomId}, ${server}, ${!r.stale})`;

@@ -1,29 +1,156 @@
 import { randomUUID } from 'node:crypto';
-import { Hono } from 'hono';
+import { ATLAS_VERSION } from '@atlas/shared/version';
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
+import { cors } from 'hono/cors';
+import { etag } from 'hono/etag';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AppDeps } from './deps.ts';
 import type { AppEnv } from './env.ts';
+import { ApiError, type ErrorCode, errorEnvelope, isMatrixPath, matrixBody } from './errors.ts';
+import { createMetrics } from './metrics.ts';
+import { adminAuth } from './middleware/admin-auth.ts';
+import { clientIp } from './middleware/client-ip.ts';
+import { rateLimit } from './middleware/rate-limit.ts';
+import { createRouter } from './openapi.ts';
+import { adminRoutes } from './routes/admin/index.ts';
+import { queueDashboard } from './routes/admin/queues.ts';
+import { type OpenApiDocument, renderDocs } from './routes/docs.ts';
+import { elementRoutes } from './routes/element.ts';
 import { healthRoutes } from './routes/health.ts';
+import { matrixDirectoryRoutes } from './routes/matrix-directory.ts';
 import { matrixIdentityRoutes } from './routes/matrix-keys.ts';
+import { reportRoutes } from './routes/reports.ts';
+import { roomRoutes } from './routes/rooms.ts';
+import { serverRoutes } from './routes/servers.ts';
+import { statsRoutes } from './routes/stats.ts';
+import { wellKnownRoutes } from './routes/well-known.ts';
+
+const STATUS_CODES: Partial<Record<number, ErrorCode>> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE',
+  429: 'RATE_LIMITED',
+  503: 'UNAVAILABLE',
+};
+
+/** A caller's request id is echoed only when it is a plain token (it goes back in a header). */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** Runs a middleware except on paths under one of the prefixes. */
+function except(prefixes: string[], middleware: MiddlewareHandler<AppEnv>): MiddlewareHandler<AppEnv> {
+  return (c, next) => (prefixes.some((p) => c.req.path.startsWith(p)) ? next() : middleware(c, next));
+}
 
 /**
  * Builds the HTTP app. The process that serves it and the tests (through `app.request()`) call
  * the same factory.
  */
-export function createApp(deps: AppDeps): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
+  const app = createRouter();
+  const metrics = createMetrics(deps);
+  const { settings } = deps;
+
   app.use('*', async (c, next) => {
-    const requestId = c.req.header('x-request-id')?.slice(0, 64) || randomUUID();
+    const given = c.req.header('x-request-id');
+    const requestId = given && REQUEST_ID.test(given) ? given : randomUUID();
     c.set('requestId', requestId);
     c.set('deps', deps);
     c.header('x-request-id', requestId);
+    const started = performance.now();
     await next();
+    metrics.requestDuration.observe(
+      { method: c.req.method, route: c.req.routePath, status: String(c.res.status) },
+      (performance.now() - started) / 1000,
+    );
   });
+  app.use('*', clientIp(settings.trustedProxies));
+
+  // Browsers anywhere may read the directory; writes stay same-origin except Matrix's client API,
+  // whose CORS headers the spec requires.
+  app.use(
+    '/api/v1/*',
+    except(['/api/v1/admin'], cors({ origin: '*', allowMethods: ['GET', 'HEAD', 'OPTIONS'] })),
+  );
+  app.use('/.well-known/matrix/*', cors({ origin: '*', allowMethods: ['GET', 'HEAD', 'OPTIONS'] }));
+  app.use(
+    '/_matrix/client/*',
+    cors({
+      origin: '*',
+      allowMethods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
+      allowHeaders: ['X-Requested-With', 'Content-Type', 'Authorization'],
+    }),
+  );
+
+  const limited = rateLimit({ limit: settings.rateLimitPerMinute, windowMs: 60_000, what: 'requests' });
+  app.use('/api/v1/*', except(['/api/v1/admin'], limited));
+  app.use('/_matrix/*', except(['/_matrix/key/'], limited));
+  app.use(
+    '/api/v1/*',
+    except(['/api/v1/admin'], async (c, next) => (c.req.method === 'GET' ? etag()(c, next) : next())),
+  );
+
+  // Public first.
   app.route('/', healthRoutes());
   app.route('/', matrixIdentityRoutes());
-  app.notFound((c) => c.json({ errcode: 'M_UNRECOGNIZED', error: 'Unrecognized request' }, 404));
+  app.route('/', wellKnownRoutes());
+  app.route('/', matrixDirectoryRoutes());
+  app.get('/metrics', async (c) => {
+    c.header('content-type', metrics.registry.contentType);
+    return c.body(await metrics.registry.metrics());
+  });
+  app.route('/api/v1', roomRoutes());
+  app.route('/api/v1', serverRoutes());
+  app.route('/api/v1', statsRoutes());
+  app.route('/api/v1', elementRoutes());
+  app.route('/api/v1', reportRoutes(settings.reportsPerHour));
+
+  // Then the operator's.
+  app.use('/api/v1/admin/*', adminAuth(settings.adminTokens));
+  app.route('/api/v1/admin', adminRoutes());
+  if (deps.queues) app.route('/api/v1/admin/queues', queueDashboard(deps.queues, '/api/v1/admin/queues'));
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'adminToken', { type: 'http', scheme: 'bearer' });
+  const documentConfig = {
+    openapi: '3.0.3',
+    info: {
+      title: 'Atlas API',
+      version: ATLAS_VERSION,
+      description:
+        'A federated room directory for Matrix: search rooms, browse homeservers, feed Element. Reads are cacheable (ETag, Cache-Control) and open to any origin; public endpoints are rate-limited per client address (429 with Retry-After).',
+    },
+  };
+  app.doc('/api/v1/openapi.json', documentConfig);
+  app.get('/api/v1/docs', (c) =>
+    c.html(renderDocs(app.getOpenAPIDocument(documentConfig) as unknown as OpenApiDocument)),
+  );
+
+  app.notFound((c) => {
+    if (isMatrixPath(c.req.path))
+      return c.json({ errcode: 'M_UNRECOGNIZED', error: 'Unrecognized request' }, 404);
+    return c.json(
+      errorEnvelope(c, 'NOT_FOUND', `no endpoint ${c.req.method} ${c.req.path}; see /api/v1/docs`),
+      404,
+    );
+  });
   app.onError((error, c) => {
-    deps.log.error({ err: error, requestId: c.get('requestId') }, 'request failed');
-    return c.json({ errcode: 'M_UNKNOWN', error: 'Internal server error' }, 500);
+    let apiError: ApiError;
+    if (error instanceof ApiError) {
+      apiError = error;
+    } else if (error instanceof HTTPException && error.status < 500) {
+      apiError = new ApiError(STATUS_CODES[error.status] ?? 'BAD_REQUEST', error.message || 'bad request');
+    } else {
+      deps.log.error({ err: error, requestId: c.get('requestId'), path: c.req.path }, 'request failed');
+      apiError = new ApiError('INTERNAL', 'internal error; the request id is in the log');
+    }
+    for (const [name, value] of Object.entries(apiError.headers)) c.header(name, value);
+    const status = apiError.status as ContentfulStatusCode;
+    if (isMatrixPath(c.req.path)) return c.json(matrixBody(apiError), status);
+    return c.json(errorEnvelope(c, apiError.code, apiError.message), status);
   });
   return app;
 }

@@ -1,6 +1,25 @@
 import type { Database } from '@atlas/shared/db';
 import type { Logger } from '@atlas/shared/log';
-import type { SigningKey } from '@atlas/shared/matrix';
+import type { KeyStore, SigningKey } from '@atlas/shared/matrix';
+import type { QueueBackend } from '@atlas/shared/queue';
+import type { SearchIndex } from '@atlas/shared/search';
+
+/** Operator settings the HTTP app reads (from `Config.api` and `Config.adminTokens`). */
+export interface ApiSettings {
+  /** Bearer tokens for /api/v1/admin; empty turns admin off. */
+  adminTokens: string[];
+  /** Public base URL served in /.well-known/matrix/client. */
+  publicUrl?: string | undefined;
+  /** `host:port` served in /.well-known/matrix/server. */
+  wellKnownServer?: string | undefined;
+  /** Rooms above this complexity are left out of Matrix publicRooms answers. */
+  directoryMaxComplexity?: number | undefined;
+  /** Requests per minute per client IP on public endpoints; 0 turns the limit off. */
+  rateLimitPerMinute: number;
+  reportsPerHour: number;
+  /** CIDR ranges whose X-Forwarded-For is believed. */
+  trustedProxies: string[];
+}
 
 /** What the HTTP app needs from the process that hosts it. Tests build the same app with their own. */
 export interface AppDeps {
@@ -10,4 +29,17 @@ export interface AppDeps {
   identity: { serverName: string; signingKey: SigningKey } | undefined;
   /** Resolves true when the process is ready to serve (migrations applied, workers started). */
   ready?: () => Promise<boolean>;
+  search: SearchIndex;
+  /** Job queues: admin's crawl trigger, the dashboard and queue depth metrics need them. */
+  queues?: QueueBackend | undefined;
+  /** Verifies X-Matrix signatures on federation requests; without it they are refused. */
+  keyStore?: Pick<KeyStore, 'verifyRequest'> | undefined;
+  settings: ApiSettings;
 }
+
+export const DEFAULT_SETTINGS: ApiSettings = {
+  adminTokens: [],
+  rateLimitPerMinute: 300,
+  reportsPerHour: 10,
+  trustedProxies: [],
+};

@@ -1,4 +1,11 @@
 export { createApp } from './app.ts';
-export type { AppDeps } from './deps.ts';
+export { type AppDepsInput, apiSettings, createAppDeps } from './create-deps.ts';
+export { type ApiSettings, type AppDeps, DEFAULT_SETTINGS } from './deps.ts';
 export type { AppEnv } from './env.ts';
 export { type RunningServer, startServer } from './server.ts';
+export {
+  ElementConfigError,
+  type ElementFeedOptions,
+  elementServerList,
+  mergeElementConfig,
+} from './services/element-feed.ts';

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { createApp, startServer } from '@atlas/api';
+import { createApp, createAppDeps, startServer } from '@atlas/api';
 import type { Config } from '@atlas/shared/config';
 import { migrateDatabase, openDatabase } from '@atlas/shared/db';
 import { createLogger } from '@atlas/shared/log';
@@ -12,7 +12,8 @@ export async function runStart(config: Config, _args: string[]): Promise<number>
   await migrateDatabase(database);
   const signingKey = await loadOrCreateSigningKey(path.join(config.dataDir, 'signing.key'));
   const identity = config.serverName ? { serverName: config.serverName, signingKey } : undefined;
-  const app = createApp({ database, log, identity });
+  const deps = await createAppDeps(config, { database, log, identity });
+  const app = createApp(deps);
   const server = await startServer(app, {
     http: config.http,
     federation: config.federation ? { host: config.http.host, ...config.federation } : undefined,
@@ -24,6 +25,7 @@ export async function runStart(config: Config, _args: string[]): Promise<number>
   });
   log.info('shutting down');
   await server.close();
+  await deps.close();
   await database.close();
   return 0;
 }

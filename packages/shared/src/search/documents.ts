@@ -1,6 +1,7 @@
 import type { Sql } from 'postgres';
 import { hasNoindexTag } from '../matrix/noindex.ts';
 import { detectRoomLanguage } from './language.ts';
+import { type PgTimestamp, timestampToDate } from './timestamps.ts';
 import type { RoomDocument } from './types.ts';
 
 interface RoomRow {
@@ -18,9 +19,9 @@ interface RoomRow {
   language: string | null;
   complexity: number | null;
   complexity_source: string | null;
-  first_seen_at: Date;
-  last_seen_at: Date;
-  stale_since: Date | null;
+  first_seen_at: PgTimestamp;
+  last_seen_at: PgTimestamp;
+  stale_since: PgTimestamp | null;
   hidden: boolean;
   servers: string[];
   blocked_listing: boolean;
@@ -96,8 +97,8 @@ function toDecision(row: RoomRow): IndexDecision {
       complexityEstimated: row.complexity_source === 'estimate',
       growth7d: row.members_7d_ago === null ? 0 : members - row.members_7d_ago,
       growth30d: row.members_30d_ago === null ? 0 : members - row.members_30d_ago,
-      firstSeenAt: row.first_seen_at.getTime(),
-      lastSeenAt: row.last_seen_at.getTime(),
+      firstSeenAt: timestampToDate(row.first_seen_at).getTime(),
+      lastSeenAt: timestampToDate(row.last_seen_at).getTime(),
       stale: row.stale_since !== null,
     },
   };

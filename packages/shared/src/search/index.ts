@@ -5,4 +5,5 @@ export * from './indexer.ts';
 export * from './language.ts';
 export * from './meilisearch-index.ts';
 export * from './postgres-index.ts';
+export * from './timestamps.ts';
 export * from './types.ts';

@@ -1,6 +1,7 @@
 import postgres, { type Fragment, type Sql } from 'postgres';
 import { type CursorKeys, decodeCursor, encodeCursor, queryFingerprint } from './cursor.ts';
 import { buildTsQuery, cleanQueryText, exactKey, queryWords } from './postgres-query.ts';
+import { type PgTimestamp, timestampToDate } from './timestamps.ts';
 import {
   InvalidCursorError,
   type RoomDocument,
@@ -44,8 +45,8 @@ interface Row {
   complexity_estimated: boolean;
   growth_7d: number;
   growth_30d: number;
-  first_seen_at: Date;
-  last_seen_at: Date;
+  first_seen_at: PgTimestamp;
+  last_seen_at: PgTimestamp;
   stale: boolean;
   exact?: boolean;
   score?: number;
@@ -70,8 +71,8 @@ function toDocument(row: Row): RoomDocument {
     complexityEstimated: row.complexity_estimated,
     growth7d: row.growth_7d,
     growth30d: row.growth_30d,
-    firstSeenAt: row.first_seen_at.getTime(),
-    lastSeenAt: row.last_seen_at.getTime(),
+    firstSeenAt: timestampToDate(row.first_seen_at).getTime(),
+    lastSeenAt: timestampToDate(row.last_seen_at).getTime(),
     stale: row.stale,
   };
 }
@@ -300,7 +301,7 @@ const SORTS: Record<Exclude<RoomSort, 'relevance'>, SortSpec> = {
     type: 'timestamptz',
     descending: true,
     nullable: false,
-    key: (r) => r.first_seen_at.getTime(),
+    key: (r) => timestampToDate(r.first_seen_at).getTime(),
   },
   complexity: {
     column: 'r.complexity',

@@ -1,0 +1,58 @@
+import type { Config } from '@atlas/shared/config';
+import type { Database } from '@atlas/shared/db';
+import type { Logger } from '@atlas/shared/log';
+import { createKeyStore, type FederationClient, type SigningKey } from '@atlas/shared/matrix';
+import type { QueueBackend } from '@atlas/shared/queue';
+import { createSearchIndex } from '@atlas/shared/search';
+import type { ApiSettings, AppDeps } from './deps.ts';
+
+export interface AppDepsInput {
+  database: Database;
+  log: Logger;
+  identity: { serverName: string; signingKey: SigningKey } | undefined;
+  queues?: QueueBackend | undefined;
+  /** Fetches origins' keys to verify signed federation requests; without it they are refused. */
+  federation?: Pick<FederationClient, 'getServerKeys'> | undefined;
+  ready?: () => Promise<boolean>;
+}
+
+export function apiSettings(config: Config): ApiSettings {
+  // Delegation to Atlas's own TLS listener when nothing else is said.
+  const wellKnownServer =
+    config.api.wellKnownServer ??
+    (config.serverName && config.federation
+      ? `${config.serverName.replace(/:\d+$/, '')}:${config.federation.port}`
+      : undefined);
+  return {
+    adminTokens: config.adminTokens,
+    publicUrl: config.api.publicUrl,
+    wellKnownServer,
+    directoryMaxComplexity: config.api.directoryMaxComplexity,
+    rateLimitPerMinute: config.api.rateLimitPerMinute,
+    reportsPerHour: config.api.reportsPerHour,
+    trustedProxies: config.api.trustedProxies,
+  };
+}
+
+/**
+ * Everything `createApp` needs, built from the configuration: the search backend (Meilisearch when
+ * MEILI_URL is set, else PostgreSQL; its settings applied now), the key store for signed requests,
+ * and the operator settings. `close()` releases what this made (not the database or queues).
+ */
+export async function createAppDeps(
+  config: Config,
+  input: AppDepsInput,
+): Promise<AppDeps & { close(): Promise<void> }> {
+  const search = await createSearchIndex({ databaseUrl: input.database.url, meili: config.meili });
+  return {
+    database: input.database,
+    log: input.log,
+    identity: input.identity,
+    ...(input.ready ? { ready: input.ready } : {}),
+    search,
+    queues: input.queues,
+    keyStore: input.federation ? createKeyStore({ federation: input.federation }) : undefined,
+    settings: apiSettings(config),
+    close: () => search.close(),
+  };
+}

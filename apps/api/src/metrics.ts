@@ -1,0 +1,103 @@
+import { QUEUE_NAMES } from '@atlas/shared/queue';
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { AppDeps } from './deps.ts';
+
+export interface ApiMetrics {
+  registry: Registry;
+  requestDuration: Histogram<'method' | 'route' | 'status'>;
+}
+
+/**
+ * Prometheus metrics. Crawl outcomes, pages and room counts are read from the database at scrape
+ * time, so they cover every crawler process, not only this one; queue depths come from the queue
+ * backend.
+ */
+export function createMetrics(deps: AppDeps): ApiMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const requestDuration = new Histogram({
+    name: 'atlas_http_request_duration_seconds',
+    help: 'HTTP request latency by route',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const sql = deps.database.sql;
+
+  new Gauge({
+    name: 'atlas_crawl_runs_last_day',
+    help: 'Directory crawls finished in the last 24 hours, by outcome and stop reason',
+    labelNames: ['status', 'reason'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const rows = await sql<{ status: string; reason: string | null; n: string }[]>`
+        select status, stop_reason as reason, count(*) as n from crawl_runs
+        where started_at > now() - interval '1 day' group by 1, 2`;
+      for (const row of rows) this.set({ status: row.status, reason: row.reason ?? 'none' }, Number(row.n));
+    },
+  });
+  new Gauge({
+    name: 'atlas_crawl_pages_last_day',
+    help: 'Directory pages read by crawls started in the last 24 hours',
+    registers: [registry],
+    async collect() {
+      const [row] = await sql<{ n: string | null }[]>`
+        select sum(pages) as n from crawl_runs where started_at > now() - interval '1 day'`;
+      this.set(Number(row?.n ?? 0));
+    },
+  });
+  new Gauge({
+    name: 'atlas_rooms',
+    help: 'Rooms known, by state',
+    labelNames: ['state'],
+    registers: [registry],
+    async collect() {
+      const [row] = await sql<{ listed: string; stale: string; hidden: string }[]>`
+        select count(*) filter (where not hidden and stale_since is null) as listed,
+               count(*) filter (where not hidden and stale_since is not null) as stale,
+               count(*) filter (where hidden) as hidden
+        from rooms`;
+      this.set({ state: 'listed' }, Number(row?.listed ?? 0));
+      this.set({ state: 'stale' }, Number(row?.stale ?? 0));
+      this.set({ state: 'hidden' }, Number(row?.hidden ?? 0));
+    },
+  });
+  new Gauge({
+    name: 'atlas_servers',
+    help: 'Servers known, by status',
+    labelNames: ['status'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const rows = await sql<
+        { status: string; n: string }[]
+      >`select status, count(*) as n from servers group by 1`;
+      for (const row of rows) this.set({ status: row.status }, Number(row.n));
+    },
+  });
+  new Gauge({
+    name: 'atlas_search_documents',
+    help: 'Rooms in the search index',
+    registers: [registry],
+    async collect() {
+      this.set((await deps.search.stats()).documents);
+    },
+  });
+  const queues = deps.queues;
+  if (queues) {
+    new Gauge({
+      name: 'atlas_queue_jobs',
+      help: 'Jobs per queue and state',
+      labelNames: ['queue', 'state'],
+      registers: [registry],
+      async collect() {
+        for (const name of QUEUE_NAMES) {
+          const counts = await queues.queue(name).getJobCounts('waiting', 'active', 'delayed', 'failed');
+          for (const [state, n] of Object.entries(counts)) this.set({ queue: name, state }, n);
+        }
+      },
+    });
+  }
+  return { registry, requestDuration };
+}

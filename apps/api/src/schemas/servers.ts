@@ -1,0 +1,72 @@
+import { z } from '@hono/zod-openapi';
+import { boolParam, cursorParam, intParam, listParam } from '../openapi.ts';
+import { SERVER_SORTS, SERVER_STATUSES } from '../services/servers.ts';
+import { RoomSchema } from './rooms.ts';
+
+export const ServerSchema = z
+  .object({
+    name: z.string().openapi({ example: 'example.org' }),
+    status: z.string().openapi({ description: 'new, online, offline or invalid' }),
+    software_name: z.string().nullable(),
+    software_version: z.string().nullable(),
+    registration: z.string().openapi({ description: 'open, closed or unknown' }),
+    publishes: z
+      .boolean()
+      .nullable()
+      .openapi({ description: 'Publishes its room directory over federation' }),
+    room_count: z.number().int().nullable(),
+    uptime_30d: z.number().nullable(),
+    latency_ms: z.number().int().nullable(),
+    discovered_at: z.string(),
+    last_seen_online_at: z.string().nullable(),
+  })
+  .openapi('Server');
+
+export const ServerListSchema = z
+  .object({ servers: z.array(ServerSchema), next_cursor: z.string().nullable() })
+  .openapi('ServerList');
+
+export const ServerDetailSchema = ServerSchema.extend({
+  contacts: z.array(
+    z.object({ matrix_id: z.string().optional(), email_address: z.string().optional(), role: z.string() }),
+  ),
+  support_page: z.string().nullable(),
+  client_base_url: z.string().nullable(),
+  registration_stages: z.array(z.string()),
+  uptime: z.object({
+    last_day: z.number().nullable(),
+    last_7_days: z.number().nullable(),
+    last_30_days: z.number().nullable(),
+  }),
+  checks: z.array(
+    z.object({
+      checked_at: z.string(),
+      reachable: z.boolean(),
+      latency_ms: z.number().int().nullable(),
+      software_version: z.string().nullable(),
+      registration: z.string().nullable(),
+      error: z.string().nullable(),
+    }),
+  ),
+  rooms: z.array(RoomSchema),
+}).openapi('ServerDetail');
+
+export const ServerQuerySchema = z.object({
+  status: listParam(z.enum(SERVER_STATUSES), 4),
+  software: listParam(z.string().regex(/^[A-Za-z0-9 ._-]{1,64}$/)),
+  registration: z.enum(['open', 'closed', 'unknown']).optional(),
+  publishes: boolParam,
+  min_rooms: intParam(0, 10_000_000),
+  max_rooms: intParam(0, 10_000_000),
+  min_uptime: z
+    .string()
+    .regex(/^(0(\.\d{1,4})?|1(\.0{1,4})?)$/, 'must be a share between 0 and 1, e.g. 0.95')
+    .transform(Number)
+    .optional(),
+  sort: z.enum(SERVER_SORTS).optional().openapi({
+    description:
+      'rooms (most first, the default), smallest (fewest rooms first), uptime, latency, newest, name',
+  }),
+  limit: intParam(1, 100).default(50),
+  cursor: cursorParam,
+});

@@ -1,0 +1,164 @@
+import {
+  DEFAULT_COMPLEXITY_LIMIT,
+  loadIndexDecisions,
+  type PgTimestamp,
+  type RoomDocument,
+  type RoomFilters,
+  type RoomSort,
+  type SearchIndex,
+  type SearchPage,
+  timestampToIso,
+} from '@atlas/shared/search';
+import type { Sql } from 'postgres';
+
+/** A room as the JSON API shows it (snake_case, like Matrix). */
+export interface ApiRoom {
+  room_id: string;
+  name: string | null;
+  topic: string | null;
+  canonical_alias: string | null;
+  avatar_url: string | null;
+  servers: string[];
+  num_joined_members: number;
+  world_readable: boolean;
+  guest_can_join: boolean;
+  join_rule: string;
+  room_type: string | null;
+  language: string | null;
+  complexity: number | null;
+  complexity_estimated: boolean;
+  growth_7d: number;
+  growth_30d: number;
+  first_seen_at: string;
+  last_seen_at: string;
+  stale: boolean;
+}
+
+export function toApiRoom(doc: RoomDocument): ApiRoom {
+  return {
+    room_id: doc.roomId,
+    name: doc.name,
+    topic: doc.topic,
+    canonical_alias: doc.canonicalAlias,
+    avatar_url: doc.avatarUrl,
+    servers: doc.servers,
+    num_joined_members: doc.numJoinedMembers,
+    world_readable: doc.worldReadable,
+    guest_can_join: doc.guestCanJoin,
+    join_rule: doc.joinRule,
+    room_type: doc.roomType,
+    language: doc.language,
+    complexity: doc.complexity,
+    complexity_estimated: doc.complexityEstimated,
+    growth_7d: doc.growth7d,
+    growth_30d: doc.growth30d,
+    first_seen_at: new Date(doc.firstSeenAt).toISOString(),
+    last_seen_at: new Date(doc.lastSeenAt).toISOString(),
+    stale: doc.stale,
+  };
+}
+
+export interface RoomSearchParams {
+  q?: string | undefined;
+  server?: string[] | undefined;
+  language?: string[] | undefined;
+  type?: 'room' | 'space' | undefined;
+  join_rule?: string[] | undefined;
+  min_members?: number | undefined;
+  max_members?: number | undefined;
+  max_complexity?: number | undefined;
+  /** true: Synapse's default limit; a number: that limit. */
+  joinable?: number | true | undefined;
+  world_readable?: boolean | undefined;
+  include_stale?: boolean | undefined;
+  sort?: RoomSort | undefined;
+  limit: number;
+  cursor?: string | undefined;
+}
+
+export function roomFilters(params: Omit<RoomSearchParams, 'q' | 'sort' | 'limit' | 'cursor'>): RoomFilters {
+  const filters: RoomFilters = {};
+  if (params.server?.length) filters.servers = params.server;
+  if (params.language?.length) filters.languages = params.language;
+  if (params.type) filters.roomTypes = params.type === 'space' ? ['m.space'] : [null];
+  if (params.join_rule?.length) filters.joinRules = params.join_rule;
+  if (params.min_members !== undefined) filters.minMembers = params.min_members;
+  if (params.max_members !== undefined) filters.maxMembers = params.max_members;
+  if (params.max_complexity !== undefined) filters.maxComplexity = params.max_complexity;
+  if (params.joinable !== undefined) {
+    filters.joinableWithLimit = params.joinable === true ? DEFAULT_COMPLEXITY_LIMIT : params.joinable;
+  }
+  if (params.world_readable !== undefined) filters.worldReadable = params.world_readable;
+  if (!params.include_stale) filters.stale = false;
+  return filters;
+}
+
+export interface RoomSearchResult {
+  rooms: ApiRoom[];
+  total: number;
+  total_exact: boolean;
+  next_cursor: string | null;
+}
+
+export async function searchRooms(search: SearchIndex, params: RoomSearchParams): Promise<RoomSearchResult> {
+  const page: SearchPage = await search.search({
+    ...(params.q ? { q: params.q } : {}),
+    filters: roomFilters(params),
+    ...(params.sort ? { sort: params.sort } : {}),
+    limit: params.limit,
+    ...(params.cursor ? { cursor: params.cursor } : {}),
+  });
+  return {
+    rooms: page.hits.map(toApiRoom),
+    total: page.total,
+    total_exact: page.totalExact,
+    next_cursor: page.nextCursor,
+  };
+}
+
+export interface RoomDetail extends ApiRoom {
+  listings: { server_name: string; first_seen_at: string; last_seen_at: string; active: boolean }[];
+  members_history: { day: string; num_joined_members: number }[];
+  complexity_server: string | null;
+  complexity_at: string | null;
+  servers_in_room: number | null;
+}
+
+/**
+ * One room with its listings and member history, or null when it is unknown or not shown (hidden,
+ * opted out, or listed only by blocked servers: whatever keeps it out of the search index).
+ */
+export async function getRoomDetail(sql: Sql, roomId: string): Promise<RoomDetail | null> {
+  const [room] = await sql<
+    { complexity_server: string | null; complexity_at: PgTimestamp | null; servers_in_room: number | null }[]
+  >`select complexity_server, complexity_at, servers_in_room from rooms where room_id = ${roomId} and not hidden`;
+  if (!room) return null;
+  // The same rules the index queue applies decide what may be shown, so a room hidden, opted out
+  // or listed only by blocked servers is not found here either.
+  const [decision] = await loadIndexDecisions(sql, [roomId]);
+  const doc = decision?.document;
+  if (!doc) return null;
+  const [listings, history] = await Promise.all([
+    sql<{ server_name: string; first_seen_at: PgTimestamp; last_seen_at: PgTimestamp; active: boolean }[]>`
+      select l.server_name, l.first_seen_at, l.last_seen_at, l.active
+      from room_listings l join servers s on s.name = l.server_name
+      where l.room_id = ${roomId} and s.status <> 'blocked'
+      order by l.active desc, l.server_name limit 100`,
+    sql<{ day: string; num_joined_members: number }[]>`
+      select day::text as day, num_joined_members from room_snapshots
+      where room_id = ${roomId} and day > current_date - 90 order by day`,
+  ]);
+  return {
+    ...toApiRoom(doc),
+    listings: listings.map((l) => ({
+      server_name: l.server_name,
+      first_seen_at: timestampToIso(l.first_seen_at),
+      last_seen_at: timestampToIso(l.last_seen_at),
+      active: l.active,
+    })),
+    members_history: history,
+    complexity_server: room.complexity_server,
+    complexity_at: timestampToIso(room.complexity_at),
+    servers_in_room: room.servers_in_room,
+  };
+}

@@ -104,7 +104,14 @@ describe('GET /api/v1/rooms', () => {
   });
 
   it('answers a bad parameter with a 400 envelope naming it', async () => {
-    for (const query of ['limit=0', 'limit=abc', 'sort=loudest', 'type=channel', 'min_members=-1', 'joinable=x']) {
+    for (const query of [
+      'limit=0',
+      'limit=abc',
+      'sort=loudest',
+      'type=channel',
+      'min_members=-1',
+      'joinable=x',
+    ]) {
       const response = await api.get(`/api/v1/rooms?${query}`, { 'x-request-id': 'req-1' });
       expect(response.status, query).toBe(400);
       const body = await json<{ error: { code: string; message: string; requestId: string } }>(response);

@@ -1,3 +1,4 @@
+export * from './atlas-crawl.ts';
 export * from './atlas-identity.ts';
 export * from './client.ts';
 export * from './cluster.ts';
@@ -5,5 +6,6 @@ export * from './federation-request.ts';
 export * from './https-request.ts';
 export * from './logs-on-failure.ts';
 export * from './rooms.ts';
+export * from './scenario.ts';
 export * from './synapse-instance.ts';
 export * from './venv.ts';

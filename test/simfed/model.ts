@@ -1,0 +1,182 @@
+import type { ResolutionStep } from '@atlas/shared/matrix';
+
+/** How a simulated server behaves on the wire. Everything but `normal` and `slow` is unreachable. */
+export type Behaviour =
+  | 'normal'
+  /** Answers every request, after a delay shorter than Atlas's timeouts. */
+  | 'slow'
+  /** Accepts TCP, then never finishes the TLS handshake. */
+  | 'stall_tls'
+  /** Completes TLS, reads the request, never answers. */
+  | 'stall_response'
+  /** Sends headers at once, then one byte of body per second, for ever. */
+  | 'trickle'
+  /** The name resolves to an address where nothing listens. */
+  | 'offline_refused'
+  /** The name has no DNS records at all. */
+  | 'offline_no_dns';
+
+export const REACHABLE_BEHAVIOURS: ReadonlySet<Behaviour> = new Set(['normal', 'slow']);
+
+/** How Atlas is meant to learn of a server first (ARCHITECTURE.md, "More servers"). */
+export type FoundVia =
+  | { kind: 'seed' }
+  /** A room listed by `from` has a canonical alias on this server. */
+  | { kind: 'alias'; from: string; room_id: string; alias: string }
+  /** A room listed by `from` has a pre-v12 id on this server. */
+  | { kind: 'room_id'; from: string; room_id: string }
+  /** `from` answers query/directory for `alias` (a room it lists) with this server among `servers`. */
+  | { kind: 'query_directory'; from: string; room_id: string; alias: string }
+  /** `from` lists space `space_id`; its hierarchy names this server as a `via` of a child. */
+  | { kind: 'hierarchy'; from: string; space_id: string; room_id: string };
+
+export interface Software {
+  name: string;
+  version: string;
+}
+
+export interface Registration {
+  open: boolean;
+  /** Stages of each flow, as `POST /register {}` answers them when open. */
+  flows: string[][];
+}
+
+export interface SupportContact {
+  matrix_id?: string;
+  email_address?: string;
+  role: string;
+}
+
+export interface SimRoom {
+  roomId: string;
+  roomVersion: string;
+  /** Raw name as served (may hold hostile characters), or undefined for an unnamed room. */
+  name: string | undefined;
+  topic: string | undefined;
+  canonicalAlias: string | undefined;
+  avatarUrl: string | undefined;
+  members: number;
+  /** Current state events; Synapse's complexity v1 is this / 500. */
+  stateEvents: number;
+  worldReadable: boolean;
+  guestCanJoin: boolean;
+  joinRule: 'public' | 'knock';
+  roomType: 'm.space' | undefined;
+  /** Servers in the room; query/directory answers these. */
+  residents: string[];
+  /** For spaces: child rooms and the `via` of each `m.space.child` event. */
+  children: { roomId: string; via: string[] }[];
+  /** Name or topic carries control, bidi-override or oversized text that Atlas must clean. */
+  hostile: boolean;
+}
+
+export interface SimServer {
+  index: number;
+  /** The Matrix server name (hostname, with `:port` for explicit ports and IP literal with port). */
+  name: string;
+  /** The hostname part of `name`. */
+  hostname: string;
+  resolution: ResolutionStep;
+  /** The `m.server` of `/.well-known/matrix/server`, when the server delegates. */
+  delegatedTo: string | undefined;
+  /** The SRV record that locates it, when one does. */
+  srv:
+    | { service: '_matrix-fed._tcp' | '_matrix._tcp'; owner: string; target: string; port: number }
+    | undefined;
+  behaviour: Behaviour;
+  /** Something listens on 443 for its hostname (well-known, client API); false means refused. */
+  serves443: boolean;
+  /** Serves `/_matrix/federation/v1/publicRooms` (otherwise 403). */
+  publishes: boolean;
+  /** Serves `/_matrix/client/v3/publicRooms` without a token (`allow_public_rooms_without_auth`). */
+  clientDirectory: boolean;
+  software: Software;
+  registration: Registration;
+  support: { contacts: SupportContact[]; support_page?: string } | undefined;
+  clientWellKnown: boolean;
+  /** Room ids in its public directory (federation or client), in no particular order. */
+  listed: string[];
+  /** Broken entries mixed into its directory pages (Atlas must skip and count them). */
+  malformed: number;
+  foundVia: FoundVia;
+  /** 32-byte ed25519 seed for its signing key. */
+  keySeed: Buffer;
+  keyId: string;
+}
+
+export interface Federation {
+  seed: string;
+  servers: SimServer[];
+  rooms: Map<string, SimRoom>;
+  seeds: string[];
+}
+
+// ---- manifest (what tests, the demo and Atlas read) ----
+
+export interface ManifestRoom {
+  room_id: string;
+  room_version: string;
+  name: string | null;
+  topic: string | null;
+  canonical_alias: string | null;
+  num_joined_members: number;
+  /** Topic carries a no-index tag: Atlas must not store the room. */
+  noindex: boolean;
+  /** Synapse's complexity v1 (state events / 500, two places); served by resident servers. */
+  complexity: number;
+  servers_in_room: string[];
+  room_type: string | null;
+  join_rule: string;
+  world_readable: boolean;
+  guest_can_join: boolean;
+  avatar_url: string | null;
+  /** Name or topic holds text Atlas cleans (control or bidi characters, oversized). */
+  hostile: boolean;
+}
+
+export interface ManifestServer {
+  name: string;
+  /** Answers federation requests within Atlas's timeouts. */
+  reachable: boolean;
+  behaviour: Behaviour;
+  /** Publishes its directory over federation (otherwise 403 M_FORBIDDEN). */
+  publishes: boolean;
+  /** Lists its rooms on the unauthenticated client API. */
+  client_directory: boolean;
+  software: string;
+  version: string;
+  /** The step of the spec's resolution that decides where it lives. */
+  resolution: ResolutionStep;
+  delegated_to: string | null;
+  srv: string | null;
+  /** Where federation traffic ends up: `address:port` (changes between runs). */
+  endpoint: string | null;
+  registration: 'open' | 'closed';
+  registration_stages: string[][];
+  contacts: SupportContact[];
+  support_page: string | null;
+  client_well_known: boolean;
+  found_via: FoundVia;
+  malformed_entries: number;
+  key_id: string;
+  /** Rooms in its directory (federation or client), including no-index ones. */
+  rooms: ManifestRoom[];
+}
+
+export interface Manifest {
+  generated_by: 'atlas-simfed';
+  seed: string;
+  env: Record<string, string>;
+  seeds: string[];
+  /** The loopback block the servers live in (also in env.ATLAS_ALLOW_NETWORKS). */
+  network: string;
+  totals: {
+    servers: number;
+    reachable: number;
+    publishing: number;
+    /** Distinct rooms listed by reachable servers that publish over federation, minus no-index ones. */
+    indexable_rooms: number;
+    listings: number;
+  };
+  servers: ManifestServer[];
+}

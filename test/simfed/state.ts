@@ -1,0 +1,92 @@
+import { type SigningKey, serverKeyDocument, signingKeyFromSeed } from '@atlas/shared/matrix';
+import { EntryCache, ServerDirectory } from './directory.ts';
+import type { Federation, SimServer } from './model.ts';
+
+export interface ServerStats {
+  /** Every HTTP request routed to the server. */
+  requests: number;
+  /** Signed requests whose X-Matrix signature checked out. */
+  verified: number;
+  /** Signed requests answered 400/401 because of their signature or header. */
+  rejected: number;
+  /** Most requests in flight at once (Atlas promises one at a time per server). */
+  maxInFlight: number;
+  inFlight: number;
+  /** Requests per endpoint, e.g. `GET /_matrix/federation/v1/publicRooms`. */
+  byEndpoint: Record<string, number>;
+}
+
+export function emptyStats(): ServerStats {
+  return { requests: 0, verified: 0, rejected: 0, maxInFlight: 0, inFlight: 0, byEndpoint: {} };
+}
+
+/** What the running simulator knows per server, beyond the generated model: keys, caches, counters. */
+export class ServerRuntime {
+  private signingKey: SigningKey | undefined;
+  readonly directory: ServerDirectory;
+  stats: ServerStats = emptyStats();
+  private keyDocument: { text: string; renderedAt: number } | undefined;
+
+  constructor(
+    readonly server: SimServer,
+    federation: Federation,
+    cache: EntryCache,
+  ) {
+    this.directory = new ServerDirectory(server, federation, cache);
+  }
+
+  /** Derived on first use: a thousand servers' keys cost a second, and most tests touch few of them. */
+  get key(): SigningKey {
+    this.signingKey ??= signingKeyFromSeed(this.server.keyId, this.server.keySeed);
+    return this.signingKey;
+  }
+
+  /** The self-signed key document, re-signed every hour so `valid_until_ts` stays in the future. */
+  keyDocumentJson(): string {
+    const now = Date.now();
+    if (!this.keyDocument || now - this.keyDocument.renderedAt > 3_600_000) {
+      this.keyDocument = {
+        text: JSON.stringify(serverKeyDocument(this.server.name, this.key, now)),
+        renderedAt: now,
+      };
+    }
+    return this.keyDocument.text;
+  }
+}
+
+/** The simulator's shared state: model, per-server runtime, and the alias index query/directory uses. */
+export class SimState {
+  readonly cache: EntryCache;
+  readonly runtimes = new Map<string, ServerRuntime>();
+  /** canonical alias (lowercased) -> room id */
+  readonly aliases = new Map<string, string>();
+  misrouted = 0;
+
+  constructor(readonly federation: Federation) {
+    this.cache = new EntryCache(federation);
+    for (const server of federation.servers) this.addServer(server);
+    for (const room of federation.rooms.values()) {
+      if (room.canonicalAlias) this.aliases.set(room.canonicalAlias.toLowerCase(), room.roomId);
+    }
+  }
+
+  addServer(server: SimServer): ServerRuntime {
+    const runtime = new ServerRuntime(server, this.federation, this.cache);
+    this.runtimes.set(server.name, runtime);
+    return runtime;
+  }
+
+  runtime(name: string): ServerRuntime | undefined {
+    return this.runtimes.get(name.toLowerCase());
+  }
+
+  /** After a mutation: drop rendered JSON and directories, rebuild the alias index. */
+  refresh(changedRooms: Iterable<string>, changedServers: Iterable<string>): void {
+    for (const id of changedRooms) this.cache.invalidate(id);
+    for (const name of changedServers) this.runtimes.get(name)?.directory.invalidate();
+    this.aliases.clear();
+    for (const room of this.federation.rooms.values()) {
+      if (room.canonicalAlias) this.aliases.set(room.canonicalAlias.toLowerCase(), room.roomId);
+    }
+  }
+}

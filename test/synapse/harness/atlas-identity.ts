@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createApp, startServer } from '@atlas/api';
+import { createApp, DEFAULT_SETTINGS, startServer } from '@atlas/api';
 import type { Database } from '@atlas/shared/db';
 import { silentLogger } from '@atlas/shared/log';
 import { generateSigningKey, type SigningKey } from '@atlas/shared/matrix';
@@ -56,7 +56,8 @@ export async function startAtlasIdentity(options: {
     log: silentLogger,
     identity: { serverName, signingKey },
     search,
-    settings: { adminTokens: [], rateLimitPerMinute: 0, reportsPerHour: 0, trustedProxies: [] },
+    // Synapse fetches keys in bursts; the API's per-IP limit is not under test here.
+    settings: { ...DEFAULT_SETTINGS, rateLimitPerMinute: 0 },
   });
   const server = await startServer(app, {
     http: { host: HOST, port: 0 },

@@ -34,7 +34,11 @@ umask 077
   echo
   echo "# Added at start by entrypoint.sh:"
   echo "static-auth-secret=$secret"
+  # coturn opens its user database (SQLite) even with static secrets; keep it where the
+  # unprivileged user can open it after the switch, or every TURN request fails as unauthorized.
+  echo "userdb=$run_dir/turndb"
 } >"$run_dir/turnserver.conf"
+: >"$run_dir/turndb"
 
 cert_sum() {
   cat "$cert" "$key" 2>/dev/null | cksum
@@ -59,13 +63,19 @@ started_sum=$(cert_sum)
 turnserver -c "$run_dir/turnserver.conf" --proc-user "$user" --proc-group "$group" "$@" &
 pid=$!
 trap 'kill -TERM "$pid" 2>/dev/null || true' TERM INT
-while kill -0 "$pid" 2>/dev/null; do
-  sleep "$check_seconds" &
-  wait $! || true
-  if [ "$(cert_sum)" != "$started_sum" ] && kill -0 "$pid" 2>/dev/null; then
-    echo "coturn: the certificate changed; restarting to load it"
-    kill -TERM "$pid"
-    break
-  fi
-done
-wait "$pid" || exit $?
+(
+  while sleep "$check_seconds"; do
+    if [ "$(cert_sum)" != "$started_sum" ]; then
+      echo "coturn: the certificate changed; restarting to load it"
+      kill -TERM "$pid" 2>/dev/null || true
+      exit 0
+    fi
+  done
+) &
+watcher=$!
+status=0
+wait "$pid" || status=$?
+# A trapped signal interrupts `wait`; wait again for turnserver itself to finish.
+if kill -0 "$pid" 2>/dev/null; then wait "$pid" || status=$?; fi
+kill "$watcher" 2>/dev/null || true
+exit "$status"

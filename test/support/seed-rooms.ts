@@ -54,7 +54,7 @@ export async function seedServers(database: Database, servers: SeedServer[]): Pr
       values (${s.name}, ${s.status ?? 'online'}, 'seed', ${s.softwareName ?? 'Synapse'},
         ${s.softwareVersion ?? '1.163.2'}, ${s.registration ?? 'closed'}, ${s.publishes ?? true},
         ${s.roomCount ?? 0}, ${s.uptime30d ?? 1}, ${(s.discoveredAt ?? new Date()).toISOString()}::timestamptz,
-        ${s.contacts ? database.sql.json(s.contacts) : null}, ${s.supportPage ?? null}, ${s.latencyMs ?? 40},
+        (${s.contacts ? JSON.stringify(s.contacts) : null}::text)::jsonb, ${s.supportPage ?? null}, ${s.latencyMs ?? 40},
         now(), ${s.status === 'offline' ? null : new Date().toISOString()}::timestamptz)
       on conflict (name) do nothing`;
   }

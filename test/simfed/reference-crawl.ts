@@ -171,21 +171,18 @@ async function crawl(options: ReferenceCrawlOptions): Promise<ReferenceCrawl> {
     }
     result.rooms.set(name, rooms);
     result.malformed.set(name, malformed);
-    for (const alias of aliases) {
+    await pool(aliases, 8, async (alias) => {
       const owner = serverOfAlias(alias);
-      if (!owner) continue;
+      if (!owner) return;
       await probe(owner);
-      if (!result.reachable.has(owner)) continue;
-      const res = await call(
-        owner,
-        'GET',
-        `/_matrix/federation/v1/query/directory?room_alias=${encodeURIComponent(alias)}`,
-      );
-      if (res?.status !== 200) continue;
+      if (!result.reachable.has(owner)) return;
+      const uri = `/_matrix/federation/v1/query/directory?room_alias=${encodeURIComponent(alias)}`;
+      const res = await call(owner, 'GET', uri);
+      if (res?.status !== 200) return;
       const body = res.json() as { servers?: unknown };
-      if (Array.isArray(body.servers))
-        for (const s of body.servers) if (typeof s === 'string') learn(s, 'query_directory');
-    }
+      if (!Array.isArray(body.servers)) return;
+      for (const s of body.servers) if (typeof s === 'string') learn(s, 'query_directory');
+    });
     for (const space of spaces) {
       const res = await call(name, 'GET', `/_matrix/federation/v1/hierarchy/${encodeURIComponent(space)}`);
       if (res?.status !== 200) continue;

@@ -1,5 +1,6 @@
 export * from './blocks.ts';
 export * from './crawl-runs.ts';
+export * from './pending-room-facts.ts';
 export * from './reports.ts';
 export * from './room-listings.ts';
 export * from './room-search.ts';

@@ -27,6 +27,8 @@ const TYPO_SIMILARITY = 0.25;
 /** ts_rank weights for D, C, B, A: servers, topic, (unused), name and alias. */
 const RANK_WEIGHTS = '{0.05,0.2,0.4,1.0}';
 const UPSERT_BATCH = 500;
+/** Matches ranked by text relevance: the most popular ones (ranking a common word's every room is too slow). */
+const RELEVANCE_CANDIDATES = 300;
 
 interface Row {
   room_id: string;
@@ -337,21 +339,23 @@ async function search(sql: Sql, query: SearchQuery): Promise<SearchPage> {
   const filters = filterFragments(sql, query.filters);
 
   let match: Fragment | undefined;
+  let textMatch: Fragment | undefined;
+  let exactMatch: Fragment | undefined;
   let tsQuery = '';
   let exact = '';
   if (words.length > 0) {
     tsQuery = buildTsQuery(await expandWords(sql, words));
     exact = exactKey(q);
-    match = sql`(r.document @@ to_tsquery('atlas_search', ${tsQuery})
-      or r.exact_keys && array[lower(unaccent(${exact}))])`;
+    textMatch = sql`r.document @@ to_tsquery('atlas_search', ${tsQuery})`;
+    exactMatch = sql`r.exact_keys && array[lower(unaccent(${exact}))]`;
+    match = sql`(${textMatch} or ${exactMatch})`;
   } else if (q) {
     // Only punctuation: nothing can match.
     return { hits: [], total: 0, totalExact: true, nextCursor: null };
   }
   const where = and(sql, match ? [match, ...filters] : filters);
 
-  if (sort === 'relevance' && match) {
-    // Every match is scored anyway to rank it, so the window count costs nothing more.
+  if (sort === 'relevance' && match && textMatch && exactMatch) {
     let after: Fragment = sql`true`;
     if (keys) {
       const cExact = keys[0] === true;
@@ -360,28 +364,40 @@ async function search(sql: Sql, query: SearchQuery): Promise<SearchPage> {
       after = sql`((not h.exact and ${cExact}) or (h.exact = ${cExact} and
         (h.score < ${cScore} or (h.score = ${cScore} and h.room_id > ${cId}))))`;
     }
-    const rows = await sql<Row[]>`
-      with h as (
-        select ${sql.unsafe(SELECT_COLUMNS)},
-               r.exact_keys && array[lower(unaccent(${exact}))] as exact,
-               (ts_rank(${RANK_WEIGHTS}::float4[], r.document, to_tsquery('atlas_search', ${tsQuery}))
-                 * ln(r.num_joined_members + 3))::float8 as score,
-               count(*) over () as full_count
-        from room_search r
-        where ${where}
-      )
-      select h.* from h
-      where ${after}
-      order by h.exact desc, h.score desc, h.room_id asc
-      limit ${limit + 1}`;
+    const filtered = and(sql, filters);
+    // Only the most popular matches are ranked by text: ranking every room that contains a common
+    // word would cost more than the whole search may take. Exact name or alias matches always are.
+    const [rows, count] = await Promise.all([
+      sql<Row[]>`
+        with candidates as (
+          (select ${sql.unsafe(SELECT_COLUMNS)}, r.document, r.exact_keys from room_search r
+            where ${textMatch} and ${filtered}
+            order by r.num_joined_members desc, r.room_id limit ${RELEVANCE_CANDIDATES})
+          union all
+          (select ${sql.unsafe(SELECT_COLUMNS)}, r.document, r.exact_keys from room_search r
+            where ${exactMatch} and ${filtered} limit 20)
+        ),
+        h as (
+          select distinct on (c.room_id) ${sql.unsafe(SELECT_COLUMNS.replace(/(\w+)/g, 'c.$1'))},
+                 c.exact_keys && array[lower(unaccent(${exact}))] as exact,
+                 (ts_rank(${RANK_WEIGHTS}::float4[], c.document, to_tsquery('atlas_search', ${tsQuery}))
+                   * ln(c.num_joined_members + 3))::float8 as score
+          from candidates c
+          order by c.room_id
+        )
+        select h.* from h
+        where ${after}
+        order by h.exact desc, h.score desc, h.room_id asc
+        limit ${limit + 1}`,
+      countMatches(sql, where),
+    ]);
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     const more = rows.length > limit && last !== undefined;
-    const total = Number(rows[0]?.full_count ?? 0);
     return {
       hits: page.map(toDocument),
-      total,
-      totalExact: true,
+      total: Math.min(count, TOTAL_CAP),
+      totalExact: count <= TOTAL_CAP,
       nextCursor: more
         ? encodeCursor(fingerprint, [last.exact ?? false, last.score ?? 0, last.room_id])
         : null,
@@ -410,25 +426,30 @@ async function search(sql: Sql, query: SearchQuery): Promise<SearchPage> {
       after = sql`((${column}, r.room_id) > (${param}, ${id}) or ${column} is null)`;
     }
   }
-  const [rows, count] = await Promise.all([
+  const [rows, total] = await Promise.all([
     sql<Row[]>`
       select ${sql.unsafe(SELECT_COLUMNS)} from room_search r
       where ${where} and ${after}
       order by ${column} ${direction} ${sql.unsafe(spec.nullable ? 'nulls last' : '')}, r.room_id ${direction}
       limit ${limit + 1}`,
-    sql<{ n: string }[]>`
-      select count(*) as n from (select 1 from room_search r where ${where} limit ${TOTAL_CAP + 1}) t`,
+    countMatches(sql, where),
   ]);
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   const more = rows.length > limit && last !== undefined;
-  const total = Number(count[0]?.n ?? 0);
   return {
     hits: page.map(toDocument),
     total: Math.min(total, TOTAL_CAP),
     totalExact: total <= TOTAL_CAP,
     nextCursor: more ? encodeCursor(fingerprint, [spec.key(last), last.room_id]) : null,
   };
+}
+
+/** Matching rooms, counted up to one past the cap (a common word would otherwise cost a full count). */
+async function countMatches(sql: Sql, where: Fragment): Promise<number> {
+  const [row] = await sql<{ n: string }[]>`
+    select count(*) as n from (select 1 from room_search r where ${where} limit ${TOTAL_CAP + 1}) t`;
+  return Number(row?.n ?? 0);
 }
 
 /**
@@ -454,8 +475,8 @@ async function expandWords(
           limit ${TYPO_ALTERNATIVES})
       end as alternatives
     from (
-      select x.ord, lower(unaccent(x.word)) as norm, x.prefix
-      from unnest(${words.map((w) => w.word)}::text[], ${sql.array(words.map((w) => w.prefix))}::boolean[])
+      select x.ord, lower(unaccent(x.word)) as norm, x.prefix = 'p' as prefix
+      from unnest(${words.map((w) => w.word)}::text[], ${words.map((w) => (w.prefix ? 'p' : 'w'))}::text[])
         with ordinality as x(word, prefix, ord)
     ) t`;
   const byOrd = new Map(rows.map((row) => [Number(row.ord), row.alternatives]));

@@ -12,5 +12,9 @@ export const searchTerms = pgTable(
   {
     term: text('term').primaryKey(),
   },
-  (t) => [index('search_terms_trgm_idx').using('gin', t.term.op('gin_trgm_ops'))],
+  (t) => [
+    index('search_terms_trgm_idx').using('gin', t.term.op('gin_trgm_ops')),
+    // Nearest words first (KNN, `term <-> word`): GIN cannot order by distance.
+    index('search_terms_trgm_knn_idx').using('gist', t.term.op('gist_trgm_ops')),
+  ],
 );

@@ -1,0 +1,1 @@
+CREATE INDEX "search_terms_trgm_knn_idx" ON "search_terms" USING gist ("term" gist_trgm_ops);

@@ -1,30 +1,18 @@
 import type { ChildProcess } from 'node:child_process';
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../support/ports.ts';
 import { type HttpAnswer, httpsRequest } from './support/https.ts';
-import { REPO_ROOT, renderStack } from './support/render.ts';
+import { DEPLOY_DIR, renderStack, runScript } from './support/render.ts';
 import { createNetwork, type Network } from './support/sandbox.ts';
 import { createStack, startDns, synapseVenv, type TestStack } from './support/stack.ts';
 
 const SERVER = 'example.test';
 const ATLAS = 'directory.example.test';
 const ELEMENT = `element.${SERVER}`;
-
-/** The Atlas command for a compose role, while the CLI does not have every role yet. */
-function atlasCommandFor(role: string): string[] | undefined {
-  const help = spawnSync(process.execPath, [path.join(REPO_ROOT, 'apps/crawler/bin/atlas.mjs'), '--help'], {
-    encoding: 'utf8',
-  });
-  // `atlas start` serves the same HTTP app as `atlas api` (plus the crawler): used until the CLI
-  // lists `api`. Remove this once it does.
-  return new RegExp(`^\\s+${role}\\b`, 'm').test(help.stdout)
-    ? undefined
-    : ['/app/deploy/atlas/entrypoint.sh', 'start'];
-}
 
 describe('the stack, run from its rendered configs', () => {
   let stackDir: string;
@@ -48,7 +36,8 @@ describe('the stack, run from its rendered configs', () => {
 
     await stack.start('redis');
     await stack.start('synapse');
-    await stack.start('atlas-api', { command: atlasCommandFor('api') });
+    await runMigrate(stack);
+    await stack.start('atlas-api');
     await stack.waitForHttp('Synapse', 'http://127.0.0.1:8008/health', 120_000);
     await stack.waitForHttp('Atlas', 'http://127.0.0.1:8080/healthz', 120_000);
     await stack.start('haproxy');
@@ -110,6 +99,29 @@ describe('the stack, run from its rendered configs', () => {
     expect(key.json<{ server_name: string }>().server_name).toBe(ATLAS);
   });
 
+  it("fills Element's room directory from Atlas's feed", async () => {
+    const refresh = await stack.run('element-config', {
+      command: [
+        '/app/deploy/atlas/entrypoint.sh',
+        'node',
+        '--import',
+        'tsx',
+        'deploy/element/refresh-config.ts',
+        '--once',
+      ],
+    });
+    expect(refresh.code, refresh.stdout).toBe(0);
+    const config = JSON.parse(await readFile(path.join(stackDir, 'config/element/config.json'), 'utf8')) as {
+      room_directory: { servers: string[] };
+      default_server_config: unknown;
+    };
+    // This homeserver first, then Atlas's list, which starts with Atlas itself.
+    expect(config.room_directory.servers.slice(0, 2)).toEqual([SERVER, ATLAS]);
+    expect(config.default_server_config).toEqual({
+      'm.homeserver': { base_url: `https://${SERVER}`, server_name: SERVER },
+    });
+  });
+
   it('creates users with adduser.sh, who can then log in through HAProxy', async () => {
     const scripts = await stack.composeEnv();
     // The script talks to Synapse's listener directly (as it does inside the container).
@@ -156,6 +168,116 @@ describe('the stack, run from its rendered configs', () => {
     expect(down.stderr).toContain('Synapse does not answer');
   });
 
+  it('backs up, and a restore into a fresh data folder brings the users, media, keys and Atlas rooms back', async () => {
+    // What the server holds before: a user (from the test above), a media file, Atlas rooms.
+    const login = await loginAs(get, 'alice', 'correct horse battery');
+    const upload = await get(`https://${SERVER}/_matrix/media/v3/upload?filename=hello.txt`, {
+      method: 'POST',
+      body: 'hello from before the backup',
+      headers: { Authorization: `Bearer ${login}`, 'Content-Type': 'text/plain' },
+    });
+    expect(upload.status).toBe(200);
+    const mxc = upload.json<{ content_uri: string }>().content_uri;
+    const rooms = await stack.run('postgres', {
+      command: [
+        'psql',
+        '-U',
+        'postgres',
+        '-d',
+        'atlas',
+        '-v',
+        'ON_ERROR_STOP=1',
+        '-c',
+        "insert into rooms (room_id, name, num_joined_members) values ('!one:remote.test', 'First room', 12), ('!two:remote.test', 'Second room', 340)",
+      ],
+    });
+    expect(rooms.code, rooms.stdout).toBe(0);
+    const synapseKey = (await get(`https://${SERVER}:8448/_matrix/key/v2/server`)).json<KeyAnswer>()
+      .verify_keys;
+    const atlasKey = (await get(`https://${ATLAS}/_matrix/key/v2/server`)).json<KeyAnswer>().verify_keys;
+
+    const backupDir = path.join(stackDir, 'backups', 'test');
+    const backup = await runScript(path.join(stackDir, 'backup.sh'), ['--out', backupDir], {
+      env: await stack.composeEnv(),
+    });
+    expect(backup.code, backup.stderr).toBe(0);
+    expect(backup.stdout.trim()).toBe(backupDir);
+    expect((await stat(backupDir)).mode & 0o777).toBe(0o700);
+
+    // A new machine: a fresh copy of the deploy folder, fresh volumes, a fresh network.
+    const freshDir = await mkdtemp(path.join(tmpdir(), 'atlas-restore-'));
+    const freshNetwork = await createNetwork();
+    const fresh = await createStack(freshDir, freshNetwork, { lazyModel: true });
+    try {
+      await copyDeployFolder(freshDir);
+      const restore = await runScript(path.join(freshDir, 'restore.sh'), [backupDir, '--yes', '--no-start'], {
+        env: await fresh.composeEnv(),
+      });
+      expect(restore.code, `${restore.stderr}\n${restore.stdout}`).toBe(0);
+      expect(restore.stderr).toContain('restore: done');
+      await fresh.reload();
+      await fresh.start('redis');
+      await fresh.start('synapse');
+      await runMigrate(fresh);
+      await fresh.start('atlas-api');
+      await fresh.waitForHttp('restored Synapse', 'http://127.0.0.1:8008/health', 120_000);
+      await fresh.waitForHttp('restored Atlas', 'http://127.0.0.1:8080/healthz', 120_000);
+      await fresh.start('haproxy');
+      const freshGet = (url: string, options?: Parameters<typeof httpsRequest>[3]) =>
+        httpsRequest(freshNetwork, freshDir, url, options);
+      await waitFor('HAProxy in the restored stack', async () => {
+        const versions = await freshGet(`https://${SERVER}/_matrix/client/versions`);
+        const atlas = await freshGet(`https://${ATLAS}/healthz`);
+        return versions.status === 200 && atlas.status === 200;
+      });
+
+      // The same user logs in with the same password; the same media and keys are served.
+      const token = await loginAs(freshGet, 'alice', 'correct horse battery');
+      const [mediaServer, mediaId] = mxc.replace('mxc://', '').split('/');
+      const media = await freshGet(
+        `https://${SERVER}/_matrix/client/v1/media/download/${mediaServer}/${mediaId}`,
+        {
+          headers: { Authorization: `Bearer ${token}` },
+        },
+      );
+      expect(media.status).toBe(200);
+      expect(media.body).toBe('hello from before the backup');
+      const restoredSynapseKey = (
+        await freshGet(`https://${SERVER}:8448/_matrix/key/v2/server`)
+      ).json<KeyAnswer>();
+      expect(restoredSynapseKey.verify_keys).toEqual(synapseKey);
+      const restoredAtlasKey = (await freshGet(`https://${ATLAS}/_matrix/key/v2/server`)).json<KeyAnswer>();
+      expect(restoredAtlasKey.verify_keys).toEqual(atlasKey);
+      const restoredRooms = await fresh.run('postgres', {
+        command: [
+          'psql',
+          '-U',
+          'postgres',
+          '-d',
+          'atlas',
+          '-Atc',
+          'select room_id, name, num_joined_members from rooms order by room_id',
+        ],
+      });
+      expect(restoredRooms.stdout).toContain('!one:remote.test|First room|12');
+      expect(restoredRooms.stdout).toContain('!two:remote.test|Second room|340');
+      // The secrets came back as they were, 0600.
+      for (const name of ['synapse_signing_key', 'turn_shared_secret', 'postgres_password']) {
+        const info = await stat(path.join(freshDir, 'secrets', name));
+        expect((info.mode & 0o777).toString(8)).toBe('600');
+        expect(await readFile(path.join(freshDir, 'secrets', name), 'utf8')).toBe(
+          await readFile(path.join(stackDir, 'secrets', name), 'utf8'),
+        );
+      }
+    } catch (error) {
+      throw new Error(`${String(error)}\n${await fresh.logs()}`);
+    } finally {
+      await fresh.close();
+      await freshNetwork.close();
+      await rm(freshDir, { recursive: true, force: true });
+    }
+  }, 300_000);
+
   it('sends the bare domain to Element and refuses unknown hosts', async () => {
     const root = await get(`https://${SERVER}/`);
     expect(root.status).toBe(302);
@@ -164,6 +286,46 @@ describe('the stack, run from its rendered configs', () => {
     expect(unknown.status).toBe(404);
   });
 });
+
+interface KeyAnswer {
+  verify_keys: Record<string, { key: string }>;
+}
+
+async function loginAs(
+  request: (url: string, options?: Parameters<typeof httpsRequest>[3]) => Promise<HttpAnswer>,
+  user: string,
+  password: string,
+): Promise<string> {
+  const login = await request(`https://${SERVER}/_matrix/client/v3/login`, {
+    method: 'POST',
+    body: JSON.stringify({ type: 'm.login.password', identifier: { type: 'm.id.user', user }, password }),
+  });
+  if (login.status !== 200) throw new Error(`login as ${user} failed: ${login.status} ${login.body}`);
+  return login.json<{ access_token: string }>().access_token;
+}
+
+/** What a fresh clone of the repository has in deploy/: the compose file and the scripts. */
+async function copyDeployFolder(target: string): Promise<void> {
+  for (const file of [
+    'compose.yaml',
+    'restore.sh',
+    'backup.sh',
+    'adduser.sh',
+    'lib/common.sh',
+    'postgres/init.sh',
+    'coturn/entrypoint.sh',
+    'acme/renew.sh',
+  ]) {
+    await mkdir(path.dirname(path.join(target, file)), { recursive: true });
+    await copyFile(path.join(DEPLOY_DIR, file), path.join(target, file));
+  }
+}
+
+/** The one-shot `migrate` service, as compose runs it before atlas-api and the crawlers. */
+async function runMigrate(stack: TestStack) {
+  const result = await stack.run('migrate');
+  if (result.code !== 0) throw new Error(`migrate failed (${result.code}):\n${result.stdout}`);
+}
 
 async function waitForInit(stack: TestStack) {
   // The init service waits for PostgreSQL itself (up to a minute), as it does under compose.

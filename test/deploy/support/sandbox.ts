@@ -146,6 +146,15 @@ export async function createNetwork(): Promise<Network> {
   };
 }
 
+/** The network of a namespace made by createNetwork in another process (the compose stand-in). */
+export function joinNetwork(nsPath: string): Network {
+  return {
+    nsPath,
+    exec: (command, options) => run(['nsenter', `--net=${nsPath}`, '--', ...command], options),
+    close: async () => {},
+  };
+}
+
 export const SERVICE_NAMES = [
   'postgres',
   'init',
@@ -168,6 +177,8 @@ function containerScript(spec: ContainerSpec, work: string): string {
   const upper = `${work}/upper`;
   const lines = [
     'set -eu',
+    // A container starts with umask 022 whoever starts it (restore.sh runs with 077).
+    'umask 022',
     `mount -t tmpfs tmpfs ${q(upper)}`,
     `mkdir -p ${q(`${upper}/u`)} ${q(`${upper}/w`)}`,
     `mount -t overlay overlay -o ${q(`lowerdir=/,upperdir=${upper}/u,workdir=${upper}/w`)} ${q(root)}`,
@@ -214,19 +225,20 @@ function containerScript(spec: ContainerSpec, work: string): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Starts one service in its own root, in the test network. */
-export async function startContainer(spec: ContainerSpec): Promise<Container> {
+/** The nsenter command line that runs the container, and its work folder (delete it afterwards). */
+export async function prepareContainer(
+  spec: ContainerSpec,
+): Promise<{ work: string; argv: string[]; env: Record<string, string> }> {
   requireRoot();
   const work = await mkdtemp(path.join(tmpdir(), `atlas-ctr-${spec.name}-`));
   await mkdir(`${work}/root`);
   await mkdir(`${work}/upper`);
   const script = `${work}/start.sh`;
   await writeFile(script, containerScript(spec, work));
-  const logFile = `${work}/log`;
-  const logStream = createWriteStream(logFile);
-  const child = spawn(
-    'nsenter',
-    [
+  return {
+    work,
+    argv: [
+      'nsenter',
       `--net=${spec.network.nsPath}`,
       '--',
       'unshare',
@@ -237,11 +249,17 @@ export async function startContainer(spec: ContainerSpec): Promise<Container> {
       'sh',
       script,
     ],
-    {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/root', ...spec.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/root', ...spec.env },
+  };
+}
+
+/** Starts one service in its own root, in the test network. */
+export async function startContainer(spec: ContainerSpec): Promise<Container> {
+  const { work, argv, env } = await prepareContainer(spec);
+  const logFile = `${work}/log`;
+  const logStream = createWriteStream(logFile);
+  const [program = 'nsenter', ...args] = argv;
+  const child = spawn(program, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.pipe(logStream, { end: false });
   child.stderr?.pipe(logStream, { end: false });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

@@ -95,6 +95,8 @@ export function serviceSpec(ctx: StackContext, name: string, options: SpecOption
   }
   return {
     name: options.label ?? name,
+    // The Atlas image's WORKDIR.
+    cwd: ATLAS_SERVICES.has(name) ? '/app' : '/',
     network: ctx.network,
     mounts,
     tmpfs: svc.tmpfs ?? [],

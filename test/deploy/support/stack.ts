@@ -10,7 +10,10 @@ import { type SpecOptions, type StackContext, serviceSpec, TEST_VOLUMES } from '
 export interface TestStack {
   ctx: StackContext;
   /** Starts a long-running service. */
-  start(name: string, options?: SpecOptions & { extraArgs?: string[] }): Promise<Container>;
+  start(
+    name: string,
+    options?: SpecOptions & { extraArgs?: string[]; fromStackDir?: string; service?: string },
+  ): Promise<Container>;
   /** Runs a one-shot service (or a command in a service's container) to completion. */
   run(name: string, options?: SpecOptions): Promise<ExecResult>;
   /** Polls a URL from inside the network until it answers 2xx. */
@@ -73,7 +76,11 @@ export async function createStack(
   const stack: TestStack = {
     ctx,
     async start(name, options = {}) {
-      const spec = serviceSpec(ctx, name, options);
+      // fromStackDir: the same service from another rendered stack (another HAProxy config).
+      const from = options.fromStackDir
+        ? { ...ctx, stackDir: options.fromStackDir, model: (await loadCompose(options.fromStackDir)).model }
+        : ctx;
+      const spec = serviceSpec(from, options.service ?? name, { ...options, label: options.label ?? name });
       if (options.extraArgs) spec.command = [...spec.command, ...options.extraArgs];
       const container = await startContainer(spec);
       running.set(options.label ?? name, container);

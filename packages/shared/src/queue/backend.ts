@@ -17,17 +17,19 @@ import { QUEUES, type QueueName } from './definitions.ts';
 export type Processor<T> = (job: Job<T>) => Promise<unknown>;
 
 /**
+ * Per-worker settings a process may tune: how many jobs at once, and how fast a job whose process
+ * died (its lock not renewed) is handed to another worker.
+ */
+export type WorkerTuning = Pick<WorkerOptions, 'concurrency' | 'lockDuration' | 'stalledInterval' | 'maxStalledCount'>;
+
+/**
  * The one place that knows whether jobs live in Redis or in PostgreSQL. Job code only sees
  * `queue()` and `worker()`, so it runs unchanged on either.
  */
 export interface QueueBackend {
   kind: 'redis' | 'postgres';
   queue<T = unknown>(name: QueueName): Queue<T>;
-  worker<T = unknown>(
-    name: QueueName,
-    processor: Processor<T>,
-    options?: { concurrency?: number },
-  ): Worker<T>;
+  worker<T = unknown>(name: QueueName, processor: Processor<T>, options?: WorkerTuning): Worker<T>;
   /** Closes every queue and worker this backend made, then its connections. */
   close(): Promise<void>;
 }
@@ -85,11 +87,11 @@ function makeBackend(
       }
       return queue as unknown as Queue<T>;
     },
-    worker<T>(name: QueueName, processor: Processor<T>, opts: { concurrency?: number } = {}): Worker<T> {
+    worker<T>(name: QueueName, processor: Processor<T>, opts: WorkerTuning = {}): Worker<T> {
       const worker = new (Worker as unknown as new (...args: unknown[]) => Worker)(
         name,
         processor,
-        { ...built.workerOptions, concurrency: opts.concurrency ?? QUEUES[name].concurrency },
+        { ...built.workerOptions, ...opts, concurrency: opts.concurrency ?? QUEUES[name].concurrency },
         ...extra,
       );
       workers.push(worker);
@@ -132,6 +134,8 @@ async function createPostgresQueueBackend(databaseUrl: string): Promise<QueueBac
   pool.on('error', () => {
     // An idle client lost its connection; the pool replaces it on next use.
   });
+  // Every queue and worker of the process listens on this one pool; more than ten is expected.
+  pool.setMaxListeners(0);
   await runMigrations(pool, DEFAULT_SCHEMA);
   const connection = pool as unknown as QueueOptions['connection'];
   return makeBackend(

@@ -9,6 +9,7 @@ import {
   recordProbe,
   recordRoomFacts,
   startCrawlRun,
+  takePendingRoomFacts,
   upsertDirectoryRooms,
 } from '@atlas/shared/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -65,15 +66,17 @@ describe('crawler write queries on PostgreSQL', () => {
       room('!1:a.example', { name: 'last wins' }),
       room('!2:a.example'),
     ]);
-    expect(first.stored).toBe(2);
-    expect(first.needFacts.map((r) => r.roomId).sort()).toEqual(['!1:a.example', '!2:a.example']);
+    expect(first).toEqual({ stored: 2, factsQueued: 2 });
+    expect((await takePendingRoomFacts(database.sql, 'a.example', 10)).map((r) => r.roomId)).toEqual([
+      '!1:a.example',
+      '!2:a.example',
+    ]);
     expect((await database.sql`select name from rooms where room_id = '!1:a.example'`)[0]?.name).toBe(
       'last wins',
     );
     const v1 = await version('!1:a.example');
 
-    // Same content again: nothing searchable changed.
-    await recordRoomFacts(database.sql, [
+    await recordRoomFacts(database.sql, 'a.example', [
       {
         roomId: '!1:a.example',
         complexity: 0.5,
@@ -84,11 +87,15 @@ describe('crawler write queries on PostgreSQL', () => {
     ]);
     const v2 = await version('!1:a.example');
     expect(v2).toBe(v1 + 1);
+    // A measured room leaves the server's queue.
+    expect((await takePendingRoomFacts(database.sql, 'a.example', 10)).map((r) => r.roomId)).toEqual([
+      '!2:a.example',
+    ]);
     const again = await upsertDirectoryRooms(database.sql, 'a.example', [
       room('!1:a.example', { name: 'last wins' }),
     ]);
     expect(await version('!1:a.example')).toBe(v2);
-    expect(again.needFacts).toEqual([]);
+    expect(again.factsQueued).toBe(0);
 
     // A new listing server changes what search shows (the servers list).
     await upsertDirectoryRooms(database.sql, 'b.example', [room('!1:a.example', { name: 'last wins' })]);
@@ -99,7 +106,7 @@ describe('crawler write queries on PostgreSQL', () => {
       room('!1:a.example', { name: 'last wins', numJoinedMembers: 11 }),
     ]);
     expect(await version('!1:a.example')).toBe(v2 + 2);
-    expect(changed.needFacts.map((r) => r.roomId)).toEqual(['!1:a.example']);
+    expect(changed.factsQueued).toBe(1);
     const snapshots =
       await database.sql`select num_joined_members from room_snapshots where room_id = '!1:a.example'`;
     expect(snapshots.map((s) => s.num_joined_members)).toEqual([11]);

@@ -1,35 +1,63 @@
-import { ConfigError, loadConfig } from '@atlas/shared/config';
-import { runStart } from './start.ts';
+import { type Config, ConfigError, loadConfig } from '@atlas/shared/config';
+import { type Command, type CommandIo, EXIT, UsageError } from './command.ts';
+import { COMMANDS } from './commands/index.ts';
 
-const USAGE = `Usage: atlas <command> [options]
+function usage(commands: readonly Command[]): string {
+  const width = Math.max(...commands.map((c) => c.name.length)) + 2;
+  const lines = commands.map((c) => `  ${c.name.padEnd(width)}${c.summary}`);
+  return `Usage: atlas <command> [options]
 
 Commands:
-  start                 migrate, then run the crawler and the HTTP API (the embedded default)
+${lines.join('\n')}
 
-Environment: see README.md ("Configuration").`;
+\`atlas <command> --help\` describes a command. Settings come from the environment: see README.md
+("Configuration").`;
+}
+
+export interface MainOptions {
+  env?: Record<string, string | undefined>;
+  stdout?: NodeJS.WritableStream;
+  stderr?: NodeJS.WritableStream;
+  commands?: readonly Command[];
+}
 
 /** Runs one CLI command and returns the process exit code. */
-export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  if (!command || command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(`${USAGE}\n`);
-    return command ? 0 : 2;
+export async function main(argv: string[], options: MainOptions = {}): Promise<number> {
+  const stdout = options.stdout ?? process.stdout;
+  const stderr = options.stderr ?? process.stderr;
+  const commands = options.commands ?? COMMANDS;
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    (name ? stdout : stderr).write(`${usage(commands)}\n`);
+    return name ? EXIT.ok : EXIT.usage;
   }
+  const command = commands.find((c) => c.name === name);
+  if (!command) {
+    stderr.write(`atlas: unknown command "${name}"\n\n${usage(commands)}\n`);
+    return EXIT.usage;
+  }
+  let config: Config | undefined;
+  const io: CommandIo = {
+    stdout,
+    stderr,
+    config: () => {
+      // Config is parsed once, at boot; nothing else reads the environment.
+      config ??= loadConfig(options.env ?? process.env);
+      return config;
+    },
+  };
   try {
-    const config = loadConfig(process.env);
-    switch (command) {
-      case 'start':
-        return await runStart(config, rest);
-      default:
-        process.stderr.write(`atlas: unknown command "${command}"\n\n${USAGE}\n`);
-        return 2;
-    }
+    return await command.run(rest, io);
   } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`atlas: ${error.message}\n`);
-      return 78;
+    if (error instanceof UsageError) {
+      stderr.write(`atlas ${name}: ${error.message}\n\n${command.usage}\n`);
+      return EXIT.usage;
     }
-    process.stderr.write(`atlas: ${error instanceof Error ? error.message : String(error)}\n`);
-    return 1;
+    if (error instanceof ConfigError) {
+      stderr.write(`atlas: ${error.message}\n`);
+      return EXIT.config;
+    }
+    stderr.write(`atlas ${name}: ${error instanceof Error ? error.message : String(error)}\n`);
+    return EXIT.failure;
   }
 }

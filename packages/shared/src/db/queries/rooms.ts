@@ -15,7 +15,7 @@ export interface DirectoryRoomRow {
   roomType: string | null;
 }
 
-/** A stored room whose complexity and servers should be (re)measured. */
+/** A stored room whose complexity and servers are to be (re)measured. */
 export interface RoomNeedingFacts {
   roomId: string;
   canonicalAlias: string | null;
@@ -36,21 +36,21 @@ export const COMPLEXITY_MAX_AGE = '1 day';
  *   back from stale or from a lifted no-index, or this server newly listing it.
  * - A room hidden because of a no-index tag is shown again: it is only listed without the tag.
  *
- * Returns how many rooms were stored and which need complexity measured (new, changed member
- * count, or a measurement older than a day).
+ * Rooms that need measuring (new, changed member count, or measured more than a day ago) are
+ * added to `pending_room_facts` for this server. Returns how many rooms were stored and queued.
  */
 export async function upsertDirectoryRooms(
   sql: Sql,
   serverName: string,
   rooms: readonly DirectoryRoomRow[],
-): Promise<{ stored: number; needFacts: RoomNeedingFacts[] }> {
-  if (rooms.length === 0) return { stored: 0, needFacts: [] };
+): Promise<{ stored: number; factsQueued: number }> {
+  if (rooms.length === 0) return { stored: 0, factsQueued: 0 };
   const byId = new Map<string, DirectoryRoomRow>();
   for (const room of rooms) byId.set(room.roomId, room);
   const batch = [...byId.values()];
   const col = (pick: (room: DirectoryRoomRow) => string | number | boolean | null) =>
     textArray(batch.map(pick));
-  const needFacts = await sql<RoomNeedingFacts[]>`
+  const [result] = await sql<{ queued: string }[]>`
     with input as (
       select * from unnest(
         ${col((r) => r.roomId)}::text[], ${col((r) => r.name)}::text[], ${col((r) => r.topic)}::text[],
@@ -112,14 +112,19 @@ export async function upsertDirectoryRooms(
       select room_id, (now() at time zone 'utc')::date, num_joined_members from input order by room_id
       on conflict (room_id, day) do update set num_joined_members = excluded.num_joined_members
       returning 1
+    ),
+    queued as (
+      insert into pending_room_facts (server_name, room_id)
+      select ${serverName}, i.room_id from input i left join old o using (room_id)
+      where o.room_id is null or o.complexity_at is null
+        or o.complexity_at < now() - ${COMPLEXITY_MAX_AGE}::interval
+        or o.num_joined_members <> i.num_joined_members
+      order by i.room_id
+      on conflict (server_name, room_id) do nothing
+      returning 1
     )
-    select i.room_id as "roomId", i.canonical_alias as "canonicalAlias", i.room_type as "roomType",
-      i.num_joined_members as "numJoinedMembers"
-    from input i left join old o using (room_id)
-    where o.room_id is null or o.complexity_at is null
-      or o.complexity_at < now() - ${COMPLEXITY_MAX_AGE}::interval
-      or o.num_joined_members <> i.num_joined_members`;
-  return { stored: batch.length, needFacts: [...needFacts] };
+    select count(*) as queued from queued`;
+  return { stored: batch.length, factsQueued: Number(result?.queued ?? 0) };
 }
 
 /**
@@ -197,26 +202,89 @@ export interface RoomFacts {
   serversInRoom: number | null;
 }
 
-/** Stores measured or estimated complexity for a batch of rooms. */
-export async function recordRoomFacts(sql: Sql, facts: readonly RoomFacts[]): Promise<void> {
+/**
+ * Stores measured or estimated complexity for a batch of rooms, and takes them off `serverName`'s
+ * queue in the same transaction.
+ */
+export async function recordRoomFacts(
+  sql: Sql,
+  serverName: string,
+  facts: readonly RoomFacts[],
+): Promise<void> {
   if (facts.length === 0) return;
   const byId = new Map<string, RoomFacts>();
   for (const fact of facts) byId.set(fact.roomId, fact);
   const batch = [...byId.values()].sort((a, b) => (a.roomId < b.roomId ? -1 : a.roomId > b.roomId ? 1 : 0));
   const col = (pick: (fact: RoomFacts) => string | number | boolean | null) => textArray(batch.map(pick));
+  await sql.begin(async (tx) => {
+    await tx`
+      update rooms r set
+        version = r.version + case when r.complexity is distinct from t.complexity
+          or r.complexity_source is distinct from t.source then 1 else 0 end,
+        complexity = t.complexity,
+        complexity_source = t.source,
+        complexity_server = t.server,
+        complexity_at = now(),
+        servers_in_room = coalesce(t.servers_in_room, r.servers_in_room),
+        updated_at = now()
+      from unnest(
+        ${col((f) => f.roomId)}::text[], ${col((f) => f.complexity)}::real[], ${col((f) => f.source)}::text[],
+        ${col((f) => f.server)}::text[], ${col((f) => f.serversInRoom)}::int[]
+      ) as t(room_id, complexity, source, server, servers_in_room)
+      where r.room_id = t.room_id`;
+    await tx`delete from pending_room_facts
+      where server_name = ${serverName} and room_id = any(${col((f) => f.roomId)}::text[])`;
+  });
+}
+
+/**
+ * The next rooms a server is to be asked about. Rooms measured since they were queued (another
+ * listing server answered first) leave the queue here.
+ */
+export async function takePendingRoomFacts(
+  sql: Sql,
+  serverName: string,
+  limit: number,
+): Promise<RoomNeedingFacts[]> {
   await sql`
-    update rooms r set
-      version = r.version + case when r.complexity is distinct from t.complexity
-        or r.complexity_source is distinct from t.source then 1 else 0 end,
-      complexity = t.complexity,
-      complexity_source = t.source,
-      complexity_server = t.server,
-      complexity_at = now(),
-      servers_in_room = coalesce(t.servers_in_room, r.servers_in_room),
-      updated_at = now()
-    from unnest(
-      ${col((f) => f.roomId)}::text[], ${col((f) => f.complexity)}::real[], ${col((f) => f.source)}::text[],
-      ${col((f) => f.server)}::text[], ${col((f) => f.serversInRoom)}::int[]
-    ) as t(room_id, complexity, source, server, servers_in_room)
-    where r.room_id = t.room_id`;
+    delete from pending_room_facts p using rooms r
+    where p.server_name = ${serverName} and r.room_id = p.room_id and r.complexity_at > p.queued_at`;
+  return sql<RoomNeedingFacts[]>`
+    select r.room_id as "roomId", r.canonical_alias as "canonicalAlias", r.room_type as "roomType",
+      r.num_joined_members as "numJoinedMembers"
+    from pending_room_facts p join rooms r on r.room_id = p.room_id
+    where p.server_name = ${serverName}
+    order by p.room_id
+    limit ${limit}`;
+}
+
+/** Queues stored rooms to be measured through `serverName` (a request from elsewhere in Atlas). */
+export async function queueRoomFacts(
+  sql: Sql,
+  serverName: string,
+  roomIds: readonly string[],
+): Promise<number> {
+  if (roomIds.length === 0) return 0;
+  const rows = await sql`
+    insert into pending_room_facts (server_name, room_id)
+    select ${serverName}, r.room_id from rooms r
+    where r.room_id = any(${textArray([...new Set(roomIds)].sort())}::text[])
+    on conflict (server_name, room_id) do update set queued_at = now()
+    returning 1`;
+  return rows.length;
+}
+
+/** A server that lists the room, preferring current listings. */
+export async function listingServerOf(sql: Sql, roomId: string): Promise<string | null> {
+  const [row] = await sql<{ server: string }[]>`
+    select server_name as server from room_listings where room_id = ${roomId}
+    order by active desc, last_seen_at desc limit 1`;
+  return row?.server ?? null;
+}
+
+/** Servers with rooms waiting to be measured (work of a lost complexity job is resumed from here). */
+export async function serversWithPendingFacts(sql: Sql, limit = 10_000): Promise<string[]> {
+  const rows = await sql<{ server: string }[]>`
+    select distinct server_name as server from pending_room_facts limit ${limit}`;
+  return rows.map((row) => row.server);
 }

@@ -255,3 +255,17 @@ export async function makeAllServersDue(sql: Sql): Promise<void> {
   await sql`update servers set next_probe_at = now(), next_crawl_at = case when status = 'online' then now() else next_crawl_at end
     where status <> 'blocked'`;
 }
+
+export interface ServerStatus {
+  name: string;
+  status: string;
+  clientBaseUrl: string | null;
+}
+
+/** Status and client API base URL of the named servers that are known. */
+export async function getServerStatuses(sql: Sql, names: readonly string[]): Promise<ServerStatus[]> {
+  if (names.length === 0) return [];
+  return sql<ServerStatus[]>`
+    select name, status, client_base_url as "clientBaseUrl" from servers
+    where name = any(${textArray([...new Set(names)])}::text[])`;
+}

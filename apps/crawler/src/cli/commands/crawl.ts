@@ -1,0 +1,136 @@
+import { migrateDatabase, storedTotals } from '@atlas/shared/db';
+import { createLogger } from '@atlas/shared/log';
+import { parseServerName } from '@atlas/shared/matrix';
+import { crawlModes } from '../../crawl/crawl-server.ts';
+import { startCrawler } from '../../crawler.ts';
+import { CRAWL_QUEUES } from '../../jobs/enqueue.ts';
+import { crawlUntilDrained } from '../../once.ts';
+import { createCrawlerRuntime } from '../../runtime.ts';
+import { WORKERS } from '../../workers/index.ts';
+import { parseCommandArgs } from '../args.ts';
+import { type Command, EXIT, UsageError } from '../command.ts';
+import { planIdentity } from '../identity.ts';
+import { openConfiguredDatabase, openQueues, type ProcessParts, serveHttp, stopParts } from '../parts.ts';
+import { announceIdentity } from '../roles.ts';
+import { waitForStopSignal } from '../shutdown.ts';
+import { type CrawlSummaryJson, summaryJson } from './crawl-summary.ts';
+
+export const crawlCommand: Command = {
+  name: 'crawl',
+  summary: 'crawl once: discover, probe, crawl and measure until the queues drain, then exit',
+  usage: `Usage: atlas crawl --once [--seeds a.example,b.example] [--json]
+
+  --once      required: one pass, then exit 0 (\`atlas start\` or \`atlas crawler\` crawl continuously)
+  --seeds     comma-separated server names to start from (default: ATLAS_SEEDS, else the built-in list)
+  --json      print a summary object on stdout when done
+
+Every server Atlas knows becomes due, and the seeds are added. Atlas probes them, reads every
+directory it can, follows the servers they name, and measures room complexity, until the
+discover, probe, crawl and complexity queues are empty. Progress goes to stderr about once a
+second. While it runs, Atlas serves its key over TLS on ATLAS_FEDERATION_PORT when
+ATLAS_TLS_CERT_FILE and ATLAS_TLS_KEY_FILE are set, so remote servers can verify its requests.`,
+  async run(args, io) {
+    const { values, positionals } = parseCommandArgs(args, {
+      once: { type: 'boolean' },
+      seeds: { type: 'string' },
+      json: { type: 'boolean' },
+    });
+    if (values.help) {
+      io.stdout.write(`${this.usage}\n`);
+      return EXIT.ok;
+    }
+    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    if (!values.once) {
+      throw new UsageError(
+        '`atlas crawl` needs --once (to crawl continuously, run `atlas start` or `atlas crawler`)',
+      );
+    }
+    const config = io.config();
+    let seeds = config.seeds;
+    if (values.seeds !== undefined) {
+      seeds = values.seeds
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0);
+      const bad = seeds.filter((s) => parseServerName(s) === null);
+      if (bad.length > 0 || seeds.length === 0) {
+        throw new UsageError(
+          `--seeds needs Matrix server names separated by commas; not valid: ${bad.join(', ') || '(empty)'}`,
+        );
+      }
+    }
+    const log = createLogger(config.log);
+    const parts: ProcessParts = {};
+    const started = Date.now();
+    let interrupted = false;
+    const stopSignal = waitForStopSignal().then(() => {
+      interrupted = true;
+      parts.runtime?.abort();
+    });
+    try {
+      const database = await openConfiguredDatabase(config, log, 'atlas-crawl');
+      parts.database = database;
+      await migrateDatabase(database);
+      const plan = await planIdentity(config, 'crawl');
+      announceIdentity(plan, io.stderr, log);
+      parts.queues = await openQueues(config, database);
+      parts.runtime = await createCrawlerRuntime({
+        config,
+        database,
+        queues: parts.queues,
+        log,
+        identity: plan.identity,
+      });
+      const { ctx } = parts.runtime;
+      if (plan.servesKeyOverTls) {
+        const server = await serveHttp(
+          config,
+          {
+            database,
+            log,
+            identity: plan.identity,
+            queues: parts.queues,
+            federation: ctx.federation,
+            publicHttp: false,
+          },
+          parts,
+        );
+        log.info(
+          { federationPort: server.federationPort },
+          'serving the federation key over TLS while crawling',
+        );
+      }
+      parts.crawler = await startCrawler(ctx, {
+        workers: WORKERS.filter((worker) => CRAWL_QUEUES.includes(worker.queue)),
+        schedule: false,
+      });
+      await Promise.race([
+        crawlUntilDrained(ctx, { seeds, onProgress: (line) => io.stderr.write(`atlas: ${line}\n`) }),
+        stopSignal,
+      ]);
+      if (interrupted) {
+        io.stderr.write('atlas: interrupted; what was read so far is stored\n');
+        return EXIT.interrupted;
+      }
+      const summary: CrawlSummaryJson = summaryJson({
+        startedAt: started,
+        seeds,
+        serverName: plan.identity?.serverName ?? null,
+        servesKeyOverTls: plan.servesKeyOverTls,
+        modes: crawlModes(ctx),
+        queueBackend: parts.queues.kind,
+        stats: ctx.stats,
+        totals: await storedTotals(database.sql),
+      });
+      io.stderr.write(
+        `atlas: done in ${Math.round(summary.durationMs / 1000)}s: ${summary.run.probed} servers probed, ` +
+          `${summary.run.crawled} directories read, ${summary.run.roomsStored} rooms stored ` +
+          `(${summary.totals.rooms.total} rooms and ${summary.totals.servers.total} servers known)\n`,
+      );
+      if (values.json) io.stdout.write(`${JSON.stringify(summary)}\n`);
+      return EXIT.ok;
+    } finally {
+      await stopParts(parts, log);
+    }
+  },
+};

@@ -1,0 +1,42 @@
+import type { Config } from '@atlas/shared/config';
+import type { Database } from '@atlas/shared/db';
+import type { Logger } from '@atlas/shared/log';
+import type { FederationClient, ServerResolver } from '@atlas/shared/matrix';
+import type { HttpClient } from '@atlas/shared/net';
+import type { QueueBackend } from '@atlas/shared/queue';
+import type { BlockCache } from './blocks.ts';
+import type { ViaHomeserver } from './remote/via-homeserver.ts';
+import type { CrawlStats } from './stats.ts';
+
+/** Limits for reading one server's directory (ATLAS_CRAWL_* and ATLAS_PAGE_LIMIT). */
+export interface CrawlSettings {
+  /** `limit` sent with each page request. */
+  pageLimit: number;
+  maxPages: number;
+  maxRooms: number;
+  maxSeconds: number;
+  /** Jobs per queue this process runs at once. */
+  concurrency: number;
+}
+
+/** Everything a job needs; built once per process (see runtime.ts). */
+export interface CrawlerContext {
+  /** The whole configuration, for workers that need more than the crawler's settings (search). */
+  config: Config;
+  database: Database;
+  queues: QueueBackend;
+  log: Logger;
+  /** The one outbound client for remote servers (SSRF guard, caps, politeness). */
+  http: HttpClient;
+  resolver: ServerResolver;
+  federation: FederationClient;
+  /** Atlas's server name when it signs federation requests; undefined without an identity. */
+  ownServerName: string | undefined;
+  /** Via-homeserver mode, when ATLAS_HOMESERVER_URL is configured. */
+  via: ViaHomeserver | undefined;
+  settings: CrawlSettings;
+  blocks: BlockCache;
+  stats: CrawlStats;
+  /** Aborted when the process shuts down: running jobs stop at their next request. */
+  signal: AbortSignal;
+}

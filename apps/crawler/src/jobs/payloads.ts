@@ -1,0 +1,14 @@
+import { complexityPayload } from '@atlas/shared/queue';
+import { z } from 'zod';
+
+/**
+ * The crawler's form of a complexity job: measure the rooms queued for one server in
+ * `pending_room_facts` (that server listed them, so it is in them and is asked first). The
+ * single-room form of `@atlas/shared/queue` (`{roomId, servers}`) is accepted too, for requests
+ * from elsewhere in Atlas: it queues the room and measures it the same way.
+ */
+export const roomFactsPayload = z.object({ listingServer: z.string().min(1).max(255) });
+export type RoomFactsPayload = z.infer<typeof roomFactsPayload>;
+
+export const complexityJobPayload = z.union([roomFactsPayload, complexityPayload]);
+export type ComplexityJobPayload = z.infer<typeof complexityJobPayload>;

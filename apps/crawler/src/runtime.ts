@@ -1,0 +1,81 @@
+import type { Config } from '@atlas/shared/config';
+import type { Database } from '@atlas/shared/db';
+import type { Logger } from '@atlas/shared/log';
+import { createServerResolver, FederationClient, type FederationIdentity } from '@atlas/shared/matrix';
+import { createHttpClient, httpClientOptionsFromConfig } from '@atlas/shared/net';
+import type { QueueBackend } from '@atlas/shared/queue';
+import { createBlockCache } from './blocks.ts';
+import type { CrawlerContext } from './context.ts';
+import { createViaHomeserver } from './remote/via-homeserver.ts';
+import { CrawlStats } from './stats.ts';
+
+export interface CrawlerRuntimeOptions {
+  config: Config;
+  database: Database;
+  queues: QueueBackend;
+  log: Logger;
+  /** Atlas's server name and key; without one, directories are read without signing. */
+  identity: FederationIdentity | undefined;
+}
+
+export interface CrawlerRuntime {
+  ctx: CrawlerContext;
+  /** Tells running jobs to stop at their next request (shutdown). */
+  abort(): void;
+  /** Closes the HTTP clients (after the workers have stopped). */
+  close(): Promise<void>;
+}
+
+/** Builds the jobs' context from the configuration: HTTP clients, resolver, federation client. */
+export async function createCrawlerRuntime(options: CrawlerRuntimeOptions): Promise<CrawlerRuntime> {
+  const { config, log } = options;
+  const concurrency = config.crawl.concurrency;
+  const http = createHttpClient(
+    await httpClientOptionsFromConfig(config, { maxInFlight: Math.max(32, concurrency * 4) }),
+  );
+  const resolver = createServerResolver({ http });
+  const federation = new FederationClient({ http, resolver, identity: options.identity });
+  // The operator's own homeserver may live on a private network (a compose service), so its client
+  // lets every address through; it is only ever used for that one configured URL.
+  const homeserverHttp = config.homeserver
+    ? createHttpClient(
+        await httpClientOptionsFromConfig(
+          { ...config, allowNetworks: ['0.0.0.0/0', '::/0'] },
+          { maxInFlight: Math.max(4, concurrency) },
+        ),
+      )
+    : undefined;
+  const via =
+    config.homeserver && homeserverHttp
+      ? createViaHomeserver({ ...config.homeserver, http: homeserverHttp, log })
+      : undefined;
+  const controller = new AbortController();
+  const ctx: CrawlerContext = {
+    config,
+    database: options.database,
+    queues: options.queues,
+    log,
+    http,
+    resolver,
+    federation,
+    ownServerName: options.identity?.serverName,
+    via,
+    settings: {
+      pageLimit: config.crawl.pageLimit,
+      maxPages: config.crawl.maxPages,
+      maxRooms: config.crawl.maxRooms,
+      maxSeconds: config.crawl.maxSeconds,
+      concurrency,
+    },
+    blocks: createBlockCache(options.database.sql),
+    stats: new CrawlStats(),
+    signal: controller.signal,
+  };
+  return {
+    ctx,
+    abort: () => controller.abort(),
+    async close() {
+      await Promise.all([http.close(), homeserverHttp?.close()]);
+    },
+  };
+}

@@ -19,6 +19,9 @@ function comparable(sim: SimFed): unknown {
 
 describe('simulated federation: determinism', () => {
   const sims: SimFed[] = [];
+  let a: SimFed;
+  let b: SimFed;
+  let c: SimFed;
   const dirs: string[] = [];
   const start = async (seed: string) => {
     const dir = await mkdtemp(path.join(tmpdir(), 'simfed-det-'));
@@ -34,8 +37,7 @@ describe('simulated federation: determinism', () => {
   });
 
   it('gives the same federation for the same seed, and runs several at once on separate blocks', async () => {
-    const [a, b, c] = await Promise.all([start('same'), start('same'), start('different')]);
-    if (!a || !b || !c) throw new Error('not started');
+    [a, b, c] = await Promise.all([start('same'), start('same'), start('different')]);
     expect(new Set([a.network, b.network, c.network]).size).toBe(3);
     expect(a.atlas.serverName).not.toBe(b.atlas.serverName);
     expect(comparable(a)).toEqual(comparable(b));
@@ -44,8 +46,6 @@ describe('simulated federation: determinism', () => {
   });
 
   it('applies the same seeded changes the same way', async () => {
-    const [a, b] = sims;
-    if (!a || !b) throw new Error('not started');
     const [changesA, changesB] = await Promise.all([a.applyChanges('round'), b.applyChanges('round')]);
     expect(withoutBlock(a, changesA)).toEqual(withoutBlock(b, changesB));
     expect(changesA.removedRooms.length).toBeGreaterThan(0);

@@ -2,7 +2,7 @@ import { Resolver } from 'node:dns/promises';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createApp, type RunningServer, startServer } from '@atlas/api';
+import { createApp, DEFAULT_SETTINGS, type RunningServer, startServer } from '@atlas/api';
 import { silentLogger } from '@atlas/shared/log';
 import { generateSigningKey, type SigningKey, signingKeyFromSeed } from '@atlas/shared/matrix';
 import { createPostgresSearchIndex, type SearchIndex } from '@atlas/shared/search';
@@ -56,7 +56,7 @@ describe('simulated federation: signed federation API', () => {
       log: silentLogger,
       identity: { serverName: sim.atlas.serverName, signingKey: atlasKey },
       search,
-      settings: { adminTokens: [], rateLimitPerMinute: 0, reportsPerHour: 0, trustedProxies: [] },
+      settings: DEFAULT_SETTINGS,
     });
     atlasServer = await startServer(app, {
       http: { host: '127.0.0.1', port: 0 },

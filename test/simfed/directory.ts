@@ -1,5 +1,5 @@
 import type { Federation, SimRoom, SimServer } from './model.ts';
-import { malformedEntry, roomEntry } from './room-entry.ts';
+import { malformedEntry, roomEntryJson } from './room-entry.ts';
 
 /** Synapse's MAX_PUBLIC_ROOMS_IN_RESPONSE: no page is larger, whatever `limit` asks. */
 export const MAX_PAGE = 100;
@@ -28,7 +28,7 @@ export class EntryCache {
     if (text === undefined) {
       const room = this.federation.rooms.get(roomId);
       if (!room) return undefined;
-      text = JSON.stringify(roomEntry(room));
+      text = roomEntryJson(room);
       this.json.set(roomId, text);
     }
     return text;

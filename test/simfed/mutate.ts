@@ -92,7 +92,8 @@ export function applyMutation(
   }
   for (const { server: name, count } of mutation.addRooms ?? []) {
     const server = serverByName(federation, name);
-    const rng = new Rng(`${federation.seed}/added/${server.name}/${server.listed.length}`);
+    // By index, not name: IP-literal names hold the address block, which differs between runs.
+    const rng = new Rng(`${federation.seed}/added/${server.index}/${server.listed.length}`);
     for (let k = 0; k < count; k++) {
       const added = builder.addListing(server, rng.fork(k));
       changedRooms.add(added.roomId);
@@ -144,9 +145,8 @@ export function seededChanges(federation: Federation, label: string): Mutation {
   const candidates = federation.servers.filter(
     (s) => s.behaviour === 'normal' && s.publishes && s.listed.length > 0,
   );
-  const listed = [...new Set(candidates.flatMap((s) => s.listed))]
-    .filter((id) => !protectedRooms.has(id))
-    .sort();
+  // Model order, not sorted ids: IP-literal room ids hold the address block, which differs between runs.
+  const listed = [...new Set(candidates.flatMap((s) => s.listed))].filter((id) => !protectedRooms.has(id));
   rng.shuffle(listed);
   const share = (fraction: number) => Math.max(1, Math.round(listed.length * fraction));
   let at = 0;

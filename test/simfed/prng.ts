@@ -1,4 +1,27 @@
-import { createHash } from 'node:crypto';
+/**
+ * Four 32-bit state words from a text: two independent 32-bit string hashes (FNV-1a and a
+ * multiply-xorshift variant) expanded with splitmix32. Cheap enough to fork a stream per room.
+ */
+function seedState(text: string): [number, number, number, number] {
+  let h1 = 0x811c9dc5;
+  let h2 = 0x2545f491;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 0x01000193);
+    h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+    h2 ^= h2 >>> 15;
+  }
+  const out: number[] = [];
+  let x = h1 ^ Math.imul(h2, 0x9e3779b1);
+  for (let k = 0; k < 4; k++) {
+    x = (x + 0x9e3779b9 + (k === 2 ? h2 : 0)) | 0;
+    let z = x;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+    out.push((z ^ (z >>> 16)) >>> 0);
+  }
+  return [out[0] ?? 1, out[1] ?? 2, out[2] ?? 3, out[3] ?? 4];
+}
 
 /**
  * A seeded pseudo-random generator (sfc32). Every choice the simulated federation makes comes from
@@ -15,11 +38,7 @@ export class Rng {
 
   constructor(seed: string | number) {
     this.seedText = String(seed);
-    const digest = createHash('sha256').update(String(seed)).digest();
-    this.a = digest.readUInt32LE(0);
-    this.b = digest.readUInt32LE(4);
-    this.c = digest.readUInt32LE(8);
-    this.d = digest.readUInt32LE(12);
+    [this.a, this.b, this.c, this.d] = seedState(this.seedText);
     for (let i = 0; i < 12; i++) this.nextUint32();
   }
 

@@ -23,6 +23,23 @@ export function roomEntry(room: SimRoom): Record<string, string | number | boole
   >;
 }
 
+/**
+ * The same entry as JSON text, built directly: rendering 200,000 entries through objects costs
+ * seconds the simulator spends before it can serve.
+ */
+export function roomEntryJson(room: SimRoom): string {
+  const q = JSON.stringify;
+  let json = `{"room_id":${q(room.roomId)}`;
+  if (room.name !== undefined) json += `,"name":${q(room.name)}`;
+  if (room.topic !== undefined) json += `,"topic":${q(room.topic)}`;
+  if (room.canonicalAlias !== undefined) json += `,"canonical_alias":${q(room.canonicalAlias)}`;
+  json += `,"num_joined_members":${room.members}`;
+  if (room.avatarUrl !== undefined) json += `,"avatar_url":${q(room.avatarUrl)}`;
+  json += `,"world_readable":${room.worldReadable},"guest_can_join":${room.guestCanJoin},"join_rule":${q(room.joinRule)}`;
+  if (room.roomType !== undefined) json += `,"room_type":${q(room.roomType)}`;
+  return `${json}}`;
+}
+
 /** Synapse's complexity v1: current state events / 500, rounded to two places. */
 export function complexityOf(room: SimRoom): number {
   return Math.round(room.stateEvents / 5) / 100;

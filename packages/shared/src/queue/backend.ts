@@ -20,7 +20,10 @@ export type Processor<T> = (job: Job<T>) => Promise<unknown>;
  * Per-worker settings a process may tune: how many jobs at once, and how fast a job whose process
  * died (its lock not renewed) is handed to another worker.
  */
-export type WorkerTuning = Pick<WorkerOptions, 'concurrency' | 'lockDuration' | 'stalledInterval' | 'maxStalledCount'>;
+export type WorkerTuning = Pick<
+  WorkerOptions,
+  'concurrency' | 'lockDuration' | 'stalledInterval' | 'maxStalledCount'
+>;
 
 /**
  * The one place that knows whether jobs live in Redis or in PostgreSQL. Job code only sees

@@ -28,7 +28,8 @@ const TYPO_SIMILARITY = 0.25;
 const RANK_WEIGHTS = '{0.05,0.2,0.4,1.0}';
 const UPSERT_BATCH = 500;
 /** Matches ranked by text relevance: the most popular ones (ranking a common word's every room is too slow). */
-const RELEVANCE_CANDIDATES = 300;
+const RELEVANCE_CANDIDATES = 200;
+const TIERS_TTL_MS = 5 * 60_000;
 
 interface Row {
   room_id: string;
@@ -118,11 +119,25 @@ export function createPostgresSearchIndex(options: PostgresSearchOptions): Searc
     onnotice: () => {},
     idle_timeout: 60,
     connect_timeout: 15,
-    connection: {
-      application_name: 'atlas-search',
-      'pg_trgm.similarity_threshold': String(TYPO_SIMILARITY),
-    },
+    connection: { application_name: 'atlas-search' },
   });
+
+  // Tiers move slowly with the index; recomputed in the background every few minutes.
+  let cachedTiers: { at: number; value: Promise<number[]> } | undefined;
+  const tiers = (): Promise<number[]> => {
+    const now = Date.now();
+    if (!cachedTiers || now - cachedTiers.at > TIERS_TTL_MS) {
+      const previous = cachedTiers?.value;
+      const value = memberTiers(sql);
+      value.catch(() => {
+        if (cachedTiers?.value === value) cachedTiers = undefined;
+      });
+      cachedTiers = { at: now, value: previous ? value.catch(() => previous) : value };
+      // Serve the previous tiers while the new ones are computed.
+      if (previous) return previous;
+    }
+    return cachedTiers.value;
+  };
 
   return {
     backend: 'postgres',
@@ -146,7 +161,7 @@ export function createPostgresSearchIndex(options: PostgresSearchOptions): Searc
       if (roomIds.length === 0) return;
       await sql`delete from room_search where room_id = any(${roomIds}::text[])`;
     },
-    search: (query) => search(sql, query),
+    search: (query) => search(sql, query, tiers),
     async stats(): Promise<SearchStats> {
       const [row] = await sql<{ n: string }[]>`select count(*) as n from room_search`;
       return { backend: 'postgres', documents: Number(row?.n ?? 0) };
@@ -329,120 +344,189 @@ function cursorString(keys: CursorKeys, index: number): string {
   return value;
 }
 
-async function search(sql: Sql, query: SearchQuery): Promise<SearchPage> {
+function keysetAfter(
+  sql: Sql,
+  spec: SortSpec,
+  sort: RoomSort,
+  keys: CursorKeys | undefined,
+  column: Fragment,
+  idColumn: Fragment,
+): Fragment {
+  if (!keys) return sql`true`;
+  const value = cursorNumber(keys, 0, spec.nullable);
+  const id = cursorString(keys, 1);
+  if (value === null) return sql`(${column} is null and ${idColumn} > ${id})`;
+  // Cast to the column's own type: a real compared with a float8 parameter is never equal.
+  const param =
+    sort === 'newest' ? sql`${new Date(value)}::timestamptz` : sql`${value}::${sql.unsafe(spec.type)}`;
+  return spec.descending
+    ? sql`(${column}, ${idColumn}) < (${param}, ${id})`
+    : sql`((${column}, ${idColumn}) > (${param}, ${id}) or ${column} is null)`;
+}
+
+async function search(sql: Sql, query: SearchQuery, tiers: () => Promise<number[]>): Promise<SearchPage> {
   const q = cleanQueryText(query.q);
   const words = q ? queryWords(q) : [];
+  // Only punctuation: nothing can match.
+  if (q && words.length === 0) return { hits: [], total: 0, totalExact: true, nextCursor: null };
   const sort: RoomSort = query.sort ?? (words.length > 0 ? 'relevance' : 'members');
   const fingerprint = queryFingerprint({ q, sort, filters: query.filters });
   const keys = query.cursor ? decodeCursor(query.cursor, fingerprint) : undefined;
   const limit = Math.max(1, Math.min(100, Math.floor(query.limit)));
-  const filters = filterFragments(sql, query.filters);
+  const filtered = and(sql, filterFragments(sql, query.filters));
+  const spec = SORTS[sort === 'relevance' ? 'members' : sort];
+  const direction = sql.unsafe(spec.descending ? 'desc' : 'asc');
+  const nulls = sql.unsafe(spec.nullable ? 'nulls last' : '');
 
-  let match: Fragment | undefined;
-  let textMatch: Fragment | undefined;
-  let exactMatch: Fragment | undefined;
-  let tsQuery = '';
-  let exact = '';
-  if (words.length > 0) {
-    tsQuery = buildTsQuery(await expandWords(sql, words));
-    exact = exactKey(q);
-    textMatch = sql`r.document @@ to_tsquery('atlas_search', ${tsQuery})`;
-    exactMatch = sql`r.exact_keys && array[lower(unaccent(${exact}))]`;
-    match = sql`(${textMatch} or ${exactMatch})`;
-  } else if (q) {
-    // Only punctuation: nothing can match.
-    return { hits: [], total: 0, totalExact: true, nextCursor: null };
-  }
-  const where = and(sql, match ? [match, ...filters] : filters);
-
-  if (sort === 'relevance' && match && textMatch && exactMatch) {
-    let after: Fragment = sql`true`;
-    if (keys) {
-      const cExact = keys[0] === true;
-      const cScore = cursorNumber(keys, 1);
-      const cId = cursorString(keys, 2);
-      after = sql`((not h.exact and ${cExact}) or (h.exact = ${cExact} and
-        (h.score < ${cScore} or (h.score = ${cScore} and h.room_id > ${cId}))))`;
-    }
-    const filtered = and(sql, filters);
-    // Only the most popular matches are ranked by text: ranking every room that contains a common
-    // word would cost more than the whole search may take. Exact name or alias matches always are.
-    const [rows, count] = await Promise.all([
+  if (words.length === 0) {
+    const column = sql.unsafe(spec.column);
+    const after = keysetAfter(sql, spec, sort, keys, column, sql`r.room_id`);
+    const [rows, total] = await Promise.all([
       sql<Row[]>`
-        with candidates as (
-          (select ${sql.unsafe(SELECT_COLUMNS)}, r.document, r.exact_keys from room_search r
-            where ${textMatch} and ${filtered}
-            order by r.num_joined_members desc, r.room_id limit ${RELEVANCE_CANDIDATES})
-          union all
-          (select ${sql.unsafe(SELECT_COLUMNS)}, r.document, r.exact_keys from room_search r
-            where ${exactMatch} and ${filtered} limit 20)
-        ),
-        h as (
-          select distinct on (c.room_id) ${sql.unsafe(SELECT_COLUMNS.replace(/(\w+)/g, 'c.$1'))},
-                 c.exact_keys && array[lower(unaccent(${exact}))] as exact,
-                 (ts_rank(${RANK_WEIGHTS}::float4[], c.document, to_tsquery('atlas_search', ${tsQuery}))
-                   * ln(c.num_joined_members + 3))::float8 as score
-          from candidates c
-          order by c.room_id
-        )
-        select h.* from h
-        where ${after}
-        order by h.exact desc, h.score desc, h.room_id asc
+        select ${sql.unsafe(SELECT_COLUMNS)} from room_search r
+        where ${filtered} and ${after}
+        order by ${column} ${direction} ${nulls}, r.room_id ${direction}
         limit ${limit + 1}`,
-      countMatches(sql, where),
+      countMatches(sql, filtered),
     ]);
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
-    const more = rows.length > limit && last !== undefined;
     return {
       hits: page.map(toDocument),
-      total: Math.min(count, TOTAL_CAP),
-      totalExact: count <= TOTAL_CAP,
-      nextCursor: more
-        ? encodeCursor(fingerprint, [last.exact ?? false, last.score ?? 0, last.room_id])
-        : null,
+      total: Math.min(total, TOTAL_CAP),
+      totalExact: total <= TOTAL_CAP,
+      nextCursor:
+        rows.length > limit && last ? encodeCursor(fingerprint, [spec.key(last), last.room_id]) : null,
     };
   }
 
-  const spec = SORTS[sort === 'relevance' ? 'members' : sort];
-  const column = sql.unsafe(spec.column);
-  const direction = sql.unsafe(spec.descending ? 'desc' : 'asc');
-  let after: Fragment = sql`true`;
-  if (keys) {
-    const value = cursorNumber(keys, 0, spec.nullable);
-    const id = cursorString(keys, 1);
-    // Cast to the column's own type: a real compared with a float8 parameter is never equal.
-    const param =
-      value === null
-        ? null
-        : sort === 'newest'
-          ? sql`${new Date(value)}::timestamptz`
-          : sql`${value}::${sql.unsafe(spec.type)}`;
-    if (value === null || param === null) {
-      after = sql`(${column} is null and r.room_id > ${id})`;
-    } else if (spec.descending) {
-      after = sql`(${column}, r.room_id) < (${param}, ${id})`;
+  const tsQuery = buildTsQuery(await expandWords(sql, words));
+  const exact = exactKey(q);
+  const isExact = sql`r.exact_keys && array[lower(unaccent(${exact}))]`;
+  const textMatch = sql`r.document @@ to_tsquery('atlas_search', ${tsQuery})`;
+  // The popularity tiers (see memberTiers) only serve orders that put big rooms first.
+  // Big-rooms-first orders look in the top popularity tier first and go down only while they have
+  // too few candidates (planner estimates of word frequency are too rough to pick the tier).
+  const thresholds = sort === 'relevance' || sort === 'members' ? await tiers() : [0];
+  for (const threshold of thresholds) {
+    const tier = threshold > 0 ? sql`and r.num_joined_members >= ${threshold}` : sql``;
+    // The matches, through the GIN index (a bitmap scan, ANDed with the members index in a tier).
+    // For relevance, exact name or alias matches come in whatever their size.
+    const matches =
+      sort === 'relevance'
+        ? sql`
+          select r.room_id, r.num_joined_members, ${isExact} as exact, ${sql.unsafe(spec.column)} as k
+          from room_search r where ${textMatch} and ${filtered} ${tier}
+          union
+          select r.room_id, r.num_joined_members, true as exact, ${sql.unsafe(spec.column)} as k
+          from room_search r where ${isExact} and ${filtered}`
+        : sql`
+          select r.room_id, r.num_joined_members, false as exact, ${sql.unsafe(spec.column)} as k
+          from room_search r where (${textMatch} or ${isExact}) and ${filtered} ${tier}`;
+    const last = threshold === thresholds[thresholds.length - 1];
+    let result: { page: SearchPage; complete: boolean };
+    if (sort === 'relevance') {
+      let after: Fragment = sql`true`;
+      if (keys) {
+        const cExact = keys[0] === true;
+        const cScore = cursorNumber(keys, 1);
+        const cId = cursorString(keys, 2);
+        after = sql`((not h.exact and ${cExact}) or (h.exact = ${cExact} and
+          (h.score < ${cScore} or (h.score = ${cScore} and h.room_id > ${cId}))))`;
+      }
+      // Only the most popular matches (and every exact one) are ranked by text: ranking each room
+      // that holds a common word would cost more than a search may take.
+      const rows = await sql<Row[]>`
+        with m as materialized (${matches}),
+        top as (
+          select room_id, exact from m
+          order by exact desc, num_joined_members desc, room_id limit ${RELEVANCE_CANDIDATES}
+        ),
+        h as (
+          select ${sql.unsafe(SELECT_COLUMNS.replace(/(\w+)/g, 'r.$1'))}, top.exact,
+                 (ts_rank(${RANK_WEIGHTS}::float4[], r.document, to_tsquery('atlas_search', ${tsQuery}))
+                   * ln(r.num_joined_members + 3))::float8 as score
+          from top join room_search r on r.room_id = top.room_id
+        )
+        select h.*, (select count(*) from m) as full_count from h
+        where ${after}
+        order by h.exact desc, h.score desc, h.room_id asc
+        limit ${limit + 1}`;
+      const page = rows.slice(0, limit);
+      const lastRow = page[page.length - 1];
+      const candidates = Number(rows[0]?.full_count ?? 0);
+      result = {
+        complete: candidates >= RELEVANCE_CANDIDATES,
+        page: {
+          hits: page.map(toDocument),
+          total: candidates,
+          totalExact: true,
+          nextCursor:
+            rows.length > limit && lastRow
+              ? encodeCursor(fingerprint, [lastRow.exact ?? false, lastRow.score ?? 0, lastRow.room_id])
+              : null,
+        },
+      };
     } else {
-      after = sql`((${column}, r.room_id) > (${param}, ${id}) or ${column} is null)`;
+      const after = keysetAfter(sql, spec, sort, keys, sql`m.k`, sql`m.room_id`);
+      const rows = await sql<(Row & { k: number | PgTimestamp | null })[]>`
+        with m as materialized (${matches}),
+        page as (
+          select m.room_id, m.k from m where ${after}
+          order by m.k ${direction} ${nulls}, m.room_id ${direction}
+          limit ${limit + 1}
+        )
+        select ${sql.unsafe(SELECT_COLUMNS.replace(/(\w+)/g, 'r.$1'))}, (select count(*) from m) as full_count
+        from page join room_search r on r.room_id = page.room_id
+        order by page.k ${direction} ${nulls}, page.room_id ${direction}`;
+      const page = rows.slice(0, limit);
+      const lastRow = page[page.length - 1];
+      result = {
+        complete: rows.length > limit,
+        page: {
+          hits: page.map(toDocument),
+          total: Number(rows[0]?.full_count ?? 0),
+          totalExact: true,
+          nextCursor:
+            rows.length > limit && lastRow
+              ? encodeCursor(fingerprint, [spec.key(lastRow), lastRow.room_id])
+              : null,
+        },
+      };
+    }
+    if (last) return result.page;
+    if (result.complete) {
+      // Stopped in a tier: the rooms below it were not counted, so the planner's estimate stands in.
+      const estimated = await estimateMatches(sql, sql`${textMatch} and ${filtered}`);
+      return {
+        ...result.page,
+        total: Math.min(TOTAL_CAP, Math.max(estimated, result.page.total)),
+        totalExact: false,
+      };
     }
   }
-  const [rows, total] = await Promise.all([
-    sql<Row[]>`
-      select ${sql.unsafe(SELECT_COLUMNS)} from room_search r
-      where ${where} and ${after}
-      order by ${column} ${direction} ${sql.unsafe(spec.nullable ? 'nulls last' : '')}, r.room_id ${direction}
-      limit ${limit + 1}`,
-    countMatches(sql, where),
-  ]);
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  const more = rows.length > limit && last !== undefined;
-  return {
-    hits: page.map(toDocument),
-    total: Math.min(total, TOTAL_CAP),
-    totalExact: total <= TOTAL_CAP,
-    nextCursor: more ? encodeCursor(fingerprint, [spec.key(last), last.room_id]) : null,
-  };
+  return { hits: [], total: 0, totalExact: true, nextCursor: null };
+}
+
+/** The planner's estimate of matching rooms (from the column statistics), without touching a row. */
+async function estimateMatches(sql: Sql, where: Fragment): Promise<number> {
+  const [row] = await sql<{ 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }[]>`
+    explain (format json) select 1 from room_search r where ${where}`;
+  return Math.round(row?.['QUERY PLAN'][0].Plan['Plan Rows'] ?? 0);
+}
+
+/**
+ * Members thresholds splitting rooms into popularity tiers (top 1 %, 10 %, 50 %, all). A search
+ * that puts big rooms first looks in the top tier first, through a BitmapAnd of the text and
+ * members indexes, and only goes down while it has fewer candidates than it ranks: a common word
+ * then touches a few hundred rows instead of tens of thousands, with the same answer.
+ */
+async function memberTiers(sql: Sql): Promise<number[]> {
+  const [row] = await sql<{ p: number[] | null }[]>`
+    select percentile_disc(array[0.99, 0.9, 0.5]) within group (order by num_joined_members) as p
+    from room_search`;
+  const bounds = (row?.p ?? []).filter((value) => value > 1);
+  return [...new Set([...bounds, 0])].sort((a, b) => b - a);
 }
 
 /** Matching rooms, counted up to one past the cap (a common word would otherwise cost a full count). */
@@ -469,9 +553,13 @@ async function expandWords(
              or (t.prefix and s.term >= t.norm and s.term < t.norm || chr(1114111))
         ) then '{}'::text[]
         else array(
-          select s.term from search_terms s
-          where s.term % t.norm
-          order by similarity(s.term, t.norm) desc, s.term
+          select n.term from (
+            select s.term from search_terms s
+            order by s.term <-> t.norm
+            limit ${TYPO_ALTERNATIVES * 3}
+          ) n
+          where similarity(n.term, t.norm) >= ${TYPO_SIMILARITY}
+          order by similarity(n.term, t.norm) desc, n.term
           limit ${TYPO_ALTERNATIVES})
       end as alternatives
     from (

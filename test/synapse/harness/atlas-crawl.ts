@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { appendFile } from 'node:fs/promises';
 import path from 'node:path';
 import { REPO_ROOT } from './venv.ts';
 
@@ -21,6 +22,8 @@ export async function runAtlasCrawl(options: {
   env: Record<string, string>;
   seeds?: string[];
   timeoutMs?: number;
+  /** Where to keep the run's stderr and stdout (for a failing test to show), appended. */
+  logFile?: string;
 }): Promise<CrawlResult> {
   const args = [CLI, 'crawl', '--once', '--json'];
   if (options.seeds?.length) args.push('--seeds', options.seeds.join(','));
@@ -47,6 +50,12 @@ export async function runAtlasCrawl(options: {
   clearTimeout(timer);
   const stdout = Buffer.concat(out).toString('utf8');
   const stderr = Buffer.concat(err).toString('utf8');
+  if (options.logFile) {
+    await appendFile(
+      options.logFile,
+      `$ atlas ${args.slice(1).join(' ')} (exit ${exitCode})\n${stderr}\n--- stdout ---\n${stdout}\n`,
+    );
+  }
   if (timedOut || exitCode !== 0) {
     const tail = stderr.split('\n').slice(-60).join('\n');
     throw new Error(

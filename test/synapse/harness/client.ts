@@ -187,6 +187,14 @@ export class SynapseClient {
     return Object.keys(answer.joined);
   }
 
+  /** Ids of the devices this account is logged in with (each login makes one). */
+  async deviceIds(): Promise<string[]> {
+    const answer = z
+      .object({ devices: z.array(z.object({ device_id: z.string() })) })
+      .parse(await this.request('GET', '/_matrix/client/v3/devices'));
+    return answer.devices.map((device) => device.device_id);
+  }
+
   /** `GET /_matrix/client/v3/directory/room/{alias}`: the room id and the servers in the room. */
   async resolveAlias(alias: string): Promise<z.infer<typeof directoryRoom>> {
     return directoryRoom.parse(

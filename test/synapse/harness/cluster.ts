@@ -2,7 +2,7 @@ import { access, constants, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createTestCa, type TestCa } from '../../support/test-ca.ts';
-import { type SynapseInstance, type SynapseRole, startSynapseInstance } from './synapse-instance.ts';
+import { type SynapseInstance, type SynapseRole, startSynapseInstance, tailOf } from './synapse-instance.ts';
 import { findSynapseVenv, type SynapseVenv } from './venv.ts';
 
 /**
@@ -42,8 +42,10 @@ export interface SynapseCluster {
   instances: SynapseInstance[];
   /** The instance with this label; throws when it was not started. */
   get(label: 'A' | 'B' | 'C' | 'D'): SynapseInstance;
-  /** The last lines of every instance's logs. */
+  /** The last lines of every instance's logs, and of the files given to `trackLog`. */
   logTails(lines?: number): Promise<string>;
+  /** Adds a log of another party (a crawler run, say) to what `logTails` prints. */
+  trackLog(file: string): void;
   /** Keep the folder (and its logs) when the cluster stops; called by a failing test. */
   keepLogs(): void;
   /** Stops every instance, then removes the folder unless a failure asked to keep it. */
@@ -102,8 +104,16 @@ export async function startSynapseCluster(options: SynapseClusterOptions = {}): 
   const stopAll = async (): Promise<void> => {
     await Promise.all(instances.map((instance) => instance.stop()));
   };
-  const logTails = async (lines = 40): Promise<string> =>
-    (await Promise.all(instances.map((instance) => instance.logTail(lines)))).join('\n');
+  const tracked: string[] = [];
+  const logTails = async (lines = 40): Promise<string> => {
+    const parts = await Promise.all([
+      ...instances.map((instance) => instance.logTail(lines)),
+      ...tracked.map(
+        async (file) => `--- ${path.basename(file)} (${file}) ---\n${await tailOf(file, lines)}`,
+      ),
+    ]);
+    return parts.join('\n');
+  };
 
   if (failures.length > 0) {
     await stopAll();
@@ -126,6 +136,9 @@ export async function startSynapseCluster(options: SynapseClusterOptions = {}): 
       return instance;
     },
     logTails,
+    trackLog(file) {
+      if (!tracked.includes(file)) tracked.push(file);
+    },
     keepLogs() {
       keep = true;
     },

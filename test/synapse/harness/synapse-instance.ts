@@ -158,7 +158,8 @@ function logConfig(logFile: string): Record<string, unknown> {
   };
 }
 
-async function tail(file: string, lines: number): Promise<string> {
+/** The last `lines` lines of a text file, or a note that it does not exist yet. */
+export async function tailOf(file: string, lines: number): Promise<string> {
   try {
     const text = await readFile(file, 'utf8');
     return text
@@ -262,7 +263,7 @@ export async function startSynapseInstance(options: SynapseInstanceOptions): Pro
   const logTail = async (lines = 40): Promise<string> => {
     const parts = await Promise.all(
       logFiles.map(
-        async (file) => `--- ${label} ${path.basename(file)} (${file}) ---\n${await tail(file, lines)}`,
+        async (file) => `--- ${label} ${path.basename(file)} (${file}) ---\n${await tailOf(file, lines)}`,
       ),
     );
     return parts.join('\n');

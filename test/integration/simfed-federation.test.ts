@@ -348,6 +348,46 @@ describe('simulated federation: signed federation API', () => {
     expect(Array.isArray(body.inaccessible_children)).toBe(true);
   });
 
+  it('serves precise changes: renamed and resized rooms, new rooms, publishing turned off', async () => {
+    const host = server(
+      (s) => s.reachable && s.publishes && s.rooms.length >= 3 && !sim.manifest.seeds.includes(s.name),
+    );
+    const [first, second] = host.rooms;
+    if (!first || !second) throw new Error('too few rooms');
+    const summary = await sim.mutate({
+      renameRooms: [{ roomId: first.room_id, name: 'A brand new name' }],
+      changeMembers: [{ roomId: second.room_id, members: 4_321, stateEvents: 12_345 }],
+      addRooms: [{ server: host.name, count: 2 }],
+    });
+    expect(summary.addedRooms).toHaveLength(2);
+    const page = await signed({
+      destination: host.name,
+      method: 'GET',
+      uri: '/_matrix/federation/v1/publicRooms',
+    });
+    const chunk = (page.json() as { chunk: { room_id: string; name?: string; num_joined_members: number }[] })
+      .chunk;
+    expect(chunk.find((r) => r.room_id === first.room_id)?.name).toBe('A brand new name');
+    expect(chunk.find((r) => r.room_id === second.room_id)?.num_joined_members).toBe(4_321);
+    for (const { roomId } of summary.addedRooms) expect(chunk.map((r) => r.room_id)).toContain(roomId);
+    const complexity = await signed({
+      destination: host.name,
+      method: 'GET',
+      uri: `/_matrix/federation/unstable/rooms/${encodeURIComponent(second.room_id)}/complexity`,
+    });
+    expect(complexity.json()).toEqual({ v1: 24.69 });
+
+    await sim.mutate({ setPublishes: [{ server: host.name, publishes: false }] });
+    const closed = await signed({
+      destination: host.name,
+      method: 'GET',
+      uri: '/_matrix/federation/v1/publicRooms',
+    });
+    expect(closed.status).toBe(403);
+    expect(sim.manifest.servers.find((s) => s.name === host.name)?.publishes).toBe(false);
+    await sim.mutate({ setPublishes: [{ server: host.name, publishes: true }] });
+  });
+
   it('applies changes between crawls: removed, renamed, resized, added rooms and new servers', async () => {
     const summary = await sim.applyChanges('test-round');
     expect(summary.removedRooms.length).toBeGreaterThan(0);

@@ -258,6 +258,21 @@ describe('setup.sh renders the stack', () => {
     expect(bad.stderr).toContain('is not a DNS name');
   });
 
+  it('has a doctor that checks DNS, ports and the machine, and warns that server_name is permanent', async () => {
+    // In the test network: no DNS server answers there, like a domain whose records are missing.
+    const doctor = await network.exec(['sh', path.join(stack, 'doctor.sh')], { timeoutMs: 60_000 });
+    const report = doctor.stdout;
+    expect(doctor.code).toBe(1);
+    expect(report).toContain('FAIL  example.test has no A record: point it at this machine');
+    expect(report).toContain('element.example.test has no A record');
+    expect(report).toContain('directory.example.test has no A record');
+    expect(report).toMatch(/tcp 443 is free/);
+    expect(report).toContain('udp 3478, 5349 and 49152-50151 (TURN relays)');
+    expect(report).toMatch(/memory: \d+ MiB/);
+    expect(report).toContain('server_name is example.test, and it is PERMANENT');
+    expect(report).toMatch(/doctor: \d+ problem\(s\) found/);
+  });
+
   it('ships shell scripts that shellcheck finds clean', () => {
     const probe = spawnSync('shellcheck', ['--version']);
     if (probe.error || probe.status !== 0) {

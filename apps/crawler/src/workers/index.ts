@@ -1,3 +1,4 @@
+import { indexWorker } from '../search/index-worker.ts';
 import {
   complexityWorker,
   crawlWorker,
@@ -16,4 +17,5 @@ export const WORKERS: WorkerRegistration[] = [
   crawlWorker,
   complexityWorker,
   sweepWorker,
+  indexWorker,
 ];

@@ -73,6 +73,14 @@ function isPubliclyVisible(room: SimRoom): boolean {
 }
 
 /**
+ * Rooms Synapse describes in a space hierarchy: also knock rooms, which anyone may ask to join
+ * (`_is_local_room_accessible` in synapse/handlers/room_summary.py).
+ */
+function isHierarchyVisible(room: SimRoom): boolean {
+  return isPubliclyVisible(room) || room.joinRule === 'knock';
+}
+
+/**
  * Answers one request for one simulated server, with the endpoints and error bodies of the
  * Matrix spec and Synapse. Signed endpoints verify X-Matrix first, as Synapse's servlets do.
  */
@@ -277,7 +285,7 @@ export async function handleRequest(
     if ((await signed(undefined)) === null) return;
     const roomId = decodePathSegment(segments[5] ?? '');
     const room = roomId ? ctx.state.federation.rooms.get(roomId) : undefined;
-    if (!roomId || !room?.residents.includes(server.name) || !isPubliclyVisible(room)) {
+    if (!roomId || !room?.residents.includes(server.name) || !isHierarchyVisible(room)) {
       return error(res, 404, 'M_NOT_FOUND', `Unknown room: ${roomId ?? ''}`);
     }
     send(res, 200, JSON.stringify(hierarchy(ctx, server.name, room)));
@@ -363,7 +371,7 @@ function hierarchy(ctx: HandlerContext, serverName: string, room: SimRoom): Reco
     // Only rooms this server is in can be described; the rest are left for the caller to ask
     // the `via` servers about (spec: children the server cannot see are simply omitted).
     if (!childRoom?.residents.includes(serverName)) continue;
-    if (!isPubliclyVisible(childRoom)) {
+    if (!isHierarchyVisible(childRoom)) {
       inaccessible.push(childRoom.roomId);
       continue;
     }

@@ -14,11 +14,13 @@ command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
 command -v dig >/dev/null 2>&1 || missing="$missing dnsutils"
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing="$missing python3-venv"
 # The deploy tests: Debian's PostgreSQL server and client (pg_dump/pg_restore for backups), the
-# ShellCheck linter for the deploy scripts, curl, and namespaces (util-linux, iproute2).
+# ShellCheck linter for the deploy scripts, curl, socat (HAProxy's runtime API, as the ACME
+# service uses it), and namespaces (util-linux, iproute2).
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing="$missing postgresql"
 command -v pg_dump >/dev/null 2>&1 || missing="$missing postgresql-client"
 command -v shellcheck >/dev/null 2>&1 || missing="$missing shellcheck"
 command -v curl >/dev/null 2>&1 || missing="$missing curl"
+command -v socat >/dev/null 2>&1 || missing="$missing socat"
 command -v unshare >/dev/null 2>&1 || missing="$missing util-linux"
 command -v ip >/dev/null 2>&1 || missing="$missing iproute2"
 command -v ss >/dev/null 2>&1 || missing="$missing iproute2"

@@ -18,23 +18,38 @@ log() {
 
 install_cert() {
   umask 077
-  cat "$certs/fullchain.pem" "$certs/privkey.pem" >"$certs/haproxy.pem.new"
-  mv "$certs/haproxy.pem.new" "$certs/haproxy.pem"
-  if [ -S "$socket" ]; then
-    {
-      printf 'set ssl cert %s <<\n' "$haproxy_cert"
-      cat "$certs/haproxy.pem"
-      printf '\n'
-    } | socat - "UNIX-CONNECT:$socket"
-    printf 'commit ssl cert %s\n' "$haproxy_cert" | socat - "UNIX-CONNECT:$socket"
-    log "installed the new certificate into HAProxy"
-  else
-    log "HAProxy's socket $socket is missing; the new certificate is used at its next start"
+  # One PEM bundle, every line ending in a newline and no blank line: HAProxy's runtime API ends a
+  # payload at the first empty line.
+  awk 1 "$certs/fullchain.pem" "$certs/privkey.pem" | tr -d '\r' | sed '/^$/d' >"$certs/haproxy.pem.new"
+  # A bundle HAProxy cannot read would stop it at its next start: keep the old one then.
+  if ! openssl x509 -noout -in "$certs/haproxy.pem.new" 2>/dev/null || ! openssl pkey -noout -in "$certs/haproxy.pem.new" 2>/dev/null; then
+    rm -f "$certs/haproxy.pem.new"
+    log "error: the new certificate or key does not parse; HAProxy keeps the current one"
+    return 1
   fi
+  mv "$certs/haproxy.pem.new" "$certs/haproxy.pem"
+  if [ ! -S "$socket" ]; then
+    log "HAProxy's socket $socket is missing; the new certificate is used at its next start"
+    return 0
+  fi
+  answer=$({
+    printf 'set ssl cert %s <<\n' "$haproxy_cert"
+    cat "$certs/haproxy.pem"
+    printf '\n'
+  } | socat - "UNIX-CONNECT:$socket")
+  case "$answer" in
+    *"Transaction created"* | *"Transaction updated"*) ;;
+    *) log "error: HAProxy refused the new certificate: $answer"; return 1 ;;
+  esac
+  answer=$(printf 'commit ssl cert %s\n' "$haproxy_cert" | socat - "UNIX-CONNECT:$socket")
+  case "$answer" in
+    *"Success!"*) log "installed the new certificate into HAProxy" ;;
+    *) log "error: HAProxy did not commit the new certificate: $answer"; return 1 ;;
+  esac
 }
 
 if [ "${1:-}" = install ]; then
-  install_cert
+  install_cert || exit 1
   exit 0
 fi
 

@@ -1,10 +1,11 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../support/ports.ts';
+import { createTestCa } from '../support/test-ca.ts';
 import { type HttpAnswer, httpsRequest } from './support/https.ts';
 import { DEPLOY_DIR, renderStack, runScript } from './support/render.ts';
 import { createNetwork, type Network } from './support/sandbox.ts';
@@ -308,6 +309,40 @@ describe('the stack, run from its rendered configs', () => {
     }
   });
 
+  it('routes the admin API only with the admin UI profile, and only from the allowed addresses', async () => {
+    const version = `https://${SERVER}/_synapse/admin/v1/server_version`;
+    for (const [allow, expected] of [
+      ['127.0.0.0/8', 200],
+      ['192.0.2.0/24', 403],
+    ] as const) {
+      const { dir } = await renderStack([
+        '--domain',
+        SERVER,
+        '--atlas-domain',
+        ATLAS,
+        '--admin-ui',
+        '--admin-allow',
+        allow,
+      ]);
+      try {
+        await stack.stopService('haproxy');
+        await stack.start('haproxy-admin', { fromStackDir: dir, service: 'haproxy' });
+        const adminGet = (url: string) => httpsRequest(network, dir, url);
+        await waitFor(
+          'HAProxy with the admin UI',
+          async () => (await adminGet(`https://${SERVER}/_matrix/client/versions`)).status === 200,
+        );
+        const answer = await adminGet(version);
+        expect(answer.status, allow).toBe(expected);
+        if (expected === 200)
+          expect(answer.json<{ server_version: string }>().server_version).toMatch(/^\d+\.\d+/);
+      } finally {
+        await stack.stopService('haproxy-admin');
+        await rm(dir, { recursive: true, force: true });
+      }
+    }
+  });
+
   it('answers 429 to a client that sends too many requests', async () => {
     await stack.start('haproxy');
     await waitFor(
@@ -336,6 +371,28 @@ describe('the stack, run from its rendered configs', () => {
     expect(codes).toHaveLength(700);
     expect(codes[0]).toBe('200');
     expect(codes).toContain('429');
+  });
+
+  it("installs a renewed certificate into the running HAProxy through the ACME service's hook", async () => {
+    // What acme.sh leaves after a renewal: new PEM files in certs/; then it runs the hook.
+    const ca = await createTestCa('Renewal Test CA');
+    const renewed = await ca.issue([SERVER, ELEMENT, ATLAS]);
+    await writeFile(path.join(stackDir, 'certs/fullchain.pem'), renewed.cert, { mode: 0o600 });
+    await writeFile(path.join(stackDir, 'certs/privkey.pem'), renewed.key, { mode: 0o600 });
+    const caFile = path.join(stackDir, 'renewal-ca.pem');
+    await writeFile(caFile, ca.cert);
+    const hook = await stack.run('acme', { command: ['sh', '/deploy/acme/renew.sh', 'install'] });
+    expect(hook.code, hook.stdout).toBe(0);
+    expect(hook.stdout).toContain('installed the new certificate into HAProxy');
+    // The same HAProxy process now presents the new certificate (the rate limit window of the
+    // test above may still be open: wait for it).
+    await waitFor('the renewed certificate', async () => {
+      const answer = await httpsRequest(network, stackDir, `https://${SERVER}/.well-known/matrix/server`, {
+        caFile,
+      });
+      return answer.status === 200;
+    });
+    expect((await stat(path.join(stackDir, 'certs/haproxy.pem'))).mode & 0o777).toBe(0o600);
   });
 });
 

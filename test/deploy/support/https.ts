@@ -17,7 +17,7 @@ export async function httpsRequest(
   network: Network,
   stackDir: string,
   url: string,
-  options: { method?: string; body?: string; headers?: Record<string, string> } = {},
+  options: { method?: string; body?: string; headers?: Record<string, string>; caFile?: string } = {},
 ): Promise<HttpAnswer> {
   const target = new URL(url);
   const port = target.port || '443';
@@ -29,7 +29,7 @@ export async function httpsRequest(
     '--max-time',
     '20',
     '--cacert',
-    path.join(stackDir, 'certs/fullchain.pem'),
+    options.caFile ?? path.join(stackDir, 'certs/fullchain.pem'),
     '--resolve',
     `${target.hostname}:${port}:127.0.0.1`,
     '-w',

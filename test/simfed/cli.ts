@@ -13,7 +13,7 @@ Options:
   --big-server-rooms R    the first seed lists exactly R rooms
   --atlas-port P          Atlas's federation TLS port (default: a free one)
   --atlas-host A          address Atlas's federation listener is reached at (default 127.0.0.1)
-  --slow-ms MS            delay of slow servers (default 1500)
+  --slow-ms MS            delay of slow servers (default 1000)
 
 Prints "simfed ready <manifest path>" on stdout once serving; SIGUSR2 applies a seeded round of
 changes, rewrites the manifest and prints "simfed changed <summary JSON>"; SIGINT/SIGTERM stop it.`;

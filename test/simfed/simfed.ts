@@ -32,7 +32,7 @@ export interface StartSimFedOptions {
     /** Its port (default: a free one); Atlas's server name is `atlas.simfed.test:<port>`. */
     federationPort?: number;
   };
-  /** How long `slow` servers wait before answering (default 1500 ms). */
+  /** How long `slow` servers wait before answering (default 1000 ms). */
   slowDelayMs?: number;
   /** How long stalled and trickling servers hold a connection (default 10 minutes). */
   stallMs?: number;
@@ -177,7 +177,7 @@ async function startOnBlock(
     ca,
     state,
     auth,
-    slowDelayMs: options.slowDelayMs ?? 1_500,
+    slowDelayMs: options.slowDelayMs ?? 1_000,
     stallMs: options.stallMs ?? 600_000,
   });
   const owners = new Map<string, NonNullable<ReturnType<SimState['runtime']>>>();

@@ -2,7 +2,7 @@
 // Usage: node --import tsx bench/search/run.ts [--runs 3] [--duration 30] [--rooms 100000]
 import { fork } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { connectDatabase, migrateDatabase, startEmbeddedPostgres } from '@atlas/shared/db';
@@ -20,6 +20,8 @@ const { values } = parseArgs({
     servers: { type: 'string', default: '5000' },
     'database-url': { type: 'string' },
     'skip-ramp': { type: 'boolean', default: false },
+    /** Measure the PostgreSQL backend alone, without the API's answer cache. */
+    'no-cache': { type: 'boolean', default: false },
   },
 });
 const runs = Number(values.runs);
@@ -127,10 +129,14 @@ try {
   }
   const paths = await queryMix(database.sql, 2000);
   const port = await freePort();
-  server = fork(path.join(import.meta.dirname, 'server.ts'), [databaseUrl, String(port)], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  server = fork(
+    path.join(import.meta.dirname, 'server.ts'),
+    [databaseUrl, String(port), values['no-cache'] ? 'no-cache' : 'cache'],
+    {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     server?.once('message', () => resolve());
     server?.once('exit', (code) => reject(new Error(`the API process exited with ${code}`)));
@@ -149,7 +155,7 @@ try {
   const element: Measure[] = [];
   for (let i = 0; i < runs; i++) {
     search.push(await load(url, paths, 500, duration));
-    console.error(`search run ${i + 1}:`, search[i]);
+    console.error(`search run ${i + 1} (load ${loadavg()[0]?.toFixed(1)}):`, search[i]);
     element.push(await load(url, feed, 500, duration));
     console.error(`element run ${i + 1}:`, element[i]);
   }

@@ -2,13 +2,15 @@
 import { createApp, DEFAULT_SETTINGS, startServer } from '@atlas/api';
 import { connectDatabase } from '@atlas/shared/db';
 import { silentLogger } from '@atlas/shared/log';
-import { createPostgresSearchIndex } from '@atlas/shared/search';
+import { createPostgresSearchIndex, withSearchCache } from '@atlas/shared/search';
 
-const [databaseUrl, port] = process.argv.slice(2);
+const [databaseUrl, port, cache] = process.argv.slice(2);
 if (!databaseUrl || !port) throw new Error('usage: server.ts <database url> <port>');
 const database = connectDatabase(databaseUrl, { max: 10, applicationName: 'atlas-bench-api' });
-const search = createPostgresSearchIndex({ databaseUrl });
-await search.init();
+const backend = createPostgresSearchIndex({ databaseUrl });
+await backend.init();
+// As createAppDeps builds it for `atlas start`, unless the run measures the database alone.
+const search = cache === 'no-cache' ? backend : withSearchCache(backend);
 const app = createApp({
   database,
   log: silentLogger,

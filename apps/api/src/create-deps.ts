@@ -3,7 +3,7 @@ import type { Database } from '@atlas/shared/db';
 import type { Logger } from '@atlas/shared/log';
 import { createKeyStore, type FederationClient, type SigningKey } from '@atlas/shared/matrix';
 import type { QueueBackend } from '@atlas/shared/queue';
-import { createSearchIndex } from '@atlas/shared/search';
+import { createSearchIndex, withSearchCache } from '@atlas/shared/search';
 import type { ApiSettings, AppDeps } from './deps.ts';
 
 export interface AppDepsInput {
@@ -43,7 +43,10 @@ export async function createAppDeps(
   config: Config,
   input: AppDepsInput,
 ): Promise<AppDeps & { close(): Promise<void> }> {
-  const search = await createSearchIndex({ databaseUrl: input.database.url, meili: config.meili });
+  // Identical searches within a few seconds share one answer (see withSearchCache).
+  const search = withSearchCache(
+    await createSearchIndex({ databaseUrl: input.database.url, meili: config.meili }),
+  );
   return {
     database: input.database,
     log: input.log,

@@ -1,3 +1,4 @@
+export * from './cache.ts';
 export * from './create.ts';
 export * from './cursor.ts';
 export * from './documents.ts';

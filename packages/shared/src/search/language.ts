@@ -6,7 +6,7 @@ const MIN_LETTERS = 12;
 /**
  * The language of a room from its name and topic, as an ISO 639-1 code, or null when the text is
  * too short or the detector is unsure. eld (Nito-ELD) is used for its accuracy on short text;
- * see docs/adr/0005-language-detection.md.
+ * see docs/adr/0201-language-detection.md.
  */
 export function detectRoomLanguage(name: string | null, topic: string | null): string | null {
   const text = [name, topic]

@@ -3,6 +3,7 @@ import {
   createServerResolver,
   FederationClient,
   generateSigningKey,
+  type JsonObject,
   type SigningKey,
   serverKeyDocument,
   xMatrixAuthorization,
@@ -125,7 +126,7 @@ afterAll(async () => {
 
 const ids = (directory: Directory) => directory.chunk.map((c) => c.room_id);
 
-function signed(method: 'GET' | 'POST', uri: string, content?: Record<string, unknown>, key = originKey) {
+function signed(method: 'GET' | 'POST', uri: string, content?: JsonObject, key = originKey) {
   return xMatrixAuthorization(
     { method, uri, origin: originName, destination: ATLAS_NAME, ...(content ? { content } : {}) },
     key,

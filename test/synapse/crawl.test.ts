@@ -45,6 +45,11 @@ let referee: AtlasIdentity;
 let directoryOfA: PublicRoom[];
 let directoryOfB: PublicRoom[];
 
+/** Four homeservers and a few hundred rooms: minutes on a busy two-core machine. */
+const SETUP_TIMEOUT_MS = 600_000;
+/** One `atlas crawl --once` (runAtlasCrawl gives up after 240 s). */
+const CRAWL_TIMEOUT_MS = 300_000;
+
 printSynapseLogsOnFailure(() => synapse);
 
 /** `atlas crawl --once` with its output kept beside the Synapse logs (printed when a test fails). */
@@ -84,7 +89,7 @@ beforeAll(async () => {
   );
   directoryOfA = await scenario.alice.allPublicRooms();
   directoryOfB = await scenario.bob.allPublicRooms();
-});
+}, SETUP_TIMEOUT_MS);
 
 afterAll(async () => {
   await referee?.close();
@@ -165,7 +170,7 @@ describe('the test federation behaves as its roles say', () => {
 describe('a federation crawl of real Synapse servers', () => {
   beforeAll(async () => {
     await crawl(crawlerEnv(database.url), [a.serverName]);
-  });
+  }, CRAWL_TIMEOUT_MS);
 
   test('finds B and C from the rooms A publishes, and probes all three', async () => {
     const [serverA, serverB, serverC] = await Promise.all([
@@ -287,102 +292,114 @@ describe('a federation crawl of real Synapse servers', () => {
     expect((await room(database, scenario.rooms.lobby))?.servers_in_room).toBe(3);
   });
 
-  test("a room removed from A's directory becomes stale on the next crawl; a renamed room is updated", async () => {
-    const { alice, rooms } = scenario;
-    await alice.setPublished(rooms.toUnpublish, false);
-    await alice.setName(rooms.toRename, 'After rename ✓');
-    await eventually(
-      "A's directory after the changes",
-      () => alice.allPublicRooms(),
-      (list) =>
-        !list.some((entry) => entry.room_id === rooms.toUnpublish) &&
-        list.find((entry) => entry.room_id === rooms.toRename)?.name === 'After rename ✓',
-    );
-    await crawl(crawlerEnv(database.url), [a.serverName]);
+  test(
+    "a room removed from A's directory becomes stale on the next crawl; a renamed room is updated",
+    async () => {
+      const { alice, rooms } = scenario;
+      await alice.setPublished(rooms.toUnpublish, false);
+      await alice.setName(rooms.toRename, 'After rename ✓');
+      await eventually(
+        "A's directory after the changes",
+        () => alice.allPublicRooms(),
+        (list) =>
+          !list.some((entry) => entry.room_id === rooms.toUnpublish) &&
+          list.find((entry) => entry.room_id === rooms.toRename)?.name === 'After rename ✓',
+      );
+      await crawl(crawlerEnv(database.url), [a.serverName]);
 
-    const removed = await room(database, rooms.toUnpublish);
-    expect(removed?.stale_since ?? null, 'the unpublished room is stale').not.toBeNull();
-    expect(Number.isNaN(new Date(String(removed?.stale_since)).getTime())).toBe(false);
-    expect(await activeListings(database, a.serverName)).not.toContain(rooms.toUnpublish);
-    const renamed = await room(database, rooms.toRename);
-    expect({ name: renamed?.name, stale: renamed?.stale_since }).toEqual({
-      name: 'After rename ✓',
-      stale: null,
-    });
-    expect((await room(database, rooms.lobby))?.stale_since).toBeNull();
-    expect(await activeListings(database, a.serverName)).toEqual(
-      ids(indexable(await alice.allPublicRooms())),
-    );
-  });
+      const removed = await room(database, rooms.toUnpublish);
+      expect(removed?.stale_since ?? null, 'the unpublished room is stale').not.toBeNull();
+      expect(Number.isNaN(new Date(String(removed?.stale_since)).getTime())).toBe(false);
+      expect(await activeListings(database, a.serverName)).not.toContain(rooms.toUnpublish);
+      const renamed = await room(database, rooms.toRename);
+      expect({ name: renamed?.name, stale: renamed?.stale_since }).toEqual({
+        name: 'After rename ✓',
+        stale: null,
+      });
+      expect((await room(database, rooms.lobby))?.stale_since).toBeNull();
+      expect(await activeListings(database, a.serverName)).toEqual(
+        ids(indexable(await alice.allPublicRooms())),
+      );
+    },
+    CRAWL_TIMEOUT_MS,
+  );
 });
 
 describe('crawling without a federation identity of its own', () => {
-  test("via-homeserver mode reads B's directory through A's client API and stores the same rooms", async () => {
-    const viaDatabase = await createTestDatabase('synapse_via');
-    const botDevices = await scenario.bot.client.deviceIds();
-    try {
-      await crawl(
-        {
-          DATABASE_URL: viaDatabase.url,
-          ATLAS_DATA_DIR: path.join(synapse.dir, 'atlas-via-data'),
-          ATLAS_CA_FILE: synapse.caFile,
-          ATLAS_ALLOW_NETWORKS: '127.0.0.0/8',
-          ATLAS_HOMESERVER_URL: a.clientUrl,
-          ATLAS_HOMESERVER_USER: scenario.bot.username,
-          ATLAS_HOMESERVER_PASSWORD: scenario.bot.password,
-          HOST: '127.0.0.1',
-          PORT: String(await freePort()),
-          LOG_LEVEL: 'info',
-        },
-        [b.serverName],
-      );
-      // Atlas logged into A as the bot (a new device), and read B's directory through A.
-      expect((await scenario.bot.client.deviceIds()).length).toBeGreaterThan(botDevices.length);
-      const viaListing = await activeListings(viaDatabase, b.serverName);
-      expect(viaListing).toEqual(await activeListings(database, b.serverName));
-      const direct = await database.sql<{ room_id: string; name: string; num_joined_members: number }[]>`
+  test(
+    "via-homeserver mode reads B's directory through A's client API and stores the same rooms",
+    async () => {
+      const viaDatabase = await createTestDatabase('synapse_via');
+      const botDevices = await scenario.bot.client.deviceIds();
+      try {
+        await crawl(
+          {
+            DATABASE_URL: viaDatabase.url,
+            ATLAS_DATA_DIR: path.join(synapse.dir, 'atlas-via-data'),
+            ATLAS_CA_FILE: synapse.caFile,
+            ATLAS_ALLOW_NETWORKS: '127.0.0.0/8',
+            ATLAS_HOMESERVER_URL: a.clientUrl,
+            ATLAS_HOMESERVER_USER: scenario.bot.username,
+            ATLAS_HOMESERVER_PASSWORD: scenario.bot.password,
+            HOST: '127.0.0.1',
+            PORT: String(await freePort()),
+            LOG_LEVEL: 'info',
+          },
+          [b.serverName],
+        );
+        // Atlas logged into A as the bot (a new device), and read B's directory through A.
+        expect((await scenario.bot.client.deviceIds()).length).toBeGreaterThan(botDevices.length);
+        const viaListing = await activeListings(viaDatabase, b.serverName);
+        expect(viaListing).toEqual(await activeListings(database, b.serverName));
+        const direct = await database.sql<{ room_id: string; name: string; num_joined_members: number }[]>`
         select r.room_id, r.name, r.num_joined_members from rooms r
         join room_listings l on l.room_id = r.room_id and l.server_name = ${b.serverName}
         order by r.room_id`;
-      const via = await viaDatabase.sql<{ room_id: string; name: string; num_joined_members: number }[]>`
+        const via = await viaDatabase.sql<{ room_id: string; name: string; num_joined_members: number }[]>`
         select r.room_id, r.name, r.num_joined_members from rooms r
         join room_listings l on l.room_id = r.room_id and l.server_name = ${b.serverName}
         order by r.room_id`;
-      expect(via).toEqual(direct);
-      const runs = await crawlRuns(viaDatabase, b.serverName);
-      expect(runs.at(-1)).toMatchObject({ mode: 'via', status: 'complete' });
-      expect((await server(viaDatabase, b.serverName))?.crawl_mode).toBe('via');
-    } finally {
-      await viaDatabase.drop();
-    }
-  });
+        expect(via).toEqual(direct);
+        const runs = await crawlRuns(viaDatabase, b.serverName);
+        expect(runs.at(-1)).toMatchObject({ mode: 'via', status: 'complete' });
+        expect((await server(viaDatabase, b.serverName))?.crawl_mode).toBe('via');
+      } finally {
+        await viaDatabase.drop();
+      }
+    },
+    CRAWL_TIMEOUT_MS,
+  );
 
-  test('the client-API fallback reads a directory that is published only without a token', async () => {
-    const fallbackDatabase = await createTestDatabase('synapse_fallback');
-    try {
-      const { dave } = scenario;
-      if (!dave) throw new Error('the scenario has no user on D');
-      // D refuses the federation directory, and its client API answers without a token.
-      const federated = await federationRequest({
-        baseUrl: d.federationUrl,
-        destination: d.serverName,
-        uri: '/_matrix/federation/v1/publicRooms?limit=5',
-        origin: referee.serverName,
-        signingKey: referee.signingKey,
-        ca: synapse.ca.cert,
-      });
-      expect(federated.status, federated.text).toBe(403);
-      const anonymous = await call(d.clientUrl, 'GET', '/_matrix/client/v3/publicRooms');
-      const expected = (anonymous as { chunk: PublicRoom[] }).chunk;
-      expect(expected).toHaveLength(3);
-      await crawl(crawlerEnv(fallbackDatabase.url), [d.serverName]);
-      expect(await activeListings(fallbackDatabase, d.serverName)).toEqual(ids(expected));
-      await expectStoredAsListed(fallbackDatabase, expected);
-      const runs = await crawlRuns(fallbackDatabase, d.serverName);
-      expect(runs.at(-1)).toMatchObject({ mode: 'client', status: 'complete' });
-      expect((await server(fallbackDatabase, d.serverName))?.crawl_mode).toBe('client');
-    } finally {
-      await fallbackDatabase.drop();
-    }
-  });
+  test(
+    'the client-API fallback reads a directory that is published only without a token',
+    async () => {
+      const fallbackDatabase = await createTestDatabase('synapse_fallback');
+      try {
+        const { dave } = scenario;
+        if (!dave) throw new Error('the scenario has no user on D');
+        // D refuses the federation directory, and its client API answers without a token.
+        const federated = await federationRequest({
+          baseUrl: d.federationUrl,
+          destination: d.serverName,
+          uri: '/_matrix/federation/v1/publicRooms?limit=5',
+          origin: referee.serverName,
+          signingKey: referee.signingKey,
+          ca: synapse.ca.cert,
+        });
+        expect(federated.status, federated.text).toBe(403);
+        const anonymous = await call(d.clientUrl, 'GET', '/_matrix/client/v3/publicRooms');
+        const expected = (anonymous as { chunk: PublicRoom[] }).chunk;
+        expect(expected).toHaveLength(3);
+        await crawl(crawlerEnv(fallbackDatabase.url), [d.serverName]);
+        expect(await activeListings(fallbackDatabase, d.serverName)).toEqual(ids(expected));
+        await expectStoredAsListed(fallbackDatabase, expected);
+        const runs = await crawlRuns(fallbackDatabase, d.serverName);
+        expect(runs.at(-1)).toMatchObject({ mode: 'client', status: 'complete' });
+        expect((await server(fallbackDatabase, d.serverName))?.crawl_mode).toBe('client');
+      } finally {
+        await fallbackDatabase.drop();
+      }
+    },
+    CRAWL_TIMEOUT_MS,
+  );
 });

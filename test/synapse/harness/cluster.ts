@@ -87,15 +87,26 @@ export async function startSynapseCluster(options: SynapseClusterOptions = {}): 
       await mkdir(instanceDir, { recursive: true });
       const role = ROLES[label];
       const extra = options.config?.[label];
-      return startSynapseInstance({
-        ...role,
-        ...(extra ? { config: extra } : {}),
-        venv,
-        dir: instanceDir,
-        caFile,
-        caCert: ca.cert,
-        issueCertificate: (names) => ca.issue(names),
-      });
+      const start = (dir: string) =>
+        startSynapseInstance({
+          ...role,
+          ...(extra ? { config: extra } : {}),
+          venv,
+          dir,
+          caFile,
+          caCert: ca.cert,
+          issueCertificate: (names) => ca.issue(names),
+        });
+      try {
+        return await start(instanceDir);
+      } catch (error) {
+        // Ports are picked free a few seconds before Synapse binds them; when another process
+        // took one meanwhile, start again on new ports (the server name changes with them).
+        if (!/Address already in use|CannotListenError/.test(String(error))) throw error;
+        const retryDir = `${instanceDir}-retry`;
+        await mkdir(retryDir, { recursive: true });
+        return await start(retryDir);
+      }
     }),
   );
   const instances = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
@@ -119,7 +130,9 @@ export async function startSynapseCluster(options: SynapseClusterOptions = {}): 
     await stopAll();
     const messages = failures.map((reason) => (reason instanceof Error ? reason.message : String(reason)));
     throw new Error(
-      `the Synapse test federation did not start (logs kept in ${dir}):\n${messages.join('\n')}\n${await logTails(20)}`,
+      `the Synapse test federation did not start (logs kept in ${dir}):\n${messages.join('\n')}\n` +
+        `If the Synapse install itself is broken, reinstall it: rm -rf ${venv.dir} && sh scripts/install-synapse.sh\n` +
+        (await logTails(20)),
     );
   }
 

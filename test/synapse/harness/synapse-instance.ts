@@ -254,9 +254,15 @@ export async function startSynapseInstance(options: SynapseInstanceOptions): Pro
     stdio: ['ignore', consoleLog.fd, consoleLog.fd],
   });
   await consoleLog.close();
+  // A test process that dies without running afterAll must not leave homeservers behind.
+  const killOnExit = (): void => {
+    child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
   let exitNote = '';
   child.once('exit', (code, signal) => {
     exitNote = `exited with ${signal ?? `code ${code}`}`;
+    process.removeListener('exit', killOnExit);
   });
 
   const logFiles = [logFile, consoleFile];

@@ -106,7 +106,7 @@ switch (subcommand) {
       fail("up without service names is not supported here (use the script's --no-start)");
     const logs = new Map<string, string>();
     for (const name of argv) {
-      const spec = serviceSpec(ctx, name);
+      const spec = { ...serviceSpec(ctx, name), detached: true };
       const { work, argv: args, env } = await prepareContainer(spec);
       logs.set(name, path.join(work, 'log'));
       const log = openSync(path.join(work, 'log'), 'a');

@@ -61,6 +61,8 @@ export interface ContainerSpec {
   group?: string[];
   /** /etc/hosts entries; default: every compose service name at 127.0.0.1. */
   hosts?: string[];
+  /** Outlives the process that starts it (the compose stand-in's `up -d`). */
+  detached?: boolean;
   /** Nameserver for /etc/resolv.conf (Docker's embedded DNS is 127.0.0.11). */
   nameserver?: string;
 }
@@ -124,9 +126,14 @@ function run(command: string[], options: ExecOptions = {}): Promise<ExecResult> 
 /** A network namespace with only `lo`, up: the test's stand-in for the compose networks. */
 export async function createNetwork(): Promise<Network> {
   requireRoot();
-  const holder = spawn('unshare', ['--net', '--', 'sh', '-c', 'ip link set lo up && exec sleep 1000000'], {
-    stdio: 'ignore',
-  });
+  // The holder lives as long as the test process (its parent), even when the test is killed.
+  const holder = spawn(
+    'unshare',
+    ['--net', '--', 'sh', '-c', 'ip link set lo up && while kill -0 $PPID 2>/dev/null; do sleep 2; done'],
+    {
+      stdio: 'ignore',
+    },
+  );
   const pid = holder.pid;
   if (pid === undefined) throw new Error('could not start the network namespace holder');
   const nsPath = `/proc/${pid}/ns/net`;
@@ -216,8 +223,12 @@ function containerScript(spec: ContainerSpec, work: string): string {
   // The host's Python lives under /root (pyenv); an unprivileged service must reach it.
   lines.push(`chmod o+x ${q(`${root}/root`)}`);
   const [uid, gid] = (spec.user ?? '0:0').split(':');
+  // Killed with the test process unless detached (`compose up -d` in the stand-in).
+  const pdeathsig = spec.detached ? '' : '--pdeathsig SIGKILL ';
   const drop =
-    uid === '0' ? '' : `setpriv --reuid=${q(uid ?? '0')} --regid=${q(gid ?? uid ?? '0')} --clear-groups -- `;
+    uid === '0'
+      ? `setpriv ${pdeathsig}-- `
+      : `setpriv ${pdeathsig}--reuid=${q(uid ?? '0')} --regid=${q(gid ?? uid ?? '0')} --clear-groups -- `;
   const cwd = spec.cwd ?? '/';
   lines.push(
     `exec chroot ${q(root)} ${drop}sh -c 'cd "$1" && shift && exec "$@"' sh ${q(cwd)} ${spec.command.map(q).join(' ')}`,

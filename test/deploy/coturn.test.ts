@@ -9,7 +9,13 @@ import { createStack, type TestStack } from './support/stack.ts';
 interface Probe {
   localPort: number;
   mapped: { address: string; port: number };
-  allocation: { ok: boolean; relayed?: { address: string; port: number }; lifetime?: number; code?: number };
+  allocation: {
+    ok: boolean;
+    relayed?: { address: string; port: number };
+    lifetime?: number;
+    code?: number;
+    deniedPeers?: Record<string, { ok: boolean; code?: number }>;
+  };
   wrongSecret: { ok: boolean; code?: number };
   expired: { ok: boolean; code?: number };
 }
@@ -85,6 +91,12 @@ describe('coturn, from the rendered turnserver.conf and entrypoint', () => {
       expect(relayPort).toBeGreaterThanOrEqual(49160);
       expect(relayPort).toBeLessThanOrEqual(49200);
       expect(result.allocation.lifetime).toBeGreaterThan(0);
+      // The relay cannot be pointed at private, loopback, link-local or multicast addresses.
+      const denied = result.allocation.deniedPeers ?? {};
+      expect(Object.keys(denied)).toHaveLength(7);
+      for (const [peer, answer] of Object.entries(denied)) {
+        expect(answer, peer).toMatchObject({ ok: false, code: 403 });
+      }
       // A password made with another secret, or an expired username, gets 401.
       expect(result.wrongSecret).toEqual({ ok: false, code: 401, reason: expect.any(String) });
       expect(result.expired).toEqual({ ok: false, code: 401, reason: expect.any(String) });

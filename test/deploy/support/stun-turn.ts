@@ -10,7 +10,7 @@ import { createSocket, type Socket } from 'node:dgram';
 const MAGIC_COOKIE = 0x2112a442;
 const HEADER = 20;
 
-export const METHOD = { binding: 0x001, allocate: 0x003, refresh: 0x004 } as const;
+export const METHOD = { binding: 0x001, allocate: 0x003, refresh: 0x004, createPermission: 0x008 } as const;
 const CLASS_SUCCESS = 0x100;
 const CLASS_ERROR = 0x110;
 
@@ -19,6 +19,7 @@ export const ATTR = {
   messageIntegrity: 0x0008,
   errorCode: 0x0009,
   lifetime: 0x000d,
+  xorPeerAddress: 0x0012,
   realm: 0x0014,
   nonce: 0x0015,
   xorRelayedAddress: 0x0016,
@@ -106,6 +107,16 @@ export function decodeXorAddress(value: Buffer, transactionId: Buffer): Address 
   return { family: 'IPv6', address: groups.join(':'), port };
 }
 
+/** XOR-PEER-ADDRESS for an IPv4 address, port 0 (RFC 5766 §14.3, encoded as RFC 5389 §15.2). */
+export function encodeXorIPv4(address: string): Buffer {
+  const value = Buffer.alloc(8);
+  value.writeUInt8(0x01, 1);
+  value.writeUInt16BE(0 ^ (MAGIC_COOKIE >>> 16), 2);
+  const raw = address.split('.').reduce((acc, part) => (acc << 8) + Number(part), 0) >>> 0;
+  value.writeUInt32BE((raw ^ MAGIC_COOKIE) >>> 0, 4);
+  return value;
+}
+
 export function errorCode(message: StunMessage): { code: number; reason: string } | undefined {
   const value = find(message, ATTR.errorCode);
   if (!value) return undefined;
@@ -124,6 +135,14 @@ export function restCredentials(
   const username = `${Math.floor(Date.now() / 1000) + ttlSeconds}:${user}`;
   const password = createHmac('sha1', secret).update(username).digest('base64');
   return { username, password };
+}
+
+export interface Allocation {
+  ok: true;
+  relayed: Address;
+  lifetime: number;
+  createPermission(peer: string): Promise<{ ok: true } | { ok: false; code: number; reason: string }>;
+  release(): Promise<void>;
 }
 
 export class StunClient {
@@ -193,10 +212,7 @@ export class StunClient {
   async allocate(
     username: string,
     password: string,
-  ): Promise<
-    | { ok: true; relayed: Address; lifetime: number; release(): Promise<void> }
-    | { ok: false; code: number; reason: string }
-  > {
+  ): Promise<Allocation | { ok: false; code: number; reason: string }> {
     const transport = { type: ATTR.requestedTransport, value: Buffer.from([17, 0, 0, 0]) };
     const challenge = await this.request(encodeRequest(METHOD.allocate, randomBytes(12), [transport]));
     const first = errorCode(challenge);
@@ -229,6 +245,19 @@ export class StunClient {
       ok: true,
       relayed: decodeXorAddress(relayed, answer.transactionId),
       lifetime: lifetime.readUInt32BE(0),
+      // CreatePermission (RFC 5766 §9) installs a peer permission; nothing is sent to the peer.
+      createPermission: async (peer: string) => {
+        const permission = await this.request(
+          encodeRequest(
+            METHOD.createPermission,
+            randomBytes(12),
+            [{ type: ATTR.xorPeerAddress, value: encodeXorIPv4(peer) }, ...auth],
+            key,
+          ),
+        );
+        if (permission.type === (METHOD.createPermission | CLASS_SUCCESS)) return { ok: true as const };
+        return { ok: false as const, ...(errorCode(permission) ?? { code: 0, reason: 'no ERROR-CODE' }) };
+      },
       release: async () => {
         // Refresh with LIFETIME 0 deletes the allocation (RFC 5766 §7).
         const zero = { type: ATTR.lifetime, value: Buffer.from([0, 0, 0, 0]) };

@@ -26,8 +26,21 @@ const allocation = await withClient(async (client) => {
   const { username, password } = restCredentials(secret, '@alice:example.test');
   const result = await client.allocate(username, password);
   if (!result.ok) return result;
+  // Peers in private, loopback and multicast ranges must be refused (403 Forbidden).
+  const deniedPeers: Record<string, unknown> = {};
+  for (const peer of [
+    '10.1.2.3',
+    '172.16.0.9',
+    '192.168.1.1',
+    '127.0.0.1',
+    '169.254.1.1',
+    '100.64.0.1',
+    '224.0.0.1',
+  ]) {
+    deniedPeers[peer] = await result.createPermission(peer);
+  }
   await result.release();
-  return { ok: true, relayed: result.relayed, lifetime: result.lifetime };
+  return { ok: true, relayed: result.relayed, lifetime: result.lifetime, deniedPeers };
 });
 const wrongSecret = await withClient(async (client) => {
   const { username, password } = restCredentials('not-the-secret', '@alice:example.test');

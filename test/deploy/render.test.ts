@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -7,7 +8,7 @@ import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCompose, mountsOf, readEnvFile, service } from './support/compose-model.ts';
-import { DEPLOY_DIR, renderStack, runScript } from './support/render.ts';
+import { DEPLOY_DIR, REPO_ROOT, renderStack, runScript } from './support/render.ts';
 import { createNetwork, type Network, runContainer } from './support/sandbox.ts';
 
 const require = createRequire(import.meta.url);
@@ -271,6 +272,26 @@ describe('setup.sh renders the stack', () => {
     expect(report).toMatch(/memory: \d+ MiB/);
     expect(report).toContain('server_name is example.test, and it is PERMANENT');
     expect(report).toMatch(/doctor: \d+ problem\(s\) found/);
+  });
+
+  it("builds Atlas's image from files that exist, with an entrypoint that runs every compose role", async () => {
+    // No image can be built here; check what the build depends on instead.
+    const dockerfile = await readFile(path.join(DEPLOY_DIR, 'atlas/Dockerfile'), 'utf8');
+    const copies = [...dockerfile.matchAll(/^COPY (?!--from)(.+) (\S+)$/gm)].flatMap((match) =>
+      (match[1] ?? '').split(' '),
+    );
+    expect(copies.length).toBeGreaterThan(5);
+    for (const source of copies) expect(existsSync(path.join(REPO_ROOT, source)), source).toBe(true);
+    expect(dockerfile).toContain('ENTRYPOINT ["/app/deploy/atlas/entrypoint.sh"]');
+    expect((await stat(path.join(DEPLOY_DIR, 'atlas/entrypoint.sh'))).mode & 0o111).toBe(0o111);
+    const help = spawnSync(process.execPath, [path.join(REPO_ROOT, 'apps/crawler/bin/atlas.mjs'), '--help'], {
+      encoding: 'utf8',
+    });
+    const { model } = await loadCompose(stack);
+    for (const role of ['migrate', 'atlas-api', 'crawler']) {
+      const command = service(model, role).command?.[0] ?? '';
+      expect(help.stdout, `atlas ${command}`).toMatch(new RegExp(`^\\s+${command}\\s`, 'm'));
+    }
   });
 
   it('ships shell scripts that shellcheck finds clean', () => {

@@ -69,7 +69,7 @@ describe('simulated federation: signed federation API', () => {
     });
     const resolver = new Resolver({ timeout: 2_000, tries: 1 });
     resolver.setServers([sim.dns.address]);
-    client = { resolver, ca: sim.caCert, timeoutMs: 1_500 };
+    client = { resolver, ca: sim.caCert, timeoutMs: 5_000 };
   });
 
   afterAll(async () => {

@@ -1,12 +1,19 @@
 import { Resolver } from 'node:dns/promises';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { verifyServerKeyDocument } from '@atlas/shared/matrix';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManifestServer } from '../simfed/model.ts';
 import { type SimFed, startSimFed } from '../simfed/simfed.ts';
-import { type Located, locateServer, rawRequest, type SpecClientOptions } from '../simfed/spec-client.ts';
+import {
+  type Located,
+  locateServer,
+  lookupAddress,
+  rawRequest,
+  type SpecClientOptions,
+} from '../simfed/spec-client.ts';
 
 // Each simulated server must be reachable exactly the way its manifest entry says, through the
 // spec's resolution steps over the simfed's DNS and TLS, and nowhere else.
@@ -35,7 +42,7 @@ describe('simulated federation: resolution, TLS and unauthenticated endpoints', 
     });
     const resolver = new Resolver({ timeout: 2_000, tries: 1 });
     resolver.setServers([sim.dns.address]);
-    client = { resolver, ca: sim.caCert, timeoutMs: 1_500 };
+    client = { resolver, ca: sim.caCert, timeoutMs: 5_000 };
   });
 
   afterAll(async () => {
@@ -76,9 +83,11 @@ describe('simulated federation: resolution, TLS and unauthenticated endpoints', 
       const located = await locateServer(client, server.name);
       expect(located.step, server.name).toBe(server.resolution);
       expect(located.delegatedTo ?? null, server.name).toBe(server.delegated_to);
-      const address = /^\d/.test(located.connectHost)
-        ? located.connectHost
-        : (await client.resolver.resolve4(located.connectHost))[0];
+      const address = (
+        isIP(located.connectHost)
+          ? located.connectHost
+          : await lookupAddress(client.resolver, located.connectHost)
+      ).replace(/^::ffff:/, '');
       expect(`${address}:${located.connectPort}`, server.name).toBe(server.endpoint);
 
       const version = await get(located, '/_matrix/federation/v1/version');
@@ -91,6 +100,20 @@ describe('simulated federation: resolution, TLS and unauthenticated endpoints', 
       const verified = verifyServerKeyDocument(keys.json(), server.name);
       expect(verified?.keys.has(server.key_id), server.name).toBe(true);
     }
+  });
+
+  it('publishes A, AAAA (IPv4-mapped, reaching the same listener) or both, as the manifest says', async () => {
+    const v6only = one((s) => s.reachable && s.address_records === 'AAAA');
+    const host = v6only.name.replace(/:\d+$/, '');
+    await expect(client.resolver.resolve4(host)).rejects.toMatchObject({ code: 'ENODATA' });
+    expect((await client.resolver.resolve6(host))[0]).toMatch(/^::ffff:/);
+    const located = await locateServer(client, v6only.name);
+    expect((await get(located, '/_matrix/federation/v1/version')).status).toBe(200);
+
+    const dual = one((s) => s.reachable && s.address_records === 'A+AAAA');
+    const target = (await locateServer(client, dual.name)).connectHost;
+    expect(await client.resolver.resolve4(target)).toHaveLength(1);
+    expect(await client.resolver.resolve6(target)).toHaveLength(1);
   });
 
   it('serves well-known client and support documents and registration as the manifest says', async () => {

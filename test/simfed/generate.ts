@@ -1,6 +1,14 @@
 import type { ResolutionStep } from '@atlas/shared/matrix';
 import { address, HOST, PORT } from './addresses.ts';
-import type { Behaviour, Federation, FoundVia, SimRoom, SimServer, Software } from './model.ts';
+import type {
+  AddressRecords,
+  Behaviour,
+  Federation,
+  FoundVia,
+  SimRoom,
+  SimServer,
+  Software,
+} from './model.ts';
 import { Rng } from './prng.ts';
 import {
   aliasLocalpart,
@@ -46,6 +54,7 @@ interface Traits {
   publishes?: boolean;
   clientDirectory?: boolean;
   malformed?: number;
+  addressRecords?: AddressRecords;
 }
 
 /**
@@ -73,6 +82,8 @@ const FORCED: Traits[] = [
   { behaviour: 'trickle' },
   { behaviour: 'stall_tls' },
   { malformed: 5 },
+  { addressRecords: 'AAAA' },
+  { addressRecords: 'A+AAAA', placement: 'srv_fed' },
 ];
 
 /** The first non-seed servers are found these ways, in this order, so each path is exercised. */
@@ -206,6 +217,13 @@ export class FederationBuilder {
       delegatedTo,
       srv,
       behaviour,
+      addressRecords:
+        traits.addressRecords ??
+        rng.weighted<AddressRecords>([
+          ['A', 92],
+          ['A+AAAA', 6],
+          ['AAAA', 2],
+        ]),
       serves443:
         placement !== 'default_port_no443' && placement !== 'ip_literal' && placement !== 'ip_literal_port',
       publishes,

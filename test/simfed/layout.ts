@@ -45,8 +45,12 @@ export function placeServer(server: SimServer, prefix: string): Placement {
 
   const records: DnsRecord[] = [];
   const routes: Placement['routes'] = [];
+  const addressRecords = (name: string, ipv4: string) => {
+    if (server.addressRecords !== 'AAAA') records.push({ type: 'A', name, address: ipv4 });
+    if (server.addressRecords !== 'A') records.push({ type: 'AAAA', name, address: `::ffff:${ipv4}` });
+  };
   const hostAddress = server.serves443 ? main : address(prefix, HOST.no443);
-  records.push({ type: 'A', name: server.hostname, address: hostAddress });
+  addressRecords(server.hostname, hostAddress);
   if (hostAddress === main)
     routes.push({ listener: { address: main, port: PORT.https }, hostname: server.hostname });
 
@@ -63,7 +67,7 @@ export function placeServer(server: SimServer, prefix: string): Placement {
     case 'well_known': {
       const delegated = parseServerName(server.delegatedTo ?? '');
       if (!delegated) throw new Error(`${server.name} delegates to nothing`);
-      records.push({ type: 'A', name: delegated.host, address: main });
+      addressRecords(delegated.host, main);
       endpoint = { address: main, port: delegated.port ?? PORT.federation };
       routes.push({ listener: endpoint, hostname: delegated.host });
       break;
@@ -75,7 +79,7 @@ export function placeServer(server: SimServer, prefix: string): Placement {
       const srv = server.srv;
       if (!srv) throw new Error(`${server.name} has no SRV record`);
       records.push({ type: 'SRV', name: srv.owner, target: srv.target, port: srv.port });
-      records.push({ type: 'A', name: srv.target, address: main });
+      addressRecords(srv.target, main);
       endpoint = { address: main, port: srv.port };
       // The spec: Host header and certificate carry the (delegated) server name, not the SRV target.
       const tlsName = server.delegatedTo

@@ -68,6 +68,10 @@ export function buildManifest({ federation, placements, env, network }: Manifest
       resolution: server.resolution,
       delegated_to: server.delegatedTo ?? null,
       srv: server.srv ? `${server.srv.owner} -> ${server.srv.target}:${server.srv.port}` : null,
+      address_records:
+        server.behaviour === 'offline_no_dns' || server.resolution === 'ip_literal'
+          ? 'none'
+          : server.addressRecords,
       endpoint: placement?.endpoint ? listenerId(placement.endpoint) : null,
       registration: server.registration.open ? 'open' : 'closed',
       registration_stages: server.registration.flows,

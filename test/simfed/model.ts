@@ -16,6 +16,8 @@ export type Behaviour =
   /** The name has no DNS records at all. */
   | 'offline_no_dns';
 
+export type AddressRecords = 'A' | 'AAAA' | 'A+AAAA';
+
 export const REACHABLE_BEHAVIOURS: ReadonlySet<Behaviour> = new Set(['normal', 'slow']);
 
 /** How Atlas is meant to learn of a server first (ARCHITECTURE.md, "More servers"). */
@@ -86,6 +88,11 @@ export interface SimServer {
   behaviour: Behaviour;
   /** Something listens on 443 for its hostname (well-known, client API); false means refused. */
   serves443: boolean;
+  /**
+   * Which address records its names have. AAAA records hold the IPv4-mapped form of the block's
+   * address (`::ffff:127.x.y.1`), which reaches the same IPv4 listener on a dual-stack host.
+   */
+  addressRecords: AddressRecords;
   /** Serves `/_matrix/federation/v1/publicRooms` (otherwise 403). */
   publishes: boolean;
   /** Serves `/_matrix/client/v3/publicRooms` without a token (`allow_public_rooms_without_auth`). */
@@ -149,6 +156,8 @@ export interface ManifestServer {
   resolution: ResolutionStep;
   delegated_to: string | null;
   srv: string | null;
+  /** Address records of its names: `AAAA` ones hold IPv4-mapped IPv6 addresses of the block. */
+  address_records: AddressRecords | 'none';
   /** Where federation traffic ends up: `address:port` (changes between runs). */
   endpoint: string | null;
   registration: 'open' | 'closed';

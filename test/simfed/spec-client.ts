@@ -50,6 +50,17 @@ function hostPort(host: string, port: number | undefined): string {
   return port === undefined ? bracketed : `${bracketed}:${port}`;
 }
 
+/** The first A record, else the first AAAA record (the simfed's AAAA-only names). */
+export async function lookupAddress(resolver: Resolver, hostname: string): Promise<string> {
+  const v4 = await resolver.resolve4(hostname).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENODATA') return [];
+    throw error;
+  });
+  const address = v4[0] ?? (await resolver.resolve6(hostname))[0];
+  if (!address) throw new Error(`${hostname} has no address record`);
+  return address;
+}
+
 /** One HTTPS exchange to an address, with the Host header and SNI the caller chose. */
 export async function rawRequest(
   options: SpecClientOptions,
@@ -61,8 +72,7 @@ export async function rawRequest(
 ): Promise<RawResponse> {
   const address = isIP(target.connectHost)
     ? target.connectHost
-    : (await options.resolver.resolve4(target.connectHost))[0];
-  if (!address) throw new Error(`${target.connectHost} has no A record`);
+    : await lookupAddress(options.resolver, target.connectHost);
   return await new Promise<RawResponse>((resolve, reject) => {
     const req = httpsRequest({
       host: address,

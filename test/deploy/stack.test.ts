@@ -152,6 +152,25 @@ describe('the stack, run from its rendered configs', () => {
     });
     expect(whoami.json()).toMatchObject({ user_id: `@alice:${SERVER}` });
 
+    // --admin made a server admin: the admin API (on Synapse's own listener) says so.
+    const adminToken = await loginAs(get, 'root-admin', 'another long password');
+    const isAdmin = await network.exec([
+      'curl',
+      '-sS',
+      '-H',
+      `Authorization: Bearer ${adminToken}`,
+      `http://127.0.0.1:8008/_synapse/admin/v1/users/@root-admin:${SERVER}/admin`,
+    ]);
+    expect(JSON.parse(isAdmin.stdout)).toEqual({ admin: true });
+    const aliceAdmin = await network.exec([
+      'curl',
+      '-sS',
+      '-H',
+      `Authorization: Bearer ${session.access_token}`,
+      `http://127.0.0.1:8008/_synapse/admin/v1/users/@alice:${SERVER}/admin`,
+    ]);
+    expect(JSON.parse(aliceAdmin.stdout)).toMatchObject({ errcode: 'M_FORBIDDEN' });
+
     // Every failure says what happened and changes nothing.
     const again = await adduser(['alice'], 'correct horse battery\n');
     expect(again.code).not.toBe(0);

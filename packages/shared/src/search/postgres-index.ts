@@ -13,6 +13,7 @@ import {
   type SearchStats,
   TOTAL_CAP,
 } from './types.ts';
+import { TypoDictionary } from './typo-dictionary.ts';
 
 export interface PostgresSearchOptions {
   /** The database holding `room_search` and `search_terms` (migrations 0001 and 0002). */
@@ -21,15 +22,18 @@ export interface PostgresSearchOptions {
   poolSize?: number;
 }
 
-/** Similar words tried for a word that matches nothing, and how similar they must be (pg_trgm). */
+/** Similar words tried for a word that matches nothing. */
 const TYPO_ALTERNATIVES = 3;
-const TYPO_SIMILARITY = 0.25;
 /** ts_rank weights for D, C, B, A: servers, topic, (unused), name and alias. */
 const RANK_WEIGHTS = '{0.05,0.2,0.4,1.0}';
 const UPSERT_BATCH = 500;
 /** Matches ranked by text relevance: the most popular ones (ranking a common word's every room is too slow). */
 const RELEVANCE_CANDIDATES = 200;
 const TIERS_TTL_MS = 5 * 60_000;
+/** Below this many estimated matches, every match is read at once rather than tier by tier. */
+const DIRECT_MATCHES = 1500;
+/** Words kept in memory for typo tolerance (a few tens of MB at most). */
+const MAX_DICTIONARY = 300_000;
 
 interface Row {
   room_id: string;
@@ -139,6 +143,25 @@ export function createPostgresSearchIndex(options: PostgresSearchOptions): Searc
     return cachedTiers.value;
   };
 
+  // The vocabulary for typo tolerance, in memory; reloaded after local writes and every few minutes.
+  let cachedDictionary: { at: number; value: Promise<TypoDictionary> } | undefined;
+  const dictionary = (): Promise<TypoDictionary> => {
+    const now = Date.now();
+    if (!cachedDictionary || now - cachedDictionary.at > TIERS_TTL_MS) {
+      const value = sql<{ term: string }[]>`select term from search_terms limit ${MAX_DICTIONARY}`.then(
+        (rows) => new TypoDictionary(rows.map((row) => row.term)),
+      );
+      value.catch(() => {
+        if (cachedDictionary?.value === value) cachedDictionary = undefined;
+      });
+      cachedDictionary = { at: now, value };
+    }
+    return cachedDictionary.value;
+  };
+  const forgetDictionary = () => {
+    cachedDictionary = undefined;
+  };
+
   return {
     backend: 'postgres',
     async init() {
@@ -156,31 +179,34 @@ export function createPostgresSearchIndex(options: PostgresSearchOptions): Searc
       for (let i = 0; i < documents.length; i += UPSERT_BATCH) {
         await upsertBatch(sql, dedupe(documents.slice(i, i + UPSERT_BATCH)));
       }
+      if (documents.length > 0) forgetDictionary();
     },
     async remove(roomIds) {
       if (roomIds.length === 0) return;
       await sql`delete from room_search where room_id = any(${roomIds}::text[])`;
     },
-    search: (query) => search(sql, query, tiers),
+    search: (query) => search(sql, query, tiers, dictionary),
     async stats(): Promise<SearchStats> {
       const [row] = await sql<{ n: string }[]>`select count(*) as n from room_search`;
       return { backend: 'postgres', documents: Number(row?.n ?? 0) };
     },
     async rebuild(source) {
       // One transaction: readers keep seeing the old documents until it commits.
-      return await sql.begin(async (tx) => {
+      const count = await sql.begin(async (tx) => {
         await tx`delete from room_search`;
         await tx`delete from search_terms`;
-        let count = 0;
+        let written = 0;
         for await (const batch of source) {
           for (let i = 0; i < batch.length; i += UPSERT_BATCH) {
             const part = dedupe(batch.slice(i, i + UPSERT_BATCH));
             await upsertBatch(tx, part);
-            count += part.length;
+            written += part.length;
           }
         }
-        return count;
+        return written;
       });
+      forgetDictionary();
+      return count;
     },
     async close() {
       await sql.end({ timeout: 5 });
@@ -364,7 +390,12 @@ function keysetAfter(
     : sql`((${column}, ${idColumn}) > (${param}, ${id}) or ${column} is null)`;
 }
 
-async function search(sql: Sql, query: SearchQuery, tiers: () => Promise<number[]>): Promise<SearchPage> {
+async function search(
+  sql: Sql,
+  query: SearchQuery,
+  tiers: () => Promise<number[]>,
+  dictionary: () => Promise<TypoDictionary>,
+): Promise<SearchPage> {
   const q = cleanQueryText(query.q);
   const words = q ? queryWords(q) : [];
   // Only punctuation: nothing can match.
@@ -400,14 +431,23 @@ async function search(sql: Sql, query: SearchQuery, tiers: () => Promise<number[
     };
   }
 
-  const tsQuery = buildTsQuery(await expandWords(sql, words));
+  const tsQuery = buildTsQuery(expandWords(await dictionary(), words));
   const exact = exactKey(q);
   const isExact = sql`r.exact_keys && array[lower(unaccent(${exact}))]`;
   const textMatch = sql`r.document @@ to_tsquery('atlas_search', ${tsQuery})`;
   // The popularity tiers (see memberTiers) only serve orders that put big rooms first.
   // Big-rooms-first orders look in the top popularity tier first and go down only while they have
   // too few candidates (planner estimates of word frequency are too rough to pick the tier).
-  const thresholds = sort === 'relevance' || sort === 'members' ? await tiers() : [0];
+  let thresholds = [0];
+  if (sort === 'relevance' || sort === 'members') {
+    const [allTiers, estimate] = await Promise.all([
+      tiers(),
+      estimateMatches(sql, sql`${textMatch} and ${filtered}`),
+    ]);
+    // A word the statistics call rare goes straight to all its matches (one query instead of four);
+    // if the estimate was low, that costs time, never a different answer.
+    thresholds = estimate < DIRECT_MATCHES ? [0] : allTiers;
+  }
   for (const threshold of thresholds) {
     const tier = threshold > 0 ? sql`and r.num_joined_members >= ${threshold}` : sql``;
     // The matches, through the GIN index (a bitmap scan, ANDed with the members index in a tier).
@@ -536,37 +576,24 @@ async function countMatches(sql: Sql, where: Fragment): Promise<number> {
   return Number(row?.n ?? 0);
 }
 
+/** A query word folded like indexed words (unaccent, lower case), for dictionary lookups. */
+function fold(word: string): string {
+  return word.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
+}
+
 /**
- * Words found in no indexed room get their nearest indexed words as alternatives (one typo or
- * transposition usually keeps a trigram similarity above the threshold). A prefix word counts as
- * found when some indexed word starts with it.
+ * Words found in no indexed room get their nearest indexed words as alternatives (one edit away,
+ * two for long words). A prefix word counts as found when some indexed word starts with it.
  */
-async function expandWords(
-  sql: Sql,
+function expandWords(
+  dictionary: TypoDictionary,
   words: { word: string; prefix: boolean }[],
-): Promise<{ word: string; prefix: boolean; alternatives: string[] }[]> {
-  const rows = await sql<{ ord: string; alternatives: string[] }[]>`
-    select t.ord,
-      case when exists (
-          select 1 from search_terms s
-          where s.term = t.norm
-             or (t.prefix and s.term >= t.norm and s.term < t.norm || chr(1114111))
-        ) then '{}'::text[]
-        else array(
-          select n.term from (
-            select s.term from search_terms s
-            order by s.term <-> t.norm
-            limit ${TYPO_ALTERNATIVES * 3}
-          ) n
-          where similarity(n.term, t.norm) >= ${TYPO_SIMILARITY}
-          order by similarity(n.term, t.norm) desc, n.term
-          limit ${TYPO_ALTERNATIVES})
-      end as alternatives
-    from (
-      select x.ord, lower(unaccent(x.word)) as norm, x.prefix = 'p' as prefix
-      from unnest(${words.map((w) => w.word)}::text[], ${words.map((w) => (w.prefix ? 'p' : 'w'))}::text[])
-        with ordinality as x(word, prefix, ord)
-    ) t`;
-  const byOrd = new Map(rows.map((row) => [Number(row.ord), row.alternatives]));
-  return words.map((w, index) => ({ ...w, alternatives: byOrd.get(index + 1) ?? [] }));
+): { word: string; prefix: boolean; alternatives: string[] }[] {
+  return words.map((w) => {
+    const folded = fold(w.word);
+    return {
+      ...w,
+      alternatives: dictionary.knows(folded, w.prefix) ? [] : dictionary.similar(folded, TYPO_ALTERNATIVES),
+    };
+  });
 }

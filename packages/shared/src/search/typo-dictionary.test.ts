@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { editDistance, TypoDictionary } from './typo-dictionary.ts';
+
+describe('TypoDictionary', () => {
+  const dictionary = new TypoDictionary(['linux', 'matrix', 'lifetimes', 'gaming', 'game', 'games']);
+
+  it('knows words and prefixes of words', () => {
+    expect(dictionary.knows('linux', false)).toBe(true);
+    expect(dictionary.knows('lin', true)).toBe(true);
+    expect(dictionary.knows('lin', false)).toBe(false);
+    expect(dictionary.knows('zzz', true)).toBe(false);
+  });
+
+  it('finds words one edit away: substitution, deletion, insertion, transposition', () => {
+    expect(dictionary.similar('lonux', 3)).toEqual(['linux']);
+    expect(dictionary.similar('lnux', 3)).toEqual(['linux']);
+    expect(dictionary.similar('linuxx', 3)).toEqual(['linux']);
+    expect(dictionary.similar('matirx', 3)).toEqual(['matrix']);
+    expect(dictionary.similar('lifetimse', 3)).toEqual(['lifetimes']);
+    expect(dictionary.similar('gamez', 3)).toEqual(['games', 'game']);
+    expect(dictionary.similar('qqqqq', 3)).toEqual([]);
+  });
+
+  it('measures edit distance with adjacent transpositions', () => {
+    expect(editDistance('matrix', 'matirx')).toBe(1);
+    expect(editDistance('kitten', 'sitting')).toBe(3);
+    expect(editDistance('', 'abc')).toBe(3);
+  });
+});

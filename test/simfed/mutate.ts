@@ -1,4 +1,4 @@
-import type { FederationBuilder } from './generate.ts';
+import type { FederationBuilder } from './builder.ts';
 import type { Federation, FoundVia, SimServer } from './model.ts';
 import { Rng } from './prng.ts';
 

@@ -169,27 +169,27 @@ export class FederationBuilder {
     const prng = rng.fork('wire');
     switch (kind) {
       case 'alias': {
-        const room = this.newRoom(prng, parent, { version: prng.chance(0.5) ? '12' : '10' });
+        const room = this.newRoom(prng, parent, { version: prng.chance(0.5) ? '12' : '10', bridge: true });
         room.canonicalAlias = `#${aliasLocalpart(prng, room.name)}:${server.name}`;
         room.residents = unique([parent.name, server.name, ...room.residents]);
         this.list(parent, room);
         return { kind, from: parent.name, room_id: room.roomId, alias: room.canonicalAlias };
       }
       case 'room_id': {
-        const room = this.newRoom(prng, parent, { version: '10', creator: server.name });
+        const room = this.newRoom(prng, parent, { version: '10', creator: server.name, bridge: true });
         room.residents = unique([server.name, parent.name, ...room.residents]);
         this.list(parent, room);
         return { kind, from: parent.name, room_id: room.roomId };
       }
       case 'query_directory': {
-        const room = this.newRoom(prng, parent, { version: '12' });
+        const room = this.newRoom(prng, parent, { version: '12', bridge: true });
         room.canonicalAlias = `#${aliasLocalpart(prng, room.name)}:${parent.name}`;
         room.residents = unique([parent.name, server.name, ...room.residents]);
         this.list(parent, room);
         return { kind, from: parent.name, room_id: room.roomId, alias: room.canonicalAlias };
       }
       case 'hierarchy': {
-        const space = this.newRoom(prng, parent, { version: '12', space: true });
+        const space = this.newRoom(prng, parent, { version: '12', space: true, bridge: true });
         const child = this.newRoom(prng.fork('child'), server, { version: '12' });
         child.residents = [server.name];
         space.children = [{ roomId: child.roomId, via: [server.name] }];
@@ -255,7 +255,12 @@ export class FederationBuilder {
   newRoom(
     rng: Rng,
     server: SimServer,
-    options: { version?: string; creator?: string; space?: boolean },
+    /**
+     * `bridge`: the room is how Atlas finds another server, so it must be one Atlas reads: no
+     * no-index tag (an opted-out room is not followed) and publicly joinable (the hierarchy and
+     * complexity endpoints answer only for those).
+     */
+    options: { version?: string; creator?: string; space?: boolean; bridge?: boolean },
   ): SimRoom {
     const other = () => this.otherPublicName(rng, server.name);
     const version = options.version ?? (rng.chance(0.15) ? '12' : rng.pick(['10', '10', '11', '9']));
@@ -273,7 +278,7 @@ export class FederationBuilder {
           : kindRoll < 0.12
             ? hostileRoomName(rng)
             : plainRoomName(rng);
-    const topicRoll = rng.next();
+    const topicRoll = options.bridge ? 0.5 : rng.next();
     const topic =
       topicRoll < 0.02
         ? noindexTopic(rng)
@@ -303,7 +308,7 @@ export class FederationBuilder {
       stateEvents: Math.floor(members * (1.05 + rng.next() * 1.5)) + rng.int(6, 40),
       worldReadable: rng.chance(0.2),
       guestCanJoin: rng.chance(0.1),
-      joinRule: rng.chance(0.05) ? 'knock' : 'public',
+      joinRule: rng.chance(0.05) && !options.bridge ? 'knock' : 'public',
       roomType: options.space || rng.chance(0.02) ? 'm.space' : undefined,
       residents,
       children: [],

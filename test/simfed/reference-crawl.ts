@@ -1,5 +1,5 @@
 import { Agent } from 'node:https';
-import { type SigningKey, serverOfAlias, serverOfRoomId } from '@atlas/shared/matrix';
+import { hasNoindexTag, type SigningKey, serverOfAlias, serverOfRoomId } from '@atlas/shared/matrix';
 import type { FoundVia } from './model.ts';
 import { federationRequest, type Located, locateServer, type SpecClientOptions } from './spec-client.ts';
 
@@ -37,6 +37,7 @@ interface Entry {
   num_joined_members?: unknown;
   canonical_alias?: unknown;
   room_type?: unknown;
+  topic?: unknown;
 }
 
 /** Runs `work` over `items`, at most `limit` at a time. */
@@ -159,6 +160,8 @@ async function crawl(options: ReferenceCrawlOptions): Promise<ReferenceCrawl> {
           continue;
         }
         rooms.push(entry.room_id);
+        // A room opted out of directories is not followed anywhere.
+        if (typeof entry.topic === 'string' && hasNoindexTag(entry.topic)) continue;
         learn(serverOfRoomId(entry.room_id), 'room_id');
         if (typeof entry.canonical_alias === 'string') {
           learn(serverOfAlias(entry.canonical_alias), 'alias');

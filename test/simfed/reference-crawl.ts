@@ -30,6 +30,8 @@ export interface ReferenceCrawlOptions {
   identity: { serverName: string; key: SigningKey };
   /** Page size to ask for (servers cap it at 100). */
   limit?: number;
+  /** Servers crawled at once (default 16, like Atlas's default). */
+  concurrency?: number;
 }
 
 interface Entry {
@@ -128,7 +130,27 @@ async function crawl(options: ReferenceCrawlOptions): Promise<ReferenceCrawl> {
     return pending;
   };
 
+  // A bounded number of servers at a time: a thousand at once would measure the machine, not the simfed.
+  let slots = options.concurrency ?? 16;
+  const waiting: (() => void)[] = [];
+  const acquire = async () => {
+    if (slots > 0) slots--;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+  };
+  const release = () => {
+    const next = waiting.shift();
+    if (next) next();
+    else slots++;
+  };
   const crawlServer = async (name: string) => {
+    await acquire();
+    try {
+      await crawlOne(name);
+    } finally {
+      release();
+    }
+  };
+  const crawlOne = async (name: string) => {
     await probe(name);
     if (!result.reachable.has(name)) return;
     const rooms: string[] = [];

@@ -255,7 +255,8 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<Dn
   let tcp: TcpServer | undefined;
   let port = 0;
   for (let attempt = 0; attempt < 20 && !tcp; attempt++) {
-    const udpSocket = createSocket({ type });
+    // A crawl opens hundreds of names at once; a roomy receive buffer keeps bursts from being dropped.
+    const udpSocket = createSocket({ type, recvBufferSize: 4 * 1024 * 1024 });
     const boundPort = await listenUdp(udpSocket, host, options.port ?? 0);
     const tcpServer = createServer((socket) => serveTcpConnection(socket, (q) => answer(q, 'tcp')));
     try {

@@ -17,6 +17,12 @@ export interface CrawlSettings {
   maxSeconds: number;
   /** Jobs per queue this process runs at once. */
   concurrency: number;
+  /**
+   * A listed room measured before this moment is measured again: a day ago in the long run;
+   * `crawl --once` gives its own start, so a one-off pass measures every room it lists once, and
+   * finds the servers that joined rooms since.
+   */
+  factsMeasuredBefore(): Date;
 }
 
 /** Everything a job needs; built once per process (see runtime.ts). */

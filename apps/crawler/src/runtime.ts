@@ -1,5 +1,6 @@
+import { setMaxListeners } from 'node:events';
 import type { Config } from '@atlas/shared/config';
-import type { Database } from '@atlas/shared/db';
+import { type Database, FACTS_MAX_AGE_MS } from '@atlas/shared/db';
 import type { Logger } from '@atlas/shared/log';
 import { createServerResolver, FederationClient, type FederationIdentity } from '@atlas/shared/matrix';
 import { createHttpClient, httpClientOptionsFromConfig } from '@atlas/shared/net';
@@ -16,6 +17,8 @@ export interface CrawlerRuntimeOptions {
   log: Logger;
   /** Atlas's server name and key; without one, directories are read without signing. */
   identity: FederationIdentity | undefined;
+  /** Measure again every listed room measured before this (`crawl --once`: its start); see `CrawlSettings`. */
+  factsMeasuredSince?: Date;
 }
 
 export interface CrawlerRuntime {
@@ -50,6 +53,8 @@ export async function createCrawlerRuntime(options: CrawlerRuntimeOptions): Prom
       ? createViaHomeserver({ ...config.homeserver, http: homeserverHttp, log })
       : undefined;
   const controller = new AbortController();
+  // Every request in flight listens on this signal; dozens at once is normal.
+  setMaxListeners(0, controller.signal);
   const ctx: CrawlerContext = {
     config,
     database: options.database,
@@ -66,6 +71,7 @@ export async function createCrawlerRuntime(options: CrawlerRuntimeOptions): Prom
       maxRooms: config.crawl.maxRooms,
       maxSeconds: config.crawl.maxSeconds,
       concurrency,
+      factsMeasuredBefore: () => options.factsMeasuredSince ?? new Date(Date.now() - FACTS_MAX_AGE_MS),
     },
     blocks: createBlockCache(options.database.sql),
     stats: new CrawlStats(),

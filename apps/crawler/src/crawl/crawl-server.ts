@@ -69,7 +69,9 @@ export async function crawlServer(ctx: CrawlerContext, serverName: string): Prom
   let roomsStored = 0;
 
   const storePage = async (page: DirectoryPage): Promise<void> => {
-    const { stored, factsQueued } = await upsertDirectoryRooms(sql, serverName, page.rooms);
+    const { stored, factsQueued } = await upsertDirectoryRooms(sql, serverName, page.rooms, {
+      factsMeasuredBefore: ctx.settings.factsMeasuredBefore(),
+    });
     if (page.noindexRoomIds.length > 0) await hideNoindexRooms(sql, serverName, page.noindexRoomIds);
     roomsStored += stored;
     ctx.stats.roomsStored += stored;

@@ -80,6 +80,8 @@ ATLAS_TLS_CERT_FILE and ATLAS_TLS_KEY_FILE are set, so remote servers can verify
         queues: parts.queues,
         log,
         identity: plan.identity,
+        // A one-off pass measures every room it lists, and so finds servers that joined rooms since.
+        factsMeasuredSince: new Date(started),
       });
       const { ctx } = parts.runtime;
       if (plan.servesKeyOverTls) {

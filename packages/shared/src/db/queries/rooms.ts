@@ -23,8 +23,8 @@ export interface RoomNeedingFacts {
   numJoinedMembers: number;
 }
 
-/** How old a complexity measurement may get before a crawl asks for a new one. */
-export const COMPLEXITY_MAX_AGE = '1 day';
+/** How old a complexity measurement may get before a crawl asks for a new one (ms). */
+export const FACTS_MAX_AGE_MS = 24 * 3600 * 1000;
 
 /**
  * Upserts one page of a server's directory in a single statement: the rooms, the server's
@@ -36,14 +36,17 @@ export const COMPLEXITY_MAX_AGE = '1 day';
  *   back from stale or from a lifted no-index, or this server newly listing it.
  * - A room hidden because of a no-index tag is shown again: it is only listed without the tag.
  *
- * Rooms that need measuring (new, changed member count, or measured more than a day ago) are
+ * Rooms that need measuring (new, changed member count, or measured before
+ * `factsMeasuredBefore`, a day ago by default) are
  * added to `pending_room_facts` for this server. Returns how many rooms were stored and queued.
  */
 export async function upsertDirectoryRooms(
   sql: Sql,
   serverName: string,
   rooms: readonly DirectoryRoomRow[],
+  options: { factsMeasuredBefore?: Date } = {},
 ): Promise<{ stored: number; factsQueued: number }> {
+  const cutoff = (options.factsMeasuredBefore ?? new Date(Date.now() - FACTS_MAX_AGE_MS)).toISOString();
   if (rooms.length === 0) return { stored: 0, factsQueued: 0 };
   const byId = new Map<string, DirectoryRoomRow>();
   for (const room of rooms) byId.set(room.roomId, room);
@@ -117,7 +120,7 @@ export async function upsertDirectoryRooms(
       insert into pending_room_facts (server_name, room_id)
       select ${serverName}, i.room_id from input i left join old o using (room_id)
       where o.room_id is null or o.complexity_at is null
-        or o.complexity_at < now() - ${COMPLEXITY_MAX_AGE}::interval
+        or o.complexity_at < ${cutoff}::timestamptz
         or o.num_joined_members <> i.num_joined_members
       order by i.room_id
       on conflict (server_name, room_id) do nothing

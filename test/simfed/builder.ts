@@ -1,5 +1,13 @@
 import { address, HOST } from './addresses.ts';
-import type { AddressRecords, Behaviour, Federation, FoundVia, SimRoom, SimServer } from './model.ts';
+import type {
+  AddressRecords,
+  Behaviour,
+  Federation,
+  FoundVia,
+  JoinRule,
+  SimRoom,
+  SimServer,
+} from './model.ts';
 import { Rng } from './prng.ts';
 import { classicRoomId, isHostile, memberCount, roomId12, unique } from './room-ids.ts';
 import {
@@ -23,6 +31,9 @@ import {
   roomTopic,
   unicodeRoomName,
 } from './words.ts';
+
+/** Share of plain listings that are rooms without federation (`m.federate: false`). */
+const LOCAL_ONLY_SHARE = 0.02;
 
 export class FederationBuilder {
   readonly federation: Federation;
@@ -120,6 +131,8 @@ export class FederationBuilder {
       foundVia: { kind: 'seed' },
       keySeed: rng.bytes(32),
       keyId: `ed25519:simfed_${index}`,
+      // Forked, so the token takes no draw from the server's own stream.
+      accessToken: `syt_YXRsYXM_${rng.fork('access-token').token(20)}`,
     };
     this.federation.servers.push(server);
 
@@ -241,11 +254,17 @@ export class FederationBuilder {
         return shared;
       }
     }
-    const room = this.newRoom(rng, server, {});
+    const room = this.newRoom(rng, server, { mayBeLocal: true });
     this.list(server, room);
     // Only rooms that name no hidden server may be re-listed elsewhere, or a server meant to be
-    // found through query/directory or a hierarchy would leak through another directory.
-    if (room.roomType !== 'm.space' && this.publicNameSet.has(server.name) && rng.chance(0.05)) {
+    // found through query/directory or a hierarchy would leak through another directory. A room
+    // that does not federate has no other server.
+    if (
+      room.roomType !== 'm.space' &&
+      this.publicNameSet.has(server.name) &&
+      rng.chance(0.05) &&
+      room.federate
+    ) {
       this.sharedPool.push(room.roomId);
     }
     return room;
@@ -258,11 +277,14 @@ export class FederationBuilder {
     /**
      * `bridge`: the room is how Atlas finds another server, so it must be one Atlas reads: no
      * no-index tag (an opted-out room is not followed) and publicly joinable (the hierarchy and
-     * complexity endpoints answer only for those).
+     * complexity endpoints answer only for those). `mayBeLocal`: a plain listing, which may be a
+     * room that does not federate (`m.federate: false`).
      */
-    options: { version?: string; creator?: string; space?: boolean; bridge?: boolean },
+    options: { version?: string; creator?: string; space?: boolean; bridge?: boolean; mayBeLocal?: boolean },
   ): SimRoom {
-    const other = () => this.otherPublicName(rng, server.name);
+    // Forked, so that deciding it takes no draw from the room's own stream.
+    const local = options.mayBeLocal === true && rng.fork('federate').chance(LOCAL_ONLY_SHARE);
+    const other = () => (local ? undefined : this.otherPublicName(rng, server.name));
     const version = options.version ?? (rng.chance(0.15) ? '12' : rng.pick(['10', '10', '11', '9']));
     const creator = options.creator ?? (rng.chance(0.08) ? (other() ?? server.name) : server.name);
     let roomId = version === '12' ? roomId12(rng) : classicRoomId(rng, creator);
@@ -297,19 +319,29 @@ export class FederationBuilder {
       ...(canonicalAlias ? [aliasServer] : []),
       ...Array.from({ length: extraResidents }, () => other() ?? server.name),
     ]);
+    // Drawn in this order, one draw each, so that earlier seeds keep their rooms.
+    const avatarUrl = rng.chance(0.3) ? `mxc://${server.name}/${rng.token(24)}` : undefined;
+    const stateEvents = Math.floor(members * (1.05 + rng.next() * 1.5)) + rng.int(6, 40);
+    const worldReadable = rng.chance(0.2);
+    const guestCanJoin = rng.chance(0.1);
+    const ruleRoll = rng.next();
+    const joinRule = options.bridge ? 'public' : pickJoinRule(ruleRoll, version);
     const room: SimRoom = {
       roomId,
       roomVersion: version,
       name,
       topic,
       canonicalAlias,
-      avatarUrl: rng.chance(0.3) ? `mxc://${server.name}/${rng.token(24)}` : undefined,
+      avatarUrl,
       members,
-      stateEvents: Math.floor(members * (1.05 + rng.next() * 1.5)) + rng.int(6, 40),
-      worldReadable: rng.chance(0.2),
-      guestCanJoin: rng.chance(0.1),
-      joinRule: rng.chance(0.05) && !options.bridge ? 'knock' : 'public',
-      roomType: options.space || rng.chance(0.02) ? 'm.space' : undefined,
+      stateEvents,
+      // Synapse lists an invite-only room only when it is world readable.
+      worldReadable: worldReadable || joinRule === 'invite',
+      guestCanJoin,
+      joinRule,
+      allowedRoomIds: joinRule === 'knock_restricted' ? server.listed.slice(-1) : [],
+      federate: !local,
+      roomType: (options.space || rng.chance(0.02)) && !local ? 'm.space' : undefined,
       residents,
       children: [],
       hostile: false,
@@ -335,4 +367,15 @@ export class FederationBuilder {
     this.federation.rooms.set(roomId, room);
     return room;
   }
+}
+
+/**
+ * Join rules of listed rooms (5% are not public): knock, knock_restricted (room version 10 and
+ * later; knock before), and world-readable invite-only rooms, which Synapse lists too.
+ */
+function pickJoinRule(roll: number, version: string): JoinRule {
+  if (roll >= 0.05) return 'public';
+  if (roll < 0.025) return 'knock';
+  if (roll < 0.035) return Number(version) >= 10 ? 'knock_restricted' : 'knock';
+  return 'invite';
 }

@@ -1,8 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { JsonValue } from '@atlas/shared/matrix';
 import type { RequestAuthenticator } from './auth.ts';
-import type { PageRequest } from './directory.ts';
+import { type ClientDirectoryContext, clientPublicRooms } from './client-directory.ts';
+import { fromBody, fromQuery } from './directory-request.ts';
 import type { SimRoom } from './model.ts';
+import { Responder } from './responses.ts';
 import { complexityOf, roomEntry } from './room-entry.ts';
 import type { ServerRuntime, SimState } from './state.ts';
 
@@ -10,26 +12,11 @@ const MAX_REQUEST_BODY = 64 * 1024;
 /** A fixed timestamp for generated events, so answers do not change between runs. */
 const EVENT_TS = 1_700_000_000_000;
 
-export interface HandlerContext {
+export interface HandlerContext extends ClientDirectoryContext {
   state: SimState;
   auth: RequestAuthenticator;
   /** The hostname the request was routed by (a server name's host, or a delegated host). */
   routedHostname: string;
-}
-
-function send(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
-  if (res.headersSent || res.destroyed) return;
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': String(Buffer.byteLength(body)),
-    'cache-control': 'no-cache, no-store, must-revalidate',
-    ...headers,
-  });
-  res.end(body);
-}
-
-function error(res: ServerResponse, status: number, errcode: string, message: string): void {
-  send(res, status, JSON.stringify({ errcode, error: message }));
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer | null> {
@@ -50,17 +37,12 @@ function readBody(req: IncomingMessage): Promise<Buffer | null> {
   });
 }
 
-function decodePathSegment(segment: string): string | null {
+function decodePathSegment(segment: string): string {
   try {
     return decodeURIComponent(segment);
   } catch {
-    return null;
+    return segment;
   }
-}
-
-function intParam(value: string | null): number | undefined | 'bad' {
-  if (value === null || value === '') return undefined;
-  return /^-?\d{1,9}$/.test(value) ? Number(value) : 'bad';
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -73,16 +55,17 @@ function isPubliclyVisible(room: SimRoom): boolean {
 }
 
 /**
- * Rooms Synapse describes in a space hierarchy: also knock rooms, which anyone may ask to join
- * (`_is_local_room_accessible` in synapse/handlers/room_summary.py).
+ * Rooms Synapse describes in a space hierarchy: also knock and knock_restricted rooms, which anyone
+ * may ask to join (`_is_local_room_accessible` in synapse/handlers/room_summary.py).
  */
 function isHierarchyVisible(room: SimRoom): boolean {
-  return isPubliclyVisible(room) || room.joinRule === 'knock';
+  return isPubliclyVisible(room) || room.joinRule === 'knock' || room.joinRule === 'knock_restricted';
 }
 
 /**
- * Answers one request for one simulated server, with the endpoints and error bodies of the
- * Matrix spec and Synapse. Signed endpoints verify X-Matrix first, as Synapse's servlets do.
+ * Answers one request for one simulated server, with the endpoints, error bodies and headers of
+ * Synapse 1.163 (including where Synapse answers a malformed request with a 500). Signed
+ * endpoints verify X-Matrix first, as Synapse's servlets do.
  */
 export async function handleRequest(
   ctx: HandlerContext,
@@ -91,6 +74,7 @@ export async function handleRequest(
   res: ServerResponse,
 ): Promise<void> {
   const server = runtime.server;
+  const out = new Responder(res, server);
   const method = req.method ?? 'GET';
   // The request target exactly as it came on the wire: it is what the origin signed.
   const uri = req.url ?? '/';
@@ -114,60 +98,65 @@ export async function handleRequest(
       return result.origin;
     }
     runtime.stats.rejected++;
-    error(res, result.status, result.errcode, result.error);
+    out.error(result.status, result.errcode, result.error);
     return null;
   };
 
-  const jsonBody = async (): Promise<{ ok: true; value: Record<string, unknown> } | { ok: false }> => {
+  /** The body as a JSON object, or null once the error is sent. */
+  const readJson = async (): Promise<Record<string, unknown> | null> => {
     const body = await readBody(req);
     if (body === null) {
-      error(res, 413, 'M_TOO_LARGE', 'Request body too large');
-      return { ok: false };
+      out.error(413, 'M_TOO_LARGE', 'Request body too large');
+      return null;
     }
+    let value: unknown;
     try {
-      const value: unknown = JSON.parse(body.toString('utf8') || '{}');
-      if (!isObject(value)) {
-        error(res, 400, 'M_BAD_JSON', 'Content must be a JSON object.');
-        return { ok: false };
-      }
-      return { ok: true, value };
+      value = JSON.parse(body.toString('utf8') || '{}');
     } catch {
-      error(res, 400, 'M_NOT_JSON', 'Content not JSON.');
-      return { ok: false };
+      out.error(400, 'M_NOT_JSON', 'Content not JSON.');
+      return null;
     }
+    if (!isObject(value)) {
+      out.error(400, 'M_BAD_JSON', 'Content must be a JSON object.');
+      return null;
+    }
+    return value;
   };
 
   // ---- well-known (served on the server's own hostname, port 443) ----
   if (path === '/.well-known/matrix/server' && method === 'GET') {
     if (server.delegatedTo && ctx.routedHostname === server.hostname) {
-      send(res, 200, JSON.stringify({ 'm.server': server.delegatedTo }), { 'cache-control': 'max-age=3600' });
+      // A delegation file, as a web server in front of the homeserver serves it.
+      out.raw(200, JSON.stringify({ 'm.server': server.delegatedTo }), {
+        'content-type': 'application/json',
+        'cache-control': 'max-age=3600',
+      });
     } else {
-      error(res, 404, 'M_NOT_FOUND', 'No .well-known configured');
+      out.noServerWellKnown();
     }
     return;
   }
   if (path === '/.well-known/matrix/client' && method === 'GET') {
-    if (server.clientWellKnown) {
-      send(res, 200, JSON.stringify({ 'm.homeserver': { base_url: `https://${server.hostname}` } }));
-    } else {
-      error(res, 404, 'M_NOT_FOUND', 'No .well-known configured');
-    }
+    // Synapse derives it from `public_baseurl`, which always ends with a slash.
+    if (server.clientWellKnown)
+      out.json(200, JSON.stringify({ 'm.homeserver': { base_url: `https://${server.hostname}/` } }));
+    else out.error(404, 'M_NOT_FOUND', '.well-known not available');
     return;
   }
   if (path === '/.well-known/matrix/support' && method === 'GET') {
-    if (server.support) send(res, 200, JSON.stringify(server.support));
-    else error(res, 404, 'M_NOT_FOUND', 'No support information configured');
+    // Synapse serves no support file: a web server does, or nothing (Twisted's HTML 404).
+    if (server.support) out.json(200, JSON.stringify(server.support));
+    else out.noResource();
     return;
   }
 
   // ---- keys and version (no auth) ----
   if ((path === '/_matrix/key/v2/server' || path.startsWith('/_matrix/key/v2/server/')) && method === 'GET') {
-    send(res, 200, runtime.keyDocumentJson());
+    out.json(200, runtime.keyDocumentJson());
     return;
   }
   if (path === '/_matrix/federation/v1/version' && method === 'GET') {
-    send(
-      res,
+    out.json(
       200,
       JSON.stringify({ server: { name: server.software.name, version: server.software.version } }),
     );
@@ -176,10 +165,13 @@ export async function handleRequest(
 
   // ---- client API ----
   if (path === '/_matrix/client/versions' && method === 'GET') {
-    send(
-      res,
+    out.json(
       200,
       JSON.stringify({ versions: ['v1.1', 'v1.2', 'v1.3', 'v1.4', 'v1.5', 'v1.6', 'v1.11', 'v1.12'] }),
+      {
+        'cache-control': 'public, max-age=600, s-maxage=3600, stale-while-revalidate=600',
+        vary: 'Authorization',
+      },
     );
     return;
   }
@@ -187,12 +179,8 @@ export async function handleRequest(
     (path === '/_matrix/client/v3/register' || path === '/_matrix/client/r0/register') &&
     method === 'POST'
   ) {
-    const body = await jsonBody();
-    if (!body.ok) return;
-    if (!server.registration.open) {
-      error(res, 403, 'M_FORBIDDEN', 'Registration has been disabled');
-      return;
-    }
+    if ((await readJson()) === null) return;
+    if (!server.registration.open) return out.error(403, 'M_FORBIDDEN', 'Registration has been disabled');
     // User-interactive authentication: the first request learns the flows (client-server API
     // "User-interactive authentication API").
     const params: Record<string, unknown> = {};
@@ -209,8 +197,7 @@ export async function handleRequest(
         },
       };
     }
-    send(
-      res,
+    out.json(
       401,
       JSON.stringify({
         session: `simfed${server.index}${runtime.stats.requests}`,
@@ -221,74 +208,60 @@ export async function handleRequest(
     return;
   }
   if (path === '/_matrix/client/v3/publicRooms' || path === '/_matrix/client/r0/publicRooms') {
-    if (method === 'POST' || req.headers.authorization) {
-      // Atlas holds no account here; any token is unknown, and POST always needs one.
-      error(
-        res,
-        401,
-        req.headers.authorization ? 'M_UNKNOWN_TOKEN' : 'M_MISSING_TOKEN',
-        req.headers.authorization ? 'Invalid access token passed.' : 'Missing access token',
-      );
-      return;
-    }
-    if (method !== 'GET') return error(res, 405, 'M_UNRECOGNIZED', 'Unrecognized request');
-    if (!server.clientDirectory) {
-      error(res, 401, 'M_MISSING_TOKEN', 'Missing access token');
-      return;
-    }
-    const target = query.get('server');
-    if (target && target.toLowerCase() !== server.name) {
-      // Synapse would proxy over federation; the simulator only answers for itself.
-      error(res, 400, 'M_UNKNOWN', 'Simulated servers do not proxy other directories');
-      return;
-    }
-    return servePage(res, runtime, query, undefined);
+    return clientPublicRooms(ctx, runtime, req, query, out, readJson);
   }
 
   // ---- federation API (signed) ----
   if (path === '/_matrix/federation/v1/publicRooms') {
-    if (method === 'GET') {
-      const origin = await signed(undefined);
-      if (origin === null) return;
-      if (!server.publishes) return error(res, 403, 'M_FORBIDDEN', `Federation denied with ${origin}.`);
-      return servePage(res, runtime, query, undefined);
-    }
+    if (method !== 'GET' && method !== 'POST')
+      return out.error(405, 'M_UNRECOGNIZED', 'Unrecognized request');
+    let content: Record<string, unknown> | undefined;
     if (method === 'POST') {
-      const body = await jsonBody();
-      if (!body.ok) return;
-      const origin = await signed(body.value as JsonValue);
-      if (origin === null) return;
-      if (!server.publishes) return error(res, 403, 'M_FORBIDDEN', `Federation denied with ${origin}.`);
-      return servePage(res, runtime, undefined, body.value);
+      const body = await readJson();
+      if (body === null) return;
+      content = body;
     }
-    return error(res, 405, 'M_UNRECOGNIZED', 'Unrecognized request');
+    const origin = await signed(content as JsonValue | undefined);
+    if (origin === null) return;
+    if (!server.publishes) return out.error(403, 'M_FORBIDDEN', `Federation denied with ${origin}.`);
+    const parsed = content ? fromBody(content, 'federation') : fromQuery(query, 'federation');
+    if (!parsed.ok) return out.error(parsed.status, parsed.errcode, parsed.error);
+    const page = runtime.directory.page(parsed.request);
+    if (!page.ok) return out.error(page.status, page.errcode, page.error);
+    return out.json(200, page.body);
   }
 
   if (path === '/_matrix/federation/v1/query/directory' && method === 'GET') {
     if ((await signed(undefined)) === null) return;
     const alias = query.get('room_alias');
-    if (!alias) return error(res, 400, 'M_MISSING_PARAM', 'Missing string query parameter room_alias');
+    // Synapse reads `args["room_alias"]` unchecked: without it, a KeyError and a 500.
+    if (alias === null) return out.internalError();
+    // RoomAlias.from_string (synapse/types/__init__.py).
+    if (!alias.startsWith('#'))
+      return out.error(400, 'M_INVALID_PARAM', "Expected RoomAlias string to start with '#'");
     const colon = alias.indexOf(':');
-    if (!alias.startsWith('#') || colon < 0) return error(res, 400, 'M_INVALID_PARAM', 'Invalid room alias');
-    if (alias.slice(colon + 1).toLowerCase() !== server.name) {
-      return error(res, 400, 'M_UNKNOWN', 'Room Alias is not hosted on this homeserver');
+    if (colon < 0)
+      return out.error(400, 'M_INVALID_PARAM', "Expected RoomAlias of the form '#localname:domain'");
+    if (alias.slice(colon + 1) !== server.name) {
+      return out.error(400, 'M_UNKNOWN', 'Room Alias is not hosted on this homeserver');
     }
     const roomId = ctx.state.aliases.get(alias.toLowerCase());
     const room = roomId ? ctx.state.federation.rooms.get(roomId) : undefined;
-    if (!room) return error(res, 404, 'M_NOT_FOUND', `Room alias '${alias}' not found`);
+    if (!room) return out.error(404, 'M_NOT_FOUND', `Room alias '${alias}' not found`);
     const servers = [server.name, ...room.residents.filter((s) => s !== server.name)];
-    send(res, 200, JSON.stringify({ room_id: room.roomId, servers }));
+    out.json(200, JSON.stringify({ room_id: room.roomId, servers }));
     return;
   }
 
   if (segments.length === 6 && path.startsWith('/_matrix/federation/v1/hierarchy/') && method === 'GET') {
     if ((await signed(undefined)) === null) return;
     const roomId = decodePathSegment(segments[5] ?? '');
-    const room = roomId ? ctx.state.federation.rooms.get(roomId) : undefined;
-    if (!roomId || !room?.residents.includes(server.name) || !isHierarchyVisible(room)) {
-      return error(res, 404, 'M_NOT_FOUND', `Unknown room: ${roomId ?? ''}`);
+    const room = ctx.state.federation.rooms.get(roomId);
+    if (!room?.residents.includes(server.name) || !isHierarchyVisible(room)) {
+      // SynapseError(404, ...) without an errcode: M_UNKNOWN, not M_NOT_FOUND.
+      return out.error(404, 'M_UNKNOWN', `Unknown room: ${roomId}`);
     }
-    send(res, 200, JSON.stringify(hierarchy(ctx, server.name, room)));
+    out.json(200, JSON.stringify(hierarchy(ctx, server.name, room)));
     return;
   }
 
@@ -299,71 +272,28 @@ export async function handleRequest(
     method === 'GET'
   ) {
     if ((await signed(undefined)) === null) return;
-    const roomId = decodePathSegment(segments[5] ?? '');
-    const room = roomId ? ctx.state.federation.rooms.get(roomId) : undefined;
+    const room = ctx.state.federation.rooms.get(decodePathSegment(segments[5] ?? ''));
+    // Knock and knock_restricted rooms are listed, but only public or world-readable ones answer.
     if (!room?.residents.includes(server.name) || !isPubliclyVisible(room)) {
-      return error(res, 404, 'M_INVALID_PARAM', 'Room not found');
+      return out.error(404, 'M_INVALID_PARAM', 'Room not found');
     }
-    send(res, 200, JSON.stringify({ v1: complexityOf(room) }));
+    out.json(200, JSON.stringify({ v1: complexityOf(room) }));
     return;
   }
 
-  if (path.startsWith('/_matrix/')) {
-    error(res, 404, 'M_UNRECOGNIZED', 'Unrecognized request');
-    return;
-  }
-  send(res, 404, '<html><body><h1>404 Not Found</h1></body></html>', { 'content-type': 'text/html' });
-}
-
-function servePage(
-  res: ServerResponse,
-  runtime: ServerRuntime,
-  query: URLSearchParams | undefined,
-  body: Record<string, unknown> | undefined,
-): void {
-  let request: PageRequest;
-  if (query) {
-    const limit = intParam(query.get('limit'));
-    if (limit === 'bad' || (typeof limit === 'number' && limit < 0)) {
-      error(res, 400, 'M_INVALID_PARAM', 'Query parameter "limit" must be a non-negative integer');
-      return;
-    }
-    request = { limit, since: query.get('since') ?? undefined };
-  } else {
-    const b = body ?? {};
-    const limit = b.limit;
-    if (limit !== undefined && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0)) {
-      error(res, 400, 'M_INVALID_PARAM', '"limit" must be a non-negative integer');
-      return;
-    }
-    if (b.since !== undefined && b.since !== null && typeof b.since !== 'string') {
-      error(res, 400, 'M_INVALID_PARAM', '"since" must be a string');
-      return;
-    }
-    const filter = isObject(b.filter) ? b.filter : {};
-    const term = typeof filter.generic_search_term === 'string' ? filter.generic_search_term : undefined;
-    const roomTypes = Array.isArray(filter.room_types)
-      ? filter.room_types.filter((t): t is string | null => t === null || typeof t === 'string')
-      : undefined;
-    request = {
-      limit: typeof limit === 'number' ? limit : undefined,
-      since: typeof b.since === 'string' ? b.since : undefined,
-      searchTerm: term,
-      roomTypes,
-    };
-  }
-  const page = runtime.directory.page(request);
-  if (!page.ok) {
-    error(res, page.status, page.errcode, page.error);
-    return;
-  }
-  send(res, 200, page.body);
+  if (path.startsWith('/_matrix/')) return out.error(404, 'M_UNRECOGNIZED', 'Unrecognized request');
+  out.noResource();
 }
 
 /** `GET /_matrix/federation/v1/hierarchy/{roomId}` (server-server API, "Spaces"). */
 function hierarchy(ctx: HandlerContext, serverName: string, room: SimRoom): Record<string, unknown> {
   const rooms = ctx.state.federation.rooms;
-  const entry = (r: SimRoom) => ({ ...roomEntry(r), room_version: r.roomVersion });
+  const entry = (r: SimRoom) => ({
+    ...roomEntry(r),
+    room_version: r.roomVersion,
+    // Rooms with a restricted kind of join rule name the rooms whose members may join.
+    ...(r.joinRule === 'knock_restricted' ? { allowed_room_ids: r.allowedRoomIds } : {}),
+  });
   const children: Record<string, unknown>[] = [];
   const inaccessible: string[] = [];
   for (const child of room.children) {

@@ -6,6 +6,8 @@ import type { TestCa } from '../support/test-ca.ts';
 import type { RequestAuthenticator } from './auth.ts';
 import { handleRequest } from './handler.ts';
 import { type ListenerKey, listenerId } from './layout.ts';
+import { Responder } from './responses.ts';
+import type { SpecClientOptions } from './spec-client.ts';
 import type { ServerRuntime, SimState } from './state.ts';
 
 export interface ListenerOptions {
@@ -16,6 +18,10 @@ export interface ListenerOptions {
   slowDelayMs: number;
   /** How long stalled and trickling servers hold a connection before dropping it. */
   stallMs: number;
+  /** How simulated servers reach each other (client API `publicRooms?server=`). */
+  outbound: SpecClientOptions;
+  /** How long a server keeps another's directory page it fetched (Synapse: 30 s). */
+  remoteCacheMs: number;
 }
 
 interface Listener {
@@ -213,13 +219,19 @@ export class Listeners {
     });
     const run = () =>
       handleRequest(
-        { state: this.options.state, auth: this.options.auth, routedHostname },
+        {
+          state: this.options.state,
+          auth: this.options.auth,
+          routedHostname,
+          outbound: this.options.outbound,
+          remoteCacheMs: this.options.remoteCacheMs,
+        },
         runtime,
         req,
         res,
       ).catch(() => {
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-        res.end('{"errcode":"M_UNKNOWN","error":"Internal server error"}');
+        if (res.headersSent) res.end();
+        else new Responder(res, runtime.server).internalError();
       });
     switch (runtime.server.behaviour) {
       case 'stall_response':

@@ -40,6 +40,7 @@ export function buildManifest({ federation, placements, env, network }: Manifest
       guest_can_join: room.guestCanJoin,
       avatar_url: room.avatarUrl ?? null,
       hostile: room.hostile,
+      federate: room.federate,
     };
     roomCache.set(roomId, entry);
     return entry;
@@ -49,10 +50,15 @@ export function buildManifest({ federation, placements, env, network }: Manifest
   let listings = 0;
   const servers: ManifestServer[] = federation.servers.map((server) => {
     const placement = placements.get(server.name);
-    const rooms = server.listed
+    // As the directory serves them: Synapse lists no room without joined members.
+    const listed = server.listed
       .map(manifestRoom)
-      .filter((r): r is ManifestRoom => r !== undefined)
+      .filter((r): r is ManifestRoom => r !== undefined && r.num_joined_members > 0)
       .sort((a, b) => b.num_joined_members - a.num_joined_members || (a.room_id < b.room_id ? 1 : -1));
+    // Over federation, rooms that do not federate are left out: Atlas reads them only where it
+    // reads the client API, that is where the server does not publish over federation.
+    const rooms = server.publishes ? listed.filter((r) => r.federate) : listed;
+    const localOnly = server.publishes ? listed.filter((r) => !r.federate) : [];
     const reachable = REACHABLE_BEHAVIOURS.has(server.behaviour);
     listings += rooms.length;
     if (reachable && server.publishes)
@@ -81,7 +87,9 @@ export function buildManifest({ federation, placements, env, network }: Manifest
       found_via: server.foundVia,
       malformed_entries: server.malformed,
       key_id: server.keyId,
+      access_token: server.accessToken,
       rooms,
+      local_only_rooms: localOnly,
     };
   });
   return {

@@ -49,6 +49,8 @@ export interface SupportContact {
   role: string;
 }
 
+export type JoinRule = 'public' | 'knock' | 'knock_restricted' | 'invite';
+
 export interface SimRoom {
   roomId: string;
   roomVersion: string;
@@ -62,7 +64,19 @@ export interface SimRoom {
   stateEvents: number;
   worldReadable: boolean;
   guestCanJoin: boolean;
-  joinRule: 'public' | 'knock';
+  /**
+   * Synapse lists public, knock and knock_restricted rooms, and any world-readable room (here:
+   * invite-only ones); `knock_restricted` needs room version 10 or later.
+   */
+  joinRule: JoinRule;
+  /** For knock_restricted rooms: members of these rooms may join (`allowed_room_ids` in a hierarchy). */
+  allowedRoomIds: string[];
+  /**
+   * `m.federate` of the create event. A room that does not federate lives on one server only; its
+   * directory lists it on the client API, leaves it out over federation, and still counts it in
+   * `total_room_count_estimate` (Synapse's `count_public_rooms` ignores the flag).
+   */
+  federate: boolean;
   roomType: 'm.space' | undefined;
   /** Servers in the room; query/directory answers these. */
   residents: string[];
@@ -109,6 +123,8 @@ export interface SimServer {
   /** 32-byte ed25519 seed for its signing key. */
   keySeed: Buffer;
   keyId: string;
+  /** The access token of `@atlas:<name>`, the one account its client API knows. */
+  accessToken: string;
 }
 
 export interface Federation {
@@ -139,6 +155,8 @@ export interface ManifestRoom {
   avatar_url: string | null;
   /** Name or topic holds text Atlas cleans (control or bidi characters, oversized). */
   hostile: boolean;
+  /** `m.federate`: false for a room that only its own server's client API lists. */
+  federate: boolean;
 }
 
 export interface ManifestServer {
@@ -168,8 +186,20 @@ export interface ManifestServer {
   found_via: FoundVia;
   malformed_entries: number;
   key_id: string;
-  /** Rooms in its directory (federation or client), including no-index ones. */
+  /** Token of `@atlas:<name>` for its client API (via-homeserver mode: `publicRooms?server=`). */
+  access_token: string;
+  /**
+   * The rooms Atlas reads from its directory, including no-index ones: the federation directory
+   * when it publishes there, else its client API directory (which also lists its `m.federate:
+   * false` rooms).
+   */
   rooms: ManifestRoom[];
+  /**
+   * Its `m.federate: false` rooms that `rooms` leaves out because it publishes over federation:
+   * only its client API lists them, yet its federation directory counts them in
+   * `total_room_count_estimate`. Atlas reading over federation never sees them.
+   */
+  local_only_rooms: ManifestRoom[];
 }
 
 export interface Manifest {

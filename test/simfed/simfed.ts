@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { Resolver } from 'node:dns/promises';
 import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
+import { Agent } from 'node:https';
 import path from 'node:path';
 import { type DnsRecord, type DnsServer, startDnsServer } from '../support/dns-server.ts';
 import { freePort } from '../support/ports.ts';
@@ -36,6 +37,11 @@ export interface StartSimFedOptions {
   slowDelayMs?: number;
   /** How long stalled and trickling servers hold a connection (default 10 minutes). */
   stallMs?: number;
+  /**
+   * How long a server keeps another server's directory page it fetched for its client API
+   * (`publicRooms?server=`); default 30 s, Synapse's `remote_response_cache`. 0 keeps nothing.
+   */
+  remoteCacheMs?: number;
 }
 
 export interface AtlasIdentity {
@@ -71,6 +77,8 @@ export interface SimFed {
 }
 
 const ATLAS_HOSTNAME = `atlas.${DOMAIN}`;
+/** How long a simulated server waits for another's directory before answering 502. */
+const REMOTE_DIRECTORY_TIMEOUT_MS = 10_000;
 
 function randomBlockPrefix(): string {
   // Avoid 127.0.0.0/16, where 127.0.0.1 and friends live.
@@ -173,12 +181,16 @@ async function startOnBlock(
 
   const state = new SimState(federation);
   const auth = new RequestAuthenticator({ resolver, ca: ca.cert, timeoutMs: 5_000 });
+  // Requests simulated servers send each other (client API `publicRooms?server=`).
+  const outboundAgent = new Agent({ keepAlive: true, maxSockets: 8 });
   const listeners = new Listeners({
     ca,
     state,
     auth,
     slowDelayMs: options.slowDelayMs ?? 1_000,
     stallMs: options.stallMs ?? 600_000,
+    outbound: { resolver, ca: ca.cert, timeoutMs: REMOTE_DIRECTORY_TIMEOUT_MS, agent: outboundAgent },
+    remoteCacheMs: options.remoteCacheMs ?? 30_000,
   });
   const owners = new Map<string, NonNullable<ReturnType<SimState['runtime']>>>();
   for (const server of federation.servers) {
@@ -189,6 +201,7 @@ async function startOnBlock(
   try {
     await listeners.bind(listenerKeys(prefix, placements.values()), owners);
   } catch (error) {
+    outboundAgent.destroy();
     await dns.close();
     throw error;
   }
@@ -293,6 +306,7 @@ async function startOnBlock(
     },
     async close() {
       await listeners.close();
+      outboundAgent.destroy();
       await dns.close();
     },
   };

@@ -1,6 +1,8 @@
 import { type SigningKey, serverKeyDocument, signingKeyFromSeed } from '@atlas/shared/matrix';
 import { EntryCache, ServerDirectory } from './directory.ts';
 import type { Federation, SimServer } from './model.ts';
+import { RemoteDirectories } from './remote-directory.ts';
+import type { SpecClientOptions } from './spec-client.ts';
 
 export interface ServerStats {
   /** Every HTTP request routed to the server. */
@@ -26,6 +28,7 @@ export class ServerRuntime {
   readonly directory: ServerDirectory;
   stats: ServerStats = emptyStats();
   private keyDocument: { text: string; renderedAt: number } | undefined;
+  private remote: RemoteDirectories | undefined;
 
   constructor(
     readonly server: SimServer,
@@ -39,6 +42,12 @@ export class ServerRuntime {
   get key(): SigningKey {
     this.signingKey ??= signingKeyFromSeed(this.server.keyId, this.server.keySeed);
     return this.signingKey;
+  }
+
+  /** Other servers' directories, fetched over federation as this server (client API `?server=`). */
+  remoteDirectories(client: SpecClientOptions, cacheMs: number): RemoteDirectories {
+    this.remote ??= new RemoteDirectories(client, { serverName: this.server.name, key: this.key }, cacheMs);
+    return this.remote;
   }
 
   /** The self-signed key document, re-signed every hour so `valid_until_ts` stays in the future. */

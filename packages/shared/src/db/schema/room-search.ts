@@ -1,6 +1,25 @@
 import { sql } from 'drizzle-orm';
 import { boolean, customType, index, integer, pgTable, real, text, timestamp } from 'drizzle-orm/pg-core';
 
+/**
+ * Popularity tiers, as lower bounds on members, biggest rooms first. Each tier has its own partial
+ * GIN index on `document`, so a search that wants the most popular matches reads the top tiers'
+ * small posting lists and goes down only while it has too few (ADR 0202). Tiers grow about
+ * threefold, so the last tier read holds at most a few times what was needed. The query must
+ * repeat these conditions literally for PostgreSQL to use the partial indexes.
+ */
+export const MEMBER_TIERS = [1000, 300, 100, 30, 10, 3, 0] as const;
+
+/** The members condition of tier `i` (see MEMBER_TIERS), on the table or an alias of it. */
+export function memberTierCondition(i: number, alias?: string): string {
+  const column = alias ? `${alias}.num_joined_members` : 'num_joined_members';
+  const low = MEMBER_TIERS[i];
+  if (low === undefined) throw new Error(`no popularity tier ${i}`);
+  const high = MEMBER_TIERS[i - 1];
+  if (high === undefined) return `${column} >= ${low}`;
+  return low === 0 ? `${column} < ${high}` : `${column} >= ${low} and ${column} < ${high}`;
+}
+
 /** PostgreSQL's full-text document type; drizzle has no column for it. */
 const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
 
@@ -39,7 +58,12 @@ export const roomSearch = pgTable(
     indexedAt: timestamp('indexed_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
-    index('room_search_document_idx').using('gin', t.document),
+    // The document's GIN index, split by popularity tier (one partial index per tier).
+    ...MEMBER_TIERS.map((_, i) =>
+      index(`room_search_document_t${i}_idx`)
+        .using('gin', t.document)
+        .where(sql.raw(memberTierCondition(i))),
+    ),
     index('room_search_servers_idx').using('gin', t.servers),
     index('room_search_exact_idx').using('gin', t.exactKeys),
     // Keyset pagination for every sort: (sort key, room_id).

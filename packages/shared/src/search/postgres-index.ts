@@ -1,18 +1,8 @@
-import postgres, { type Fragment, type Sql } from 'postgres';
-import { type CursorKeys, decodeCursor, encodeCursor, queryFingerprint } from './cursor.ts';
-import { buildTsQuery, cleanQueryText, exactKey, queryWords } from './postgres-query.ts';
-import { type PgTimestamp, timestampToDate } from './timestamps.ts';
-import {
-  InvalidCursorError,
-  type RoomDocument,
-  type RoomFilters,
-  type RoomSort,
-  type SearchIndex,
-  type SearchPage,
-  type SearchQuery,
-  type SearchStats,
-  TOTAL_CAP,
-} from './types.ts';
+import postgres, { type Sql } from 'postgres';
+import { SELECT_COLUMNS, toJsonRow } from './postgres-rows.ts';
+import { searchPostgres } from './postgres-search.ts';
+import { loadTierSizes, type TierSizes } from './postgres-tiers.ts';
+import type { RoomDocument, SearchIndex, SearchStats } from './types.ts';
 import { TypoDictionary } from './typo-dictionary.ts';
 
 export interface PostgresSearchOptions {
@@ -22,95 +12,37 @@ export interface PostgresSearchOptions {
   poolSize?: number;
 }
 
-/** Similar words tried for a word that matches nothing. */
-const TYPO_ALTERNATIVES = 3;
-/** ts_rank weights for D, C, B, A: servers, topic, (unused), name and alias. */
-const RANK_WEIGHTS = '{0.05,0.2,0.4,1.0}';
 const UPSERT_BATCH = 500;
-/** Matches ranked by text relevance: the most popular ones (ranking a common word's every room is too slow). */
-const RELEVANCE_CANDIDATES = 200;
-const TIERS_TTL_MS = 5 * 60_000;
-/** Below this many estimated matches, every match is read at once rather than tier by tier. */
-const DIRECT_MATCHES = 1500;
+/** How long the typo vocabulary and the tier sizes are reused before they are read again. */
+const REFRESH_MS = 5 * 60_000;
 /** Words kept in memory for typo tolerance (a few tens of MB at most). */
 const MAX_DICTIONARY = 300_000;
 
-interface Row {
-  room_id: string;
-  name: string | null;
-  topic: string | null;
-  canonical_alias: string | null;
-  avatar_url: string | null;
-  servers: string[];
-  num_joined_members: number;
-  world_readable: boolean;
-  guest_can_join: boolean;
-  join_rule: string;
-  room_type: string | null;
-  language: string | null;
-  complexity: number | null;
-  complexity_estimated: boolean;
-  growth_7d: number;
-  growth_30d: number;
-  first_seen_at: PgTimestamp;
-  last_seen_at: PgTimestamp;
-  stale: boolean;
-  exact?: boolean;
-  score?: number;
-  full_count?: string;
-}
-
-function toDocument(row: Row): RoomDocument {
+/**
+ * A value loaded from the database and reused for a while; the previous value is served while a
+ * new one loads, and a failed load is retried on the next call.
+ */
+function refreshed<T>(load: () => Promise<T>): { get(): Promise<T>; forget(): void } {
+  let cached: { at: number; value: Promise<T> } | undefined;
   return {
-    roomId: row.room_id,
-    name: row.name,
-    topic: row.topic,
-    canonicalAlias: row.canonical_alias,
-    avatarUrl: row.avatar_url,
-    servers: row.servers,
-    numJoinedMembers: row.num_joined_members,
-    worldReadable: row.world_readable,
-    guestCanJoin: row.guest_can_join,
-    joinRule: row.join_rule,
-    roomType: row.room_type,
-    language: row.language,
-    complexity: row.complexity,
-    complexityEstimated: row.complexity_estimated,
-    growth7d: row.growth_7d,
-    growth30d: row.growth_30d,
-    firstSeenAt: timestampToDate(row.first_seen_at).getTime(),
-    lastSeenAt: timestampToDate(row.last_seen_at).getTime(),
-    stale: row.stale,
+    get() {
+      const now = Date.now();
+      if (!cached || now - cached.at > REFRESH_MS) {
+        const previous = cached?.value;
+        const value = load();
+        value.catch(() => {
+          if (cached?.value === value) cached = undefined;
+        });
+        cached = { at: now, value: previous ? value.catch(() => previous) : value };
+        if (previous) return previous;
+      }
+      return cached.value;
+    },
+    forget() {
+      cached = undefined;
+    },
   };
 }
-
-function toJsonRow(doc: RoomDocument): Record<string, unknown> {
-  return {
-    room_id: doc.roomId,
-    name: doc.name,
-    topic: doc.topic,
-    canonical_alias: doc.canonicalAlias,
-    avatar_url: doc.avatarUrl,
-    servers: doc.servers,
-    num_joined_members: doc.numJoinedMembers,
-    world_readable: doc.worldReadable,
-    guest_can_join: doc.guestCanJoin,
-    join_rule: doc.joinRule,
-    room_type: doc.roomType,
-    language: doc.language,
-    complexity: doc.complexity,
-    complexity_estimated: doc.complexityEstimated,
-    growth_7d: doc.growth7d,
-    growth_30d: doc.growth30d,
-    first_seen_at: new Date(doc.firstSeenAt).toISOString(),
-    last_seen_at: new Date(doc.lastSeenAt).toISOString(),
-    stale: doc.stale,
-  };
-}
-
-const SELECT_COLUMNS = `room_id, name, topic, canonical_alias, avatar_url, servers, num_joined_members,
-  world_readable, guest_can_join, join_rule, room_type, language, complexity, complexity_estimated,
-  growth_7d, growth_30d, first_seen_at, last_seen_at, stale`;
 
 /**
  * The PostgreSQL backend: a weighted tsvector per room (name and alias A, topic C, servers D) with
@@ -118,49 +50,36 @@ const SELECT_COLUMNS = `room_id, name, topic, canonical_alias, avatar_url, serve
  * indexed words (pg_trgm), and an exact name or alias match ranked first.
  */
 export function createPostgresSearchIndex(options: PostgresSearchOptions): SearchIndex {
-  const sql = postgres(options.databaseUrl, {
+  const base = {
     max: options.poolSize ?? 8,
     onnotice: () => {},
     idle_timeout: 60,
     connect_timeout: 15,
-    connection: { application_name: 'atlas-search' },
+  };
+  // Searches are short statements run hundreds of times a second: compiling one (JIT) or starting
+  // parallel workers for it costs more than it can save.
+  const session = { jit: 'off', max_parallel_workers_per_gather: '0' };
+  const sql = postgres(options.databaseUrl, {
+    ...base,
+    connection: { application_name: 'atlas-search', ...session },
   });
-
-  // Tiers move slowly with the index; recomputed in the background every few minutes.
-  let cachedTiers: { at: number; value: Promise<number[]> } | undefined;
-  const tiers = (): Promise<number[]> => {
-    const now = Date.now();
-    if (!cachedTiers || now - cachedTiers.at > TIERS_TTL_MS) {
-      const previous = cachedTiers?.value;
-      const value = memberTiers(sql);
-      value.catch(() => {
-        if (cachedTiers?.value === value) cachedTiers = undefined;
-      });
-      cachedTiers = { at: now, value: previous ? value.catch(() => previous) : value };
-      // Serve the previous tiers while the new ones are computed.
-      if (previous) return previous;
-    }
-    return cachedTiers.value;
-  };
-
+  // Word searches have their own connections, which always run the generic plan of a prepared
+  // statement: planning one afresh costs more than running it (estimating a prefix word alone reads
+  // the column statistics), and the plan does not depend on the words, since the tier thresholds
+  // are literals and each tier has its own index. Browsing without words keeps custom plans, where
+  // a filter's selectivity (a server with three rooms) does decide the plan.
+  const wordsSql = postgres(options.databaseUrl, {
+    ...base,
+    connection: { application_name: 'atlas-search-words', ...session, plan_cache_mode: 'force_generic_plan' },
+  });
   // The vocabulary for typo tolerance, in memory; reloaded after local writes and every few minutes.
-  let cachedDictionary: { at: number; value: Promise<TypoDictionary> } | undefined;
-  const dictionary = (): Promise<TypoDictionary> => {
-    const now = Date.now();
-    if (!cachedDictionary || now - cachedDictionary.at > TIERS_TTL_MS) {
-      const value = sql<{ term: string }[]>`select term from search_terms limit ${MAX_DICTIONARY}`.then(
-        (rows) => new TypoDictionary(rows.map((row) => row.term)),
-      );
-      value.catch(() => {
-        if (cachedDictionary?.value === value) cachedDictionary = undefined;
-      });
-      cachedDictionary = { at: now, value };
-    }
-    return cachedDictionary.value;
-  };
-  const forgetDictionary = () => {
-    cachedDictionary = undefined;
-  };
+  const dictionary = refreshed(() =>
+    sql<{ term: string }[]>`select term from search_terms limit ${MAX_DICTIONARY}`.then(
+      (rows) => new TypoDictionary(rows.map((row) => row.term)),
+    ),
+  );
+  // Rooms per popularity tier, for estimated totals; they move slowly with the index.
+  const tierSizes = refreshed<TierSizes>(() => loadTierSizes(sql));
 
   return {
     backend: 'postgres',
@@ -179,13 +98,20 @@ export function createPostgresSearchIndex(options: PostgresSearchOptions): Searc
       for (let i = 0; i < documents.length; i += UPSERT_BATCH) {
         await upsertBatch(sql, dedupe(documents.slice(i, i + UPSERT_BATCH)));
       }
-      if (documents.length > 0) forgetDictionary();
+      if (documents.length > 0) {
+        dictionary.forget();
+        tierSizes.forget();
+      }
     },
     async remove(roomIds) {
       if (roomIds.length === 0) return;
       await sql`delete from room_search where room_id = any(${roomIds}::text[])`;
     },
-    search: (query) => search(sql, query, tiers, dictionary),
+    search: (query) =>
+      searchPostgres({ browse: sql, words: wordsSql }, query, {
+        dictionary: dictionary.get,
+        tierSizes: tierSizes.get,
+      }),
     async stats(): Promise<SearchStats> {
       const [row] = await sql<{ n: string }[]>`select count(*) as n from room_search`;
       return { backend: 'postgres', documents: Number(row?.n ?? 0) };
@@ -205,11 +131,12 @@ export function createPostgresSearchIndex(options: PostgresSearchOptions): Searc
         }
         return written;
       });
-      forgetDictionary();
+      dictionary.forget();
+      tierSizes.forget();
       return count;
     },
     async close() {
-      await sql.end({ timeout: 5 });
+      await Promise.all([sql.end({ timeout: 5 }), wordsSql.end({ timeout: 5 })]);
     },
   };
 }
@@ -267,333 +194,4 @@ async function upsertBatch(sql: Sql | postgres.TransactionSql, documents: RoomDo
     select distinct w from room_search r, unnest(tsvector_to_array(r.document)) as w
     where r.room_id = any(${ids}::text[]) and length(w) between 3 and 40 and w ~ '^[[:alpha:]]+$'
     on conflict do nothing`;
-}
-
-function filterFragments(sql: Sql, filters: RoomFilters | undefined): Fragment[] {
-  const parts: Fragment[] = [];
-  if (!filters) return parts;
-  if (filters.servers && filters.servers.length > 0) {
-    parts.push(sql`r.servers && ${filters.servers}::text[]`);
-  }
-  if (filters.languages && filters.languages.length > 0) {
-    parts.push(sql`r.language = any(${filters.languages}::text[])`);
-  }
-  if (filters.roomTypes && filters.roomTypes.length > 0) {
-    const named = filters.roomTypes.filter((t): t is string => t !== null);
-    const plain = filters.roomTypes.includes(null);
-    parts.push(
-      plain
-        ? sql`(r.room_type is null or r.room_type = any(${named}::text[]))`
-        : sql`r.room_type = any(${named}::text[])`,
-    );
-  }
-  if (filters.joinRules && filters.joinRules.length > 0) {
-    parts.push(sql`r.join_rule = any(${filters.joinRules}::text[])`);
-  }
-  if (filters.minMembers !== undefined) parts.push(sql`r.num_joined_members >= ${filters.minMembers}`);
-  if (filters.maxMembers !== undefined) parts.push(sql`r.num_joined_members <= ${filters.maxMembers}`);
-  if (filters.maxComplexity !== undefined) parts.push(sql`r.complexity <= ${filters.maxComplexity}`);
-  if (filters.joinableWithLimit !== undefined) {
-    parts.push(sql`(r.complexity is null or r.complexity <= ${filters.joinableWithLimit})`);
-  }
-  if (filters.worldReadable !== undefined) parts.push(sql`r.world_readable = ${filters.worldReadable}`);
-  if (filters.stale !== undefined) parts.push(sql`r.stale = ${filters.stale}`);
-  if (filters.hasAlias !== undefined) {
-    parts.push(filters.hasAlias ? sql`r.canonical_alias is not null` : sql`r.canonical_alias is null`);
-  }
-  return parts;
-}
-
-function and(sql: Sql, parts: Fragment[]): Fragment {
-  return parts.reduce((acc, part) => sql`${acc} and ${part}`, sql`true`);
-}
-
-interface SortSpec {
-  /** Column (or expression) and whether larger values come first. */
-  column: string;
-  type: 'integer' | 'real' | 'timestamptz';
-  descending: boolean;
-  nullable: boolean;
-  key(row: Row): number | null;
-}
-
-const SORTS: Record<Exclude<RoomSort, 'relevance'>, SortSpec> = {
-  members: {
-    column: 'r.num_joined_members',
-    type: 'integer',
-    descending: true,
-    nullable: false,
-    key: (r) => r.num_joined_members,
-  },
-  growth7d: {
-    column: 'r.growth_7d',
-    type: 'integer',
-    descending: true,
-    nullable: false,
-    key: (r) => r.growth_7d,
-  },
-  growth30d: {
-    column: 'r.growth_30d',
-    type: 'integer',
-    descending: true,
-    nullable: false,
-    key: (r) => r.growth_30d,
-  },
-  newest: {
-    column: 'r.first_seen_at',
-    type: 'timestamptz',
-    descending: true,
-    nullable: false,
-    key: (r) => timestampToDate(r.first_seen_at).getTime(),
-  },
-  complexity: {
-    column: 'r.complexity',
-    type: 'real',
-    descending: false,
-    nullable: true,
-    key: (r) => r.complexity,
-  },
-};
-
-function cursorNumber(keys: CursorKeys, index: number, nullable = false): number | null {
-  const value = keys[index];
-  if (value === null && nullable) return null;
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new InvalidCursorError('the cursor is not one this directory issued');
-  }
-  return value;
-}
-
-function cursorString(keys: CursorKeys, index: number): string {
-  const value = keys[index];
-  if (typeof value !== 'string') throw new InvalidCursorError('the cursor is not one this directory issued');
-  return value;
-}
-
-function keysetAfter(
-  sql: Sql,
-  spec: SortSpec,
-  sort: RoomSort,
-  keys: CursorKeys | undefined,
-  column: Fragment,
-  idColumn: Fragment,
-): Fragment {
-  if (!keys) return sql`true`;
-  const value = cursorNumber(keys, 0, spec.nullable);
-  const id = cursorString(keys, 1);
-  if (value === null) return sql`(${column} is null and ${idColumn} > ${id})`;
-  // Cast to the column's own type: a real compared with a float8 parameter is never equal.
-  const param =
-    sort === 'newest' ? sql`${new Date(value)}::timestamptz` : sql`${value}::${sql.unsafe(spec.type)}`;
-  return spec.descending
-    ? sql`(${column}, ${idColumn}) < (${param}, ${id})`
-    : sql`((${column}, ${idColumn}) > (${param}, ${id}) or ${column} is null)`;
-}
-
-async function search(
-  sql: Sql,
-  query: SearchQuery,
-  tiers: () => Promise<number[]>,
-  dictionary: () => Promise<TypoDictionary>,
-): Promise<SearchPage> {
-  const q = cleanQueryText(query.q);
-  const words = q ? queryWords(q) : [];
-  // Only punctuation: nothing can match.
-  if (q && words.length === 0) return { hits: [], total: 0, totalExact: true, nextCursor: null };
-  const sort: RoomSort = query.sort ?? (words.length > 0 ? 'relevance' : 'members');
-  const fingerprint = queryFingerprint({ q, sort, filters: query.filters });
-  const keys = query.cursor ? decodeCursor(query.cursor, fingerprint) : undefined;
-  const limit = Math.max(1, Math.min(100, Math.floor(query.limit)));
-  const filtered = and(sql, filterFragments(sql, query.filters));
-  const spec = SORTS[sort === 'relevance' ? 'members' : sort];
-  const direction = sql.unsafe(spec.descending ? 'desc' : 'asc');
-  const nulls = sql.unsafe(spec.nullable ? 'nulls last' : '');
-
-  if (words.length === 0) {
-    const column = sql.unsafe(spec.column);
-    const after = keysetAfter(sql, spec, sort, keys, column, sql`r.room_id`);
-    const [rows, total] = await Promise.all([
-      sql<Row[]>`
-        select ${sql.unsafe(SELECT_COLUMNS)} from room_search r
-        where ${filtered} and ${after}
-        order by ${column} ${direction} ${nulls}, r.room_id ${direction}
-        limit ${limit + 1}`,
-      countMatches(sql, filtered),
-    ]);
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      hits: page.map(toDocument),
-      total: Math.min(total, TOTAL_CAP),
-      totalExact: total <= TOTAL_CAP,
-      nextCursor:
-        rows.length > limit && last ? encodeCursor(fingerprint, [spec.key(last), last.room_id]) : null,
-    };
-  }
-
-  const tsQuery = buildTsQuery(expandWords(await dictionary(), words));
-  const exact = exactKey(q);
-  const isExact = sql`r.exact_keys && array[lower(unaccent(${exact}))]`;
-  const textMatch = sql`r.document @@ to_tsquery('atlas_search', ${tsQuery})`;
-  // The popularity tiers (see memberTiers) only serve orders that put big rooms first.
-  // Big-rooms-first orders look in the top popularity tier first and go down only while they have
-  // too few candidates (planner estimates of word frequency are too rough to pick the tier).
-  let thresholds = [0];
-  if (sort === 'relevance' || sort === 'members') {
-    const [allTiers, estimate] = await Promise.all([
-      tiers(),
-      estimateMatches(sql, sql`${textMatch} and ${filtered}`),
-    ]);
-    // A word the statistics call rare goes straight to all its matches (one query instead of four);
-    // if the estimate was low, that costs time, never a different answer.
-    thresholds = estimate < DIRECT_MATCHES ? [0] : allTiers;
-  }
-  for (const threshold of thresholds) {
-    const tier = threshold > 0 ? sql`and r.num_joined_members >= ${threshold}` : sql``;
-    // The matches, through the GIN index (a bitmap scan, ANDed with the members index in a tier).
-    // For relevance, exact name or alias matches come in whatever their size.
-    const matches =
-      sort === 'relevance'
-        ? sql`
-          select r.room_id, r.num_joined_members, ${isExact} as exact, ${sql.unsafe(spec.column)} as k
-          from room_search r where ${textMatch} and ${filtered} ${tier}
-          union
-          select r.room_id, r.num_joined_members, true as exact, ${sql.unsafe(spec.column)} as k
-          from room_search r where ${isExact} and ${filtered}`
-        : sql`
-          select r.room_id, r.num_joined_members, false as exact, ${sql.unsafe(spec.column)} as k
-          from room_search r where (${textMatch} or ${isExact}) and ${filtered} ${tier}`;
-    const last = threshold === thresholds[thresholds.length - 1];
-    let result: { page: SearchPage; complete: boolean };
-    if (sort === 'relevance') {
-      let after: Fragment = sql`true`;
-      if (keys) {
-        const cExact = keys[0] === true;
-        const cScore = cursorNumber(keys, 1);
-        const cId = cursorString(keys, 2);
-        after = sql`((not h.exact and ${cExact}) or (h.exact = ${cExact} and
-          (h.score < ${cScore} or (h.score = ${cScore} and h.room_id > ${cId}))))`;
-      }
-      // Only the most popular matches (and every exact one) are ranked by text: ranking each room
-      // that holds a common word would cost more than a search may take.
-      const rows = await sql<Row[]>`
-        with m as materialized (${matches}),
-        top as (
-          select room_id, exact from m
-          order by exact desc, num_joined_members desc, room_id limit ${RELEVANCE_CANDIDATES}
-        ),
-        h as (
-          select ${sql.unsafe(SELECT_COLUMNS.replace(/(\w+)/g, 'r.$1'))}, top.exact,
-                 (ts_rank(${RANK_WEIGHTS}::float4[], r.document, to_tsquery('atlas_search', ${tsQuery}))
-                   * ln(r.num_joined_members + 3))::float8 as score
-          from top join room_search r on r.room_id = top.room_id
-        )
-        select h.*, (select count(*) from m) as full_count from h
-        where ${after}
-        order by h.exact desc, h.score desc, h.room_id asc
-        limit ${limit + 1}`;
-      const page = rows.slice(0, limit);
-      const lastRow = page[page.length - 1];
-      const candidates = Number(rows[0]?.full_count ?? 0);
-      result = {
-        complete: candidates >= RELEVANCE_CANDIDATES,
-        page: {
-          hits: page.map(toDocument),
-          total: candidates,
-          totalExact: true,
-          nextCursor:
-            rows.length > limit && lastRow
-              ? encodeCursor(fingerprint, [lastRow.exact ?? false, lastRow.score ?? 0, lastRow.room_id])
-              : null,
-        },
-      };
-    } else {
-      const after = keysetAfter(sql, spec, sort, keys, sql`m.k`, sql`m.room_id`);
-      const rows = await sql<(Row & { k: number | PgTimestamp | null })[]>`
-        with m as materialized (${matches}),
-        page as (
-          select m.room_id, m.k from m where ${after}
-          order by m.k ${direction} ${nulls}, m.room_id ${direction}
-          limit ${limit + 1}
-        )
-        select ${sql.unsafe(SELECT_COLUMNS.replace(/(\w+)/g, 'r.$1'))}, (select count(*) from m) as full_count
-        from page join room_search r on r.room_id = page.room_id
-        order by page.k ${direction} ${nulls}, page.room_id ${direction}`;
-      const page = rows.slice(0, limit);
-      const lastRow = page[page.length - 1];
-      result = {
-        complete: rows.length > limit,
-        page: {
-          hits: page.map(toDocument),
-          total: Number(rows[0]?.full_count ?? 0),
-          totalExact: true,
-          nextCursor:
-            rows.length > limit && lastRow
-              ? encodeCursor(fingerprint, [spec.key(lastRow), lastRow.room_id])
-              : null,
-        },
-      };
-    }
-    if (last) return result.page;
-    if (result.complete) {
-      // Stopped in a tier: the rooms below it were not counted, so the planner's estimate stands in.
-      const estimated = await estimateMatches(sql, sql`${textMatch} and ${filtered}`);
-      return {
-        ...result.page,
-        total: Math.min(TOTAL_CAP, Math.max(estimated, result.page.total)),
-        totalExact: false,
-      };
-    }
-  }
-  return { hits: [], total: 0, totalExact: true, nextCursor: null };
-}
-
-/** The planner's estimate of matching rooms (from the column statistics), without touching a row. */
-async function estimateMatches(sql: Sql, where: Fragment): Promise<number> {
-  const [row] = await sql<{ 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }[]>`
-    explain (format json) select 1 from room_search r where ${where}`;
-  return Math.round(row?.['QUERY PLAN'][0].Plan['Plan Rows'] ?? 0);
-}
-
-/**
- * Members thresholds splitting rooms into popularity tiers (top 1 %, 10 %, 50 %, all). A search
- * that puts big rooms first looks in the top tier first, through a BitmapAnd of the text and
- * members indexes, and only goes down while it has fewer candidates than it ranks: a common word
- * then touches a few hundred rows instead of tens of thousands, with the same answer.
- */
-async function memberTiers(sql: Sql): Promise<number[]> {
-  const [row] = await sql<{ p: number[] | null }[]>`
-    select percentile_disc(array[0.99, 0.9, 0.5]) within group (order by num_joined_members) as p
-    from room_search`;
-  const bounds = (row?.p ?? []).filter((value) => value > 1);
-  return [...new Set([...bounds, 0])].sort((a, b) => b - a);
-}
-
-/** Matching rooms, counted up to one past the cap (a common word would otherwise cost a full count). */
-async function countMatches(sql: Sql, where: Fragment): Promise<number> {
-  const [row] = await sql<{ n: string }[]>`
-    select count(*) as n from (select 1 from room_search r where ${where} limit ${TOTAL_CAP + 1}) t`;
-  return Number(row?.n ?? 0);
-}
-
-/** A query word folded like indexed words (unaccent, lower case), for dictionary lookups. */
-function fold(word: string): string {
-  return word.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
-}
-
-/**
- * Words found in no indexed room get their nearest indexed words as alternatives (one edit away,
- * two for long words). A prefix word counts as found when some indexed word starts with it.
- */
-function expandWords(
-  dictionary: TypoDictionary,
-  words: { word: string; prefix: boolean }[],
-): { word: string; prefix: boolean; alternatives: string[] }[] {
-  return words.map((w) => {
-    const folded = fold(w.word);
-    return {
-      ...w,
-      alternatives: dictionary.knows(folded, w.prefix) ? [] : dictionary.similar(folded, TYPO_ALTERNATIVES),
-    };
-  });
 }

@@ -187,6 +187,19 @@ describe('GET /api/v1/element/config.json', () => {
     expect(await feed('?self=false&software=conduwuit')).toEqual(['small.example']);
   });
 
+  it('sets an ETag and answers 304 to a client that already has the list', async () => {
+    const first = await api.get('/api/v1/element/config.json?limit=5');
+    const tag = first.headers.get('etag');
+    expect(tag).toMatch(/^"[0-9a-f]{40}"$/);
+    expect(first.headers.get('content-type')).toContain('application/json');
+    expect(first.headers.get('cache-control')).toContain('max-age=300');
+    const again = await api.get('/api/v1/element/config.json?limit=5', { 'if-none-match': tag ?? '' });
+    expect(again.status).toBe(304);
+    expect(again.headers.get('etag')).toBe(tag);
+    const other = await api.get('/api/v1/element/config.json?limit=6', { 'if-none-match': tag ?? '' });
+    expect(other.status).toBe(200);
+  });
+
   it('answers bad parameters with 400', async () => {
     expect((await api.get('/api/v1/element/config.json?limit=0')).status).toBe(400);
     expect((await api.get('/api/v1/element/config.json?include=bad%20name')).status).toBe(400);

@@ -1,7 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { etagOf, jsonWithEtag } from '../json.ts';
 import { cacheFor } from '../middleware/cache.ts';
 import { boolParam, createRouter, errorResponses, intParam, listParam } from '../openapi.ts';
-import { elementServerList } from '../services/element-feed.ts';
+import { type ElementConfigFeed, elementServerList } from '../services/element-feed.ts';
 
 const serverName = z
   .string()
@@ -39,21 +40,28 @@ const feedRoute = createRoute({
   },
 });
 
-/** Element deployments poll this; one answer per parameter set serves everyone for a minute. */
-const TTL_MS = 60_000;
+/** How long an answer is served before it is recomputed (in the background; the old one meanwhile). */
+const REFRESH_MS = 30_000;
 const MAX_ENTRIES = 500;
 
+interface FeedAnswer {
+  data: ElementConfigFeed;
+  body: string;
+  etag: string;
+}
+
+/**
+ * Element deployments poll this, and the list changes only when crawls finish: each parameter set's
+ * answer is kept in memory, already serialised with its ETag, and recomputed every half minute
+ * while the previous one is still served, so a request never waits for the database but the first.
+ */
 export function elementRoutes() {
-  const cache = new Map<string, { at: number; servers: Promise<string[]> }>();
+  const answers = new Map<string, { at: number; answer: Promise<FeedAnswer>; refreshing: boolean }>();
   return createRouter().openapi(feedRoute, async (c) => {
     const params = c.req.valid('query');
     const deps = c.get('deps');
-    const key = JSON.stringify(params);
-    const now = Date.now();
-    let entry = cache.get(key);
-    if (!entry || now - entry.at > TTL_MS) {
-      if (cache.size >= MAX_ENTRIES) cache.clear();
-      const servers = elementServerList(deps.database.sql, {
+    const compute = async (): Promise<FeedAnswer> => {
+      const servers = await elementServerList(deps.database.sql, {
         limit: params.limit,
         include: params.include,
         exclude: params.exclude,
@@ -61,10 +69,34 @@ export function elementRoutes() {
         software: params.software,
         self: params.self === false ? undefined : deps.identity?.serverName,
       });
-      entry = { at: now, servers };
-      cache.set(key, entry);
-      servers.catch(() => cache.delete(key));
+      const data = { room_directory: { servers } };
+      const body = JSON.stringify(data);
+      return { data, body, etag: etagOf(body) };
+    };
+    const key = JSON.stringify(params);
+    const now = Date.now();
+    let entry = answers.get(key);
+    if (!entry) {
+      if (answers.size >= MAX_ENTRIES) answers.clear();
+      const created = { at: now, answer: compute(), refreshing: false };
+      answers.set(key, created);
+      created.answer.catch(() => {
+        if (answers.get(key) === created) answers.delete(key);
+      });
+      entry = created;
+    } else if (now - entry.at > REFRESH_MS && !entry.refreshing) {
+      const current = entry;
+      current.refreshing = true;
+      const next = compute();
+      next.then(
+        () => answers.set(key, { at: Date.now(), answer: next, refreshing: false }),
+        // The previous answer stays until a refresh succeeds.
+        () => {
+          current.refreshing = false;
+        },
+      );
     }
-    return c.json({ room_directory: { servers: await entry.servers } }, 200);
+    const answer = await entry.answer;
+    return jsonWithEtag(c, answer.data, answer);
   });
 }

@@ -1,6 +1,7 @@
 import { InvalidCursorError } from '@atlas/shared/search';
 import { createRoute, z } from '@hono/zod-openapi';
 import { ApiError } from '../errors.ts';
+import { jsonWithEtag } from '../json.ts';
 import { cacheFor } from '../middleware/cache.ts';
 import { createRouter, errorResponses } from '../openapi.ts';
 import { RoomDetailSchema, RoomListSchema, RoomQuerySchema } from '../schemas/rooms.ts';
@@ -49,7 +50,7 @@ export function roomRoutes() {
     .openapi(listRoute, async (c) => {
       const params = c.req.valid('query');
       try {
-        return c.json(await searchRooms(c.get('deps').search, params), 200);
+        return jsonWithEtag(c, await searchRooms(c.get('deps').search, params));
       } catch (error) {
         if (error instanceof InvalidCursorError)
           throw new ApiError('BAD_REQUEST', `cursor: ${error.message}`);

@@ -136,6 +136,10 @@ describe('GET /api/v1/rooms', () => {
     expect(response.headers.get('access-control-allow-origin')).toBe('*');
     const again = await api.get('/api/v1/rooms?q=linux', { 'if-none-match': tag ?? '' });
     expect(again.status).toBe(304);
+    // Errors are readable cross-origin too, so a browser can show what was wrong.
+    const refused = await api.get('/api/v1/rooms?limit=0', { origin: 'https://elsewhere.example' });
+    expect(refused.status).toBe(400);
+    expect(refused.headers.get('access-control-allow-origin')).toBe('*');
   });
 });
 

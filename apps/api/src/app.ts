@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { ATLAS_VERSION } from '@atlas/shared/version';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
-import { cors } from 'hono/cors';
 import { etag } from 'hono/etag';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -12,6 +11,7 @@ import { ApiError, type ErrorCode, errorEnvelope, isMatrixPath, matrixBody } fro
 import { createMetrics } from './metrics.ts';
 import { adminAuth } from './middleware/admin-auth.ts';
 import { clientIp } from './middleware/client-ip.ts';
+import { openCors } from './middleware/open-cors.ts';
 import { rateLimit } from './middleware/rate-limit.ts';
 import { createRouter } from './openapi.ts';
 import { adminRoutes } from './routes/admin/index.ts';
@@ -72,15 +72,11 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
 
   // Browsers anywhere may read the directory; writes stay same-origin except Matrix's client API,
   // whose CORS headers the spec requires.
-  app.use(
-    '/api/v1/*',
-    except(['/api/v1/admin'], cors({ origin: '*', allowMethods: ['GET', 'HEAD', 'OPTIONS'] })),
-  );
-  app.use('/.well-known/matrix/*', cors({ origin: '*', allowMethods: ['GET', 'HEAD', 'OPTIONS'] }));
+  app.use('/api/v1/*', except(['/api/v1/admin'], openCors({ allowMethods: ['GET', 'HEAD', 'OPTIONS'] })));
+  app.use('/.well-known/matrix/*', openCors({ allowMethods: ['GET', 'HEAD', 'OPTIONS'] }));
   app.use(
     '/_matrix/client/*',
-    cors({
-      origin: '*',
+    openCors({
       allowMethods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
       allowHeaders: ['X-Requested-With', 'Content-Type', 'Authorization'],
     }),

@@ -1,9 +1,10 @@
 // Crawl benchmark: a simulated federation in its own process, `atlas crawl --once --json` in
 // another, against a fresh embedded PostgreSQL. Measures rooms stored per second end to end and the
 // crawler's memory.
-// Usage: npm run bench:crawl -- [--runs 3] [--servers 1000] [--rooms 100000] [--big 200000] [--queue postgres|redis]
+// Usage: npm run bench:crawl -- [--runs 3] [--servers 1000] [--rooms 100000] [--big 200000]
+//   [--queue postgres|redis] [--only federation|big] [--stored-only] [--out results.json]
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +24,10 @@ const { values } = parseArgs({
     /** Rooms in the single-directory run; 0 skips it. */
     big: { type: 'string', default: '200000' },
     queue: { type: 'string', default: 'postgres' },
+    /** Flags for the crawler's node (NODE_OPTIONS), e.g. --max-semi-space-size=2. */
+    'node-options': { type: 'string', default: '' },
+    /** Run only one of the two benchmarks. */
+    only: { type: 'string' },
     /** Stop once every room is stored instead of waiting for complexity measuring. */
     'stored-only': { type: 'boolean', default: false },
     out: { type: 'string' },
@@ -109,6 +114,8 @@ async function crawlOnce(options: {
   bigServer?: boolean;
 }): Promise<RunResult> {
   const dir = await mkdtemp(path.join(tmpdir(), 'atlas-bench-crawl-'));
+  // As root, the embedded PostgreSQL runs as the postgres user, which must be able to reach its folder.
+  await chmod(dir, 0o711);
   const pgPort = await freePort();
   const pg = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port: pgPort, log: silentLogger });
   const sim = await startSimfed(options.simArgs, path.join(dir, 'sim'));
@@ -129,6 +136,7 @@ async function crawlOnce(options: {
         PORT: '0',
         HOST: '127.0.0.1',
         LOG_LEVEL: 'error',
+        NODE_OPTIONS: values['node-options'] ?? '',
         ATLAS_CRAWL_MAX_PAGES: '10000',
         ATLAS_CRAWL_MAX_SECONDS: '3600',
         ...options.env,
@@ -241,7 +249,7 @@ async function main(): Promise<void> {
   }
   const big: RunResult[] = [];
   const bigRooms = Number(values.big);
-  for (let run = 0; bigRooms > 0 && run < runs; run++) {
+  for (let run = 0; values.only !== 'federation' && bigRooms > 0 && run < runs; run++) {
     process.stderr.write(`single-directory run ${run + 1}/${runs}: one server listing ${bigRooms} rooms\n`);
     big.push(
       await crawlOnce({
@@ -267,6 +275,7 @@ async function main(): Promise<void> {
   const report = {
     machine,
     queue: values.queue,
+    nodeOptions: values['node-options'],
     federation: {
       servers: Number(values.servers),
       listings: Number(values.rooms),

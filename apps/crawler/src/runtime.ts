@@ -10,6 +10,9 @@ import type { CrawlerContext } from './context.ts';
 import { createViaHomeserver } from './remote/via-homeserver.ts';
 import { CrawlStats } from './stats.ts';
 
+/** How long an idle connection to a remote server is kept for reuse. */
+const IDLE_SOCKET_MS = 5_000;
+
 export interface CrawlerRuntimeOptions {
   config: Config;
   database: Database;
@@ -33,9 +36,12 @@ export interface CrawlerRuntime {
 export async function createCrawlerRuntime(options: CrawlerRuntimeOptions): Promise<CrawlerRuntime> {
   const { config, log } = options;
   const concurrency = config.crawl.concurrency;
-  const http = createHttpClient(
-    await httpClientOptionsFromConfig(config, { maxInFlight: Math.max(32, concurrency * 4) }),
-  );
+  const http = createHttpClient({
+    ...(await httpClientOptionsFromConfig(config, { maxInFlight: Math.max(32, concurrency * 4) })),
+    // A crawl talks to thousands of servers, each over its own TLS connection; one is reused within
+    // milliseconds while its server is read, then only costs memory.
+    idleSocketMs: IDLE_SOCKET_MS,
+  });
   const resolver = createServerResolver({ http });
   const federation = new FederationClient({ http, resolver, identity: options.identity });
   // The operator's own homeserver may live on a private network (a compose service), so its client

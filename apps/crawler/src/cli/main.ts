@@ -1,6 +1,6 @@
 import { type Config, ConfigError, loadConfig } from '@atlas/shared/config';
 import { type Command, type CommandIo, EXIT, UsageError } from './command.ts';
-import { COMMANDS } from './commands/index.ts';
+import { COMMANDS, type CommandEntry } from './commands/index.ts';
 
 function usage(commands: readonly Command[]): string {
   const width = Math.max(...commands.map((c) => c.name.length)) + 2;
@@ -18,7 +18,7 @@ export interface MainOptions {
   env?: Record<string, string | undefined>;
   stdout?: NodeJS.WritableStream;
   stderr?: NodeJS.WritableStream;
-  commands?: readonly Command[];
+  commands?: readonly CommandEntry[];
 }
 
 /** Runs one CLI command and returns the process exit code. */
@@ -28,14 +28,17 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
   const commands = options.commands ?? COMMANDS;
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    (name ? stdout : stderr).write(`${usage(commands)}\n`);
+    (name ? stdout : stderr).write(`${usage(await Promise.all(commands.map((c) => c.load())))}\n`);
     return name ? EXIT.ok : EXIT.usage;
   }
-  const command = commands.find((c) => c.name === name);
-  if (!command) {
-    stderr.write(`atlas: unknown command "${name}"\n\n${usage(commands)}\n`);
+  const entry = commands.find((c) => c.name === name);
+  if (!entry) {
+    stderr.write(
+      `atlas: unknown command "${name}"\n\n${usage(await Promise.all(commands.map((c) => c.load())))}\n`,
+    );
     return EXIT.usage;
   }
+  const command = await entry.load();
   let config: Config | undefined;
   const io: CommandIo = {
     stdout,

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createApp, createAppDeps, type RunningServer, startServer } from '@atlas/api';
+import type { RunningServer } from '@atlas/api';
 import type { Config } from '@atlas/shared/config';
 import { type Database, MIGRATIONS_FOLDER, migrateDatabase, openDatabase } from '@atlas/shared/db';
 import type { Logger } from '@atlas/shared/log';
@@ -109,6 +109,8 @@ export async function serveHttp(
   options: HttpOptions,
   parts: ProcessParts,
 ): Promise<RunningServer> {
+  // The HTTP app (and the search backend it queries) is loaded only by commands that serve it.
+  const { createApp, createAppDeps, startServer } = await import('@atlas/api');
   const deps = await createAppDeps(config, {
     database: options.database,
     log: options.log,
@@ -120,8 +122,9 @@ export async function serveHttp(
   parts.appDeps = deps;
   const app = createApp(deps);
   const http = options.publicHttp ? config.http : { host: '127.0.0.1', port: 0 };
+  let server: RunningServer;
   try {
-    parts.server = await startServer(app, {
+    server = await startServer(app, {
       http,
       federation: config.federation ? { host: config.http.host, ...config.federation } : undefined,
     });
@@ -139,5 +142,6 @@ export async function serveHttp(
     }
     throw error;
   }
-  return parts.server;
+  parts.server = server;
+  return server;
 }

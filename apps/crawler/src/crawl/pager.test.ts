@@ -131,4 +131,40 @@ describe('pageThroughDirectory stop reasons', () => {
     );
     expect(result).toMatchObject({ stopReason: 'aborted', pages: 1, roomsSeen: 3 });
   });
+
+  it('asks for the next page while storing this one, never two requests at once', async () => {
+    const events: string[] = [];
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const result = await pageThroughDirectory({
+      limits: { maxPages: 100, maxRooms: 10_000, deadline: Number.POSITIVE_INFINITY },
+      fetchPage: async (since) => {
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        events.push(`fetch ${since ?? 'first'}`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        inFlight--;
+        return since === undefined ? page(10, 't1') : page(10, undefined);
+      },
+      onPage: async (p) => {
+        events.push(`store ${p.nextBatch ?? 'last'} start`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        events.push(`store ${p.nextBatch ?? 'last'} done`);
+      },
+      classifyError: () => 'error',
+    });
+    expect(result).toMatchObject({ stopReason: 'end', pages: 2 });
+    expect(maxInFlight).toBe(1);
+    expect(events.indexOf('fetch t1')).toBeLessThan(events.indexOf('store t1 done'));
+  });
+
+  it('lets a storage failure end the crawl as an error of Atlas, not of the server', async () => {
+    await expect(
+      run(() => page(10, 'next'), {
+        onPage: async () => {
+          throw new Error('database is down');
+        },
+      }),
+    ).rejects.toThrow('database is down');
+  });
 });

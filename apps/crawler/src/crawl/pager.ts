@@ -61,12 +61,15 @@ export async function pageThroughDirectory(options: PagerOptions): Promise<Pager
     noindex: 0,
     error: undefined,
   };
+  // The next page is requested while this one is stored: still one request at a time to the
+  // server, but its latency and the database's overlap.
+  let prefetched: Promise<DirectoryPage> | undefined;
   let since: string | undefined;
   for (;;) {
     if (options.signal?.aborted) return { ...result, stopReason: 'aborted' };
     let page: DirectoryPage;
     try {
-      page = await options.fetchPage(since);
+      page = await (prefetched ?? options.fetchPage(since));
     } catch (error) {
       return {
         ...result,
@@ -74,6 +77,7 @@ export async function pageThroughDirectory(options: PagerOptions): Promise<Pager
         error,
       };
     }
+    prefetched = undefined;
     result.pages++;
     const room = limits.maxRooms - result.roomsSeen;
     const capped = page.rooms.length > room;
@@ -81,16 +85,28 @@ export async function pageThroughDirectory(options: PagerOptions): Promise<Pager
     result.roomsSeen += page.rooms.length;
     result.malformed += page.malformed;
     result.noindex += page.noindexRoomIds.length;
-    await options.onPage(page);
 
     const next = page.nextBatch;
-    if (capped) return { ...result, stopReason: 'room_cap' };
-    if (next === undefined) return result;
-    if (result.roomsSeen >= limits.maxRooms) return { ...result, stopReason: 'room_cap' };
-    if (seenTokens.has(next)) return { ...result, stopReason: 'repeated_token' };
-    if (result.pages >= limits.maxPages) return { ...result, stopReason: 'page_cap' };
-    if (now() >= limits.deadline) return { ...result, stopReason: 'time_cap' };
-    seenTokens.add(next);
-    since = next;
+    let stop: StopReason | undefined;
+    if (capped) stop = 'room_cap';
+    else if (next === undefined) stop = 'end';
+    else if (result.roomsSeen >= limits.maxRooms) stop = 'room_cap';
+    else if (seenTokens.has(next)) stop = 'repeated_token';
+    else if (result.pages >= limits.maxPages) stop = 'page_cap';
+    else if (now() >= limits.deadline) stop = 'time_cap';
+    if (stop === undefined && next !== undefined && !options.signal?.aborted) {
+      seenTokens.add(next);
+      since = next;
+      prefetched = options.fetchPage(next);
+      // Awaited on the next turn; a failure while this page is stored must not go unhandled.
+      prefetched.catch(() => {});
+    }
+    try {
+      await options.onPage(page);
+    } catch (error) {
+      await prefetched?.catch(() => {});
+      throw error;
+    }
+    if (stop !== undefined) return { ...result, stopReason: stop };
   }
 }

@@ -1,5 +1,4 @@
 import { indexPayload } from '@atlas/shared/queue';
-import { createSearchIndex, indexChangedRooms, rebuildSearchIndex } from '@atlas/shared/search';
 import type { WorkerRegistration } from '../workers/registration.ts';
 import { parseJobData } from '../workers/validated.ts';
 
@@ -22,6 +21,9 @@ export const indexWorker: WorkerRegistration = {
   queue: 'index',
   concurrency: () => 1,
   async setup(ctx) {
+    // Loaded here, not at import: the search package carries language models (tens of MB) that
+    // processes without this worker (`atlas crawl --once`) should not pay for.
+    const { createSearchIndex, indexChangedRooms, rebuildSearchIndex } = await import('@atlas/shared/search');
     const search = await createSearchIndex({ databaseUrl: ctx.database.url, meili: ctx.config.meili });
     const log = ctx.log.child({ queue: 'index' });
     return {

@@ -10,7 +10,8 @@ import { WORKERS } from '../../workers/index.ts';
 import { parseCommandArgs } from '../args.ts';
 import { type Command, EXIT, UsageError } from '../command.ts';
 import { planIdentity } from '../identity.ts';
-import { openConfiguredDatabase, openQueues, type ProcessParts, serveHttp, stopParts } from '../parts.ts';
+import { startKeyServer } from '../key-server.ts';
+import { openConfiguredDatabase, openQueues, type ProcessParts, stopParts } from '../parts.ts';
 import { announceIdentity } from '../roles.ts';
 import { waitForStopSignal } from '../shutdown.ts';
 import { type CrawlSummaryJson, summaryJson } from './crawl-summary.ts';
@@ -84,23 +85,14 @@ ATLAS_TLS_CERT_FILE and ATLAS_TLS_KEY_FILE are set, so remote servers can verify
         factsMeasuredSince: new Date(started),
       });
       const { ctx } = parts.runtime;
-      if (plan.servesKeyOverTls) {
-        const server = await serveHttp(
-          config,
-          {
-            database,
-            log,
-            identity: plan.identity,
-            queues: parts.queues,
-            federation: ctx.federation,
-            publicHttp: false,
-          },
-          parts,
-        );
-        log.info(
-          { federationPort: server.federationPort },
-          'serving the federation key over TLS while crawling',
-        );
+      if (plan.servesKeyOverTls && plan.identity && config.federation) {
+        const keyServer = await startKeyServer({
+          identity: plan.identity,
+          host: config.http.host,
+          ...config.federation,
+        });
+        parts.extra = [keyServer];
+        log.info({ federationPort: keyServer.port }, 'serving the federation key over TLS while crawling');
       }
       parts.crawler = await startCrawler(ctx, {
         workers: WORKERS.filter((worker) => CRAWL_QUEUES.includes(worker.queue)),

@@ -1,63 +1,94 @@
-// CPU time per search, which other load on the machine does not inflate the way it inflates
-// latency: N searches from the benchmark's query mix, one at a time, through one PostgreSQL
-// connection; the server process's CPU time (from /proc) plus this process's.
+// CPU time per search, which other load on the machine inflates far less than latency: the
+// benchmark's query mix, one search at a time through the PostgreSQL backend (after one warm-up
+// pass), the database's CPU time read from /proc/<pid>/schedstat of the backend's connections (in
+// nanoseconds) and this process's own, per query kind.
 // Usage: node --import tsx bench/search/cpu-cost.ts <database url> [count]
-import { readFile } from 'node:fs/promises';
-import { connectDatabase } from '@atlas/shared/db';
-import { createPostgresSearchIndex, type RoomSort } from '@atlas/shared/search';
+import { readFileSync } from 'node:fs';
+import {
+  createPostgresSearchIndex,
+  type RoomFilters,
+  type RoomSort,
+  type SearchQuery,
+} from '@atlas/shared/search';
 import postgres from 'postgres';
 import { queryMix } from './dataset.ts';
 
 const [databaseUrl, countText] = process.argv.slice(2);
 if (!databaseUrl) throw new Error('usage: cpu-cost.ts <database url> [count]');
 const count = Number(countText ?? 500);
-const TICKS_PER_SECOND = 100;
+const KINDS = ['one word', 'two words', 'prefix', 'typo', 'word + filter'];
 
-async function backendCpuMs(pid: number): Promise<number> {
-  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+/** The search the API makes for one of the mix's paths (stale rooms left out, as by default). */
+function searchOf(path: string): SearchQuery {
+  const params = new URL(path, 'http://bench').searchParams;
+  const filters: RoomFilters = { stale: false };
+  const language = params.get('language');
+  if (language) filters.languages = [language];
+  if (params.get('min_members')) filters.minMembers = Number(params.get('min_members'));
+  if (params.get('type')) filters.roomTypes = [null];
+  if (params.get('joinable')) filters.joinableWithLimit = 1;
+  const sort = params.get('sort');
+  return { q: params.get('q') ?? '', limit: 20, filters, ...(sort ? { sort: sort as RoomSort } : {}) };
 }
 
-const database = connectDatabase(databaseUrl, { max: 1 });
-const paths = await queryMix(database.sql, count);
-await database.close();
+const probe = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+const paths = await queryMix(probe, count);
+const before = new Set(
+  (
+    await probe<
+      { pid: number }[]
+    >`select pid from pg_stat_activity where application_name like 'atlas-search%'`
+  ).map((row) => row.pid),
+);
 const index = createPostgresSearchIndex({ databaseUrl, poolSize: 1 });
 await index.init();
-const probe = postgres(databaseUrl, { max: 1 });
-await index.search({ q: 'warm', limit: 20 });
-// The search pool's one backend: the most recent other connection of this database.
-const [{ pid } = { pid: 0 }] = await probe<{ pid: number }[]>`
-  select pid from pg_stat_activity where application_name = 'atlas-search' order by backend_start desc limit 1`;
-const pgBefore = await backendCpuMs(pid);
-const nodeBefore = process.cpuUsage();
+// Warm-up: every statement shape prepared, the typo dictionary loaded, the pages in memory.
+for (const path of paths) await index.search(searchOf(path));
+const pids = (
+  await probe<{ pid: number }[]>`select pid from pg_stat_activity where application_name like 'atlas-search%'`
+)
+  .map((row) => row.pid)
+  .filter((pid) => !before.has(pid));
+const databaseMs = () =>
+  pids.reduce((sum, pid) => sum + Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]), 0) /
+  1e6;
+
+const byKind: number[][] = KINDS.map(() => []);
+const client = process.cpuUsage();
 const started = performance.now();
-for (const path of paths) {
-  const url = new URL(path, 'http://bench');
-  const params = url.searchParams;
-  await index.search({
-    q: params.get('q') ?? '',
-    limit: 20,
-    filters: {
-      stale: false,
-      ...(params.get('language') ? { languages: [params.get('language') ?? ''] } : {}),
-      ...(params.get('min_members') ? { minMembers: Number(params.get('min_members')) } : {}),
-      ...(params.get('type') ? { roomTypes: [null] } : {}),
-      ...(params.get('joinable') ? { joinableWithLimit: 1 } : {}),
-    },
-    ...(params.get('sort') ? { sort: params.get('sort') as RoomSort } : {}),
-  });
+let total = 0;
+for (const [i, path] of paths.entries()) {
+  const start = databaseMs();
+  await index.search(searchOf(path));
+  const spent = databaseMs() - start;
+  byKind[i % KINDS.length]?.push(spent);
+  total += spent;
 }
 const wall = performance.now() - started;
-const pgMs = (await backendCpuMs(pid)) - pgBefore;
-const node = process.cpuUsage(nodeBefore);
-const nodeMs = (node.user + node.system) / 1000;
+const used = process.cpuUsage(client);
+const stats = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (p: number) =>
+    Number((sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0).toFixed(2));
+  return {
+    mean: Number((values.reduce((a, b) => a + b, 0) / values.length).toFixed(2)),
+    p50: at(0.5),
+    p90: at(0.9),
+    max: at(1),
+  };
+};
 console.log(
-  JSON.stringify({
-    searches: paths.length,
-    postgresCpuMsPerSearch: Number((pgMs / paths.length).toFixed(2)),
-    clientCpuMsPerSearch: Number((nodeMs / paths.length).toFixed(2)),
-    wallMsPerSearch: Number((wall / paths.length).toFixed(2)),
-  }),
+  JSON.stringify(
+    {
+      searches: paths.length,
+      postgresCpuMsPerSearch: Number((total / paths.length).toFixed(2)),
+      clientCpuMsPerSearch: Number(((used.user + used.system) / 1000 / paths.length).toFixed(2)),
+      wallMsPerSearch: Number((wall / paths.length).toFixed(2)),
+      postgresCpuMsByKind: Object.fromEntries(KINDS.map((kind, k) => [kind, stats(byKind[k] ?? [])])),
+    },
+    null,
+    2,
+  ),
 );
 await probe.end();
 await index.close();

@@ -1,13 +1,16 @@
 // Search benchmark: 100,000 rooms, the API in its own process, autocannon at fixed rates.
 // Usage: node --import tsx bench/search/run.ts [--runs 3] [--duration 30] [--rooms 100000]
-import { fork } from 'node:child_process';
+//          [--with-cache] [--skip-ramp] [--database-url URL]
+// Run it under `flock /tmp/atlas-bench.lock` so that two benchmarks never share the machine.
+import { type ChildProcess, fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { connectDatabase, migrateDatabase, startEmbeddedPostgres } from '@atlas/shared/db';
 import { silentLogger } from '@atlas/shared/log';
-import { createPostgresSearchIndex, rebuildSearchIndex } from '@atlas/shared/search';
+import { createPostgresSearchIndex, rebuildSearchIndex, type SearchCacheStats } from '@atlas/shared/search';
 import autocannon from 'autocannon';
 import { freePort } from '../../test/support/ports.ts';
 import { generateDataset, queryMix } from './dataset.ts';
@@ -20,12 +23,13 @@ const { values } = parseArgs({
     servers: { type: 'string', default: '5000' },
     'database-url': { type: 'string' },
     'skip-ramp': { type: 'boolean', default: false },
-    /** Measure the PostgreSQL backend alone, without the API's answer cache. */
-    'no-cache': { type: 'boolean', default: false },
+    /** Also measure with the API's answer cache (what `atlas start` runs), after the database path. */
+    'with-cache': { type: 'boolean', default: false },
   },
 });
 const runs = Number(values.runs);
 const duration = Number(values.duration);
+const RAMP_SECONDS = 10;
 
 interface Measure {
   rate: number;
@@ -35,6 +39,12 @@ interface Measure {
   p90: number;
   p99: number;
   max: number;
+  /** 1-minute load average before and after. */
+  load: [number, number];
+  /** CPU time per request: the API process, the whole machine, this (autocannon) process. */
+  apiCpuMs: number;
+  machineCpuMs: number;
+  clientCpuMs: number;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -42,13 +52,45 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
-/** Fixed request rate; latencies taken exactly (float ms) from every response. */
-async function load(url: string, paths: string[], rate: number, seconds: number): Promise<Measure> {
+/** CPU milliseconds a process has used (utime + stime from /proc). */
+function processCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** Busy CPU milliseconds of the whole machine (every core, idle and iowait left out). */
+function machineCpuMs(): number {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+  const ticks = line.split(/\s+/).slice(1).map(Number);
+  const total = ticks.reduce((sum, t) => sum + t, 0);
+  return (total - (ticks[3] ?? 0) - (ticks[4] ?? 0)) * 10;
+}
+
+const round = (value: number, digits = 2) => Number(value.toFixed(digits));
+
+/**
+ * A fixed request rate, latencies taken exactly (float ms) from every response. Enough connections
+ * that a slow answer does not hold the rate back (autocannon waits for an answer on a connection
+ * before reusing it, so too few connections would hide queueing by sending less).
+ */
+async function load(
+  url: string,
+  paths: string[],
+  rate: number,
+  seconds: number,
+  api: number,
+): Promise<Measure> {
   const latencies: number[] = [];
   let next = 0;
+  const before = {
+    load: loadavg()[0] ?? 0,
+    api: processCpuMs(api),
+    machine: machineCpuMs(),
+    client: process.cpuUsage(),
+  };
   const instance = autocannon({
     url,
-    connections: Math.max(10, Math.ceil(rate / 50)),
+    connections: Math.max(10, Math.ceil(rate / 10)),
     duration: seconds,
     overallRate: rate,
     requests: [
@@ -64,16 +106,21 @@ async function load(url: string, paths: string[], rate: number, seconds: number)
     if (statusCode === 200) latencies.push(responseTime);
   });
   const result = await instance;
+  const client = process.cpuUsage(before.client);
+  const requests = Math.max(1, result.requests.total);
   latencies.sort((a, b) => a - b);
-  const errors = result.errors + result.timeouts + result.non2xx;
   return {
     rate,
     requests: result.requests.total,
-    errors,
-    p50: percentile(latencies, 50),
-    p90: percentile(latencies, 90),
-    p99: percentile(latencies, 99),
-    max: latencies[latencies.length - 1] ?? Number.NaN,
+    errors: result.errors + result.timeouts + result.non2xx,
+    p50: round(percentile(latencies, 50)),
+    p90: round(percentile(latencies, 90)),
+    p99: round(percentile(latencies, 99)),
+    max: round(latencies[latencies.length - 1] ?? Number.NaN),
+    load: [round(before.load, 1), round(loadavg()[0] ?? 0, 1)],
+    apiCpuMs: round((processCpuMs(api) - before.api) / requests),
+    machineCpuMs: round((machineCpuMs() - before.machine) / requests),
+    clientCpuMs: round((client.user + client.system) / 1000 / requests),
   };
 }
 
@@ -82,18 +129,109 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
-function summarise(label: string, measures: Measure[]): Record<string, string | number> {
+function summarise(label: string, measures: Measure[]): Record<string, unknown> {
+  const mid = (pick: (m: Measure) => number) => round(median(measures.map(pick)));
   return {
     label,
     rate: measures[0]?.rate ?? 0,
     runs: measures.length,
-    requests: median(measures.map((m) => m.requests)),
+    requests: mid((m) => m.requests),
     errors: measures.reduce((sum, m) => sum + m.errors, 0),
-    p50: Number(median(measures.map((m) => m.p50)).toFixed(2)),
-    p90: Number(median(measures.map((m) => m.p90)).toFixed(2)),
-    p99: Number(median(measures.map((m) => m.p99)).toFixed(2)),
-    max: Number(Math.max(...measures.map((m) => m.max)).toFixed(2)),
+    p50: mid((m) => m.p50),
+    p90: mid((m) => m.p90),
+    p99: mid((m) => m.p99),
+    max: round(Math.max(...measures.map((m) => m.max))),
+    apiCpuMs: mid((m) => m.apiCpuMs),
+    machineCpuMs: mid((m) => m.machineCpuMs),
+    load: measures.map((m) => m.load),
   };
+}
+
+async function startApi(databaseUrl: string, cache: boolean): Promise<{ child: ChildProcess; url: string }> {
+  const port = await freePort();
+  const child = fork(
+    path.join(import.meta.dirname, 'server.ts'),
+    [databaseUrl, String(port), cache ? 'cache' : 'no-cache'],
+    { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+  );
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`the API process exited with ${code}`)));
+  });
+  return { child, url: `http://127.0.0.1:${port}` };
+}
+
+function cacheStats(child: ChildProcess): Promise<SearchCacheStats | null> {
+  return new Promise((resolve) => {
+    child.once('message', (message) => resolve((message as { cache: SearchCacheStats | null }).cache));
+    child.send('stats');
+  });
+}
+
+async function stopApi(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+const FEED = [
+  '/api/v1/element/config.json',
+  '/api/v1/element/config.json?limit=50',
+  '/api/v1/element/config.json?registration_open=true',
+];
+
+/** Search and feed runs at 500/s, then (unless skipped) the ramp; against one API process. */
+async function measure(
+  databaseUrl: string,
+  paths: string[],
+  cache: boolean,
+): Promise<Record<string, unknown>[]> {
+  const { child, url } = await startApi(databaseUrl, cache);
+  const api = child.pid ?? 0;
+  const suffix = cache ? ' (answer cache on)' : '';
+  try {
+    console.error(`warming up${suffix}`);
+    await load(url, paths, 300, 5, api);
+    await load(url, FEED, 300, 2, api);
+    const search: Measure[] = [];
+    const element: Measure[] = [];
+    const before = await cacheStats(child);
+    for (let i = 0; i < runs; i++) {
+      search.push(await load(url, paths, 500, duration, api));
+      console.error(`search run ${i + 1}${suffix}:`, search[i]);
+      element.push(await load(url, FEED, 500, duration, api));
+      console.error(`element run ${i + 1}${suffix}:`, element[i]);
+    }
+    const after = await cacheStats(child);
+    const summary: Record<string, unknown>[] = [
+      {
+        ...summarise(`rooms search @500/s${suffix}`, search),
+        ...(before && after
+          ? {
+              cacheHitRate: round(
+                (after.hits - before.hits) /
+                  Math.max(1, after.hits + after.misses - before.hits - before.misses),
+              ),
+            }
+          : {}),
+      },
+      summarise(`element feed @500/s${suffix}`, element),
+    ];
+    if (!values['skip-ramp']) {
+      let best: Measure | undefined;
+      for (const rate of [25, 50, 100, 150, 200, 300, 400, 500, 600, 750, 1000, 1500, 2000, 3000]) {
+        const step = await load(url, paths, rate, RAMP_SECONDS, api);
+        console.error(`ramp ${rate}/s${suffix}:`, step);
+        if (step.errors > 0 || step.p99 > 100 || step.requests < rate * RAMP_SECONDS * 0.95) break;
+        best = step;
+      }
+      summary.push({ label: `rooms search: highest rate with p99 <= 100 ms${suffix}`, ...best });
+    }
+    return summary;
+  } finally {
+    await stopApi(child);
+  }
 }
 
 let dataDir: string | undefined;
@@ -111,12 +249,11 @@ if (!databaseUrl) {
   databaseUrl = pg.url;
 }
 const database = connectDatabase(databaseUrl, { max: 4 });
-let server: ReturnType<typeof fork> | undefined;
+const uptime = () => readFileSync('/proc/loadavg', 'utf8').trim();
 try {
   await migrateDatabase(database);
   const [row] = await database.sql<{ n: string }[]>`select count(*) as n from rooms`;
-  const n = row?.n ?? '0';
-  if (Number(n) === 0) {
+  if (Number(row?.n ?? 0) === 0) {
     const started = Date.now();
     await generateDataset(database.sql, { rooms: Number(values.rooms), servers: Number(values.servers) });
     const index = createPostgresSearchIndex({ databaseUrl, poolSize: 2 });
@@ -128,53 +265,9 @@ try {
     );
   }
   const paths = await queryMix(database.sql, 2000);
-  const port = await freePort();
-  server = fork(
-    path.join(import.meta.dirname, 'server.ts'),
-    [databaseUrl, String(port), values['no-cache'] ? 'no-cache' : 'cache'],
-    {
-      execArgv: ['--import', 'tsx'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    },
-  );
-  await new Promise<void>((resolve, reject) => {
-    server?.once('message', () => resolve());
-    server?.once('exit', (code) => reject(new Error(`the API process exited with ${code}`)));
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const feed = [
-    '/api/v1/element/config.json',
-    '/api/v1/element/config.json?limit=50',
-    '/api/v1/element/config.json?registration_open=true',
-  ];
-  console.error('warming up');
-  await load(url, paths, 300, 5);
-  await load(url, feed, 300, 2);
-
-  const search: Measure[] = [];
-  const element: Measure[] = [];
-  for (let i = 0; i < runs; i++) {
-    search.push(await load(url, paths, 500, duration));
-    console.error(`search run ${i + 1} (load ${loadavg()[0]?.toFixed(1)}):`, search[i]);
-    element.push(await load(url, feed, 500, duration));
-    console.error(`element run ${i + 1}:`, element[i]);
-  }
-  const summary: Record<string, unknown>[] = [
-    summarise('rooms search @500/s', search),
-    summarise('element feed @500/s', element),
-  ];
-
-  if (!values['skip-ramp']) {
-    let best: Measure | undefined;
-    for (const rate of [25, 50, 100, 150, 200, 300, 400, 500, 750, 1000, 1500, 2000, 3000]) {
-      const measure = await load(url, paths, rate, 10);
-      console.error(`ramp ${rate}/s:`, measure);
-      const achieved = measure.requests / 10;
-      if (measure.errors > 0 || measure.p99 > 100 || achieved < rate * 0.95) break;
-      best = measure;
-    }
-    summary.push({ label: 'rooms search: highest rate with p99 <= 100 ms (10 s steps)', ...best });
-  }
+  const loadBefore = uptime();
+  const summary = await measure(databaseUrl, paths, false);
+  if (values['with-cache']) summary.push(...(await measure(databaseUrl, paths, true)));
   console.log(
     JSON.stringify(
       {
@@ -182,6 +275,8 @@ try {
         cpus: cpus().length,
         cpu: cpus()[0]?.model,
         node: process.version,
+        loadavgBefore: loadBefore,
+        loadavgAfter: uptime(),
         summary,
       },
       null,
@@ -189,7 +284,6 @@ try {
     ),
   );
 } finally {
-  server?.kill('SIGTERM');
   await database.close();
   await stopPg?.();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });

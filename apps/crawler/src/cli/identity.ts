@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Config } from '@atlas/shared/config';
+import type { Logger } from '@atlas/shared/log';
 import { type FederationIdentity, loadOrCreateSigningKey, type SigningKey } from '@atlas/shared/matrix';
 
 /** Which part of Atlas a process plays; it decides who serves the key and what to warn about. */
@@ -53,4 +54,12 @@ export async function planIdentity(config: Config, role: Role): Promise<Identity
         'where they allow it.'
       : undefined;
   return { signingKey, identity, servesKeyOverTls, notice };
+}
+
+/** Writes the identity notice where a person sees it (stderr, plain), and to the log. */
+export function announceIdentity(plan: IdentityPlan, stderr: NodeJS.WritableStream, log: Logger): void {
+  if (plan.notice) {
+    stderr.write(`atlas: ${plan.notice}\n`);
+    log.warn({ serverName: plan.identity?.serverName ?? null }, 'federation identity: see the notice above');
+  }
 }

@@ -1,33 +1,18 @@
-import type { Config } from '@atlas/shared/config';
-import { type Database, insertDiscoveredServers } from '@atlas/shared/db';
-import type { Logger } from '@atlas/shared/log';
+import { insertDiscoveredServers } from '@atlas/shared/db';
 import { parseServerName } from '@atlas/shared/matrix';
 import { type RunningCrawler, startCrawler } from '../crawler.ts';
-import { createCrawlerRuntime } from '../runtime.ts';
+import { type CrawlerRuntime, type CrawlerRuntimeOptions, createCrawlerRuntime } from '../runtime.ts';
 import { sweepDueServers } from '../sweep/sweep.ts';
 import { WORKERS } from '../workers/index.ts';
-import type { IdentityPlan } from './identity.ts';
-import { openQueues, type ProcessParts } from './parts.ts';
+import { openQueues } from './parts.ts';
+import type { ProcessBoot } from './run-process.ts';
 
-/** Writes the identity notice where a person sees it (stderr, plain), and to the log. */
-export function announceIdentity(plan: IdentityPlan, stderr: NodeJS.WritableStream, log: Logger): void {
-  if (plan.notice) {
-    stderr.write(`atlas: ${plan.notice}\n`);
-    log.warn({ serverName: plan.identity?.serverName ?? null }, 'federation identity: see the notice above');
-  }
-}
-
-/**
- * The crawler role: the job context, every worker (with the sweeper's scheduler), the seeds
- * recorded, and a first sweep so crawling starts at once instead of at the first tick.
- */
-export async function startCrawlerRole(
-  config: Config,
-  log: Logger,
-  plan: IdentityPlan,
-  database: Database,
-  parts: ProcessParts,
-): Promise<RunningCrawler> {
+/** The job queues and the jobs' context (HTTP clients, resolver, federation client), in `parts`. */
+export async function openCrawlerRuntime(
+  boot: ProcessBoot,
+  options: Pick<CrawlerRuntimeOptions, 'factsMeasuredSince'> = {},
+): Promise<CrawlerRuntime> {
+  const { config, database, log, plan, parts } = boot;
   parts.queues ??= await openQueues(config, database);
   parts.runtime = await createCrawlerRuntime({
     config,
@@ -35,8 +20,18 @@ export async function startCrawlerRole(
     queues: parts.queues,
     log,
     identity: plan.identity,
+    ...options,
   });
-  const { ctx } = parts.runtime;
+  return parts.runtime;
+}
+
+/**
+ * The crawler role: the job context, every worker (with the sweeper's scheduler), the seeds
+ * recorded, and a first sweep so crawling starts at once instead of at the first tick.
+ */
+export async function startCrawlerRole(boot: ProcessBoot): Promise<RunningCrawler> {
+  const { config, database, log, parts } = boot;
+  const { ctx } = await openCrawlerRuntime(boot);
   const matcher = await ctx.blocks.matcher();
   const seeds = config.seeds
     .map((seed) => parseServerName(seed)?.name)
@@ -48,7 +43,7 @@ export async function startCrawlerRole(
   parts.crawler = await startCrawler(ctx, { workers: WORKERS, schedule: true });
   const swept = await sweepDueServers(ctx, { crawls: true, max: 5_000 });
   log.info(
-    { seeds: seeds.length, probes: swept.probes, crawls: swept.crawls, queue: parts.queues.kind },
+    { seeds: seeds.length, probes: swept.probes, crawls: swept.crawls, queue: ctx.queues.kind },
     'crawler workers started',
   );
   return parts.crawler;

@@ -1,18 +1,9 @@
-import { createLogger } from '@atlas/shared/log';
 import { createServerResolver, FederationClient } from '@atlas/shared/matrix';
 import { createHttpClient, httpClientOptionsFromConfig } from '@atlas/shared/net';
 import { parseCommandArgs } from '../args.ts';
 import { type Command, EXIT } from '../command.ts';
-import { planIdentity } from '../identity.ts';
-import {
-  assertMigrated,
-  openConfiguredDatabase,
-  openQueues,
-  type ProcessParts,
-  serveHttp,
-  stopParts,
-} from '../parts.ts';
-import { waitForStopSignal } from '../shutdown.ts';
+import { openQueues, serveHttp } from '../parts.ts';
+import { runProcess, untilStopped } from '../run-process.ts';
 
 export const apiCommand: Command = {
   name: 'api',
@@ -28,15 +19,8 @@ Atlas's key at /_matrix/key/v2/server, with no crawler workers. Expects a migrat
       io.stdout.write(`${this.usage}\n`);
       return EXIT.ok;
     }
-    const config = io.config();
-    const log = createLogger(config.log);
-    const parts: ProcessParts = {};
-    const stopped = waitForStopSignal();
-    try {
-      const database = await openConfiguredDatabase(config, log, 'atlas-api');
-      parts.database = database;
-      await assertMigrated(database);
-      const plan = await planIdentity(config, 'api');
+    return runProcess(io, { role: 'api', applicationName: 'atlas-api', migrate: false }, async (boot) => {
+      const { config, database, log, plan, parts } = boot;
       parts.queues = await openQueues(config, database);
       // Verifying signed requests to Atlas means fetching the origin's keys over federation.
       const http = createHttpClient(await httpClientOptionsFromConfig(config, { maxInFlight: 16 }));
@@ -52,11 +36,7 @@ Atlas's key at /_matrix/key/v2/server, with no crawler workers. Expects a migrat
         parts,
       );
       log.info({ port: server.httpPort, federationPort: server.federationPort }, 'Atlas API is up');
-      const signal = await stopped;
-      log.info({ signal }, 'shutting down');
-      return EXIT.ok;
-    } finally {
-      await stopParts(parts, log);
-    }
+      return untilStopped(boot);
+    });
   },
 };

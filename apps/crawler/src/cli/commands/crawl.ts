@@ -1,20 +1,18 @@
-import { migrateDatabase, storedTotals } from '@atlas/shared/db';
-import { createLogger } from '@atlas/shared/log';
+import { storedTotals } from '@atlas/shared/db';
 import { parseServerName } from '@atlas/shared/matrix';
 import { crawlModes } from '../../crawl/crawl-server.ts';
 import { startCrawler } from '../../crawler.ts';
 import { CRAWL_QUEUES } from '../../jobs/enqueue.ts';
 import { crawlUntilDrained } from '../../once.ts';
-import { createCrawlerRuntime } from '../../runtime.ts';
 import { WORKERS } from '../../workers/index.ts';
 import { parseCommandArgs } from '../args.ts';
 import { type Command, EXIT, UsageError } from '../command.ts';
-import { planIdentity } from '../identity.ts';
 import { startKeyServer } from '../key-server.ts';
-import { openConfiguredDatabase, openQueues, type ProcessParts, stopParts } from '../parts.ts';
-import { announceIdentity } from '../roles.ts';
-import { waitForStopSignal } from '../shutdown.ts';
+import { openCrawlerRuntime } from '../roles.ts';
+import { type ProcessOptions, runProcess } from '../run-process.ts';
 import { type CrawlSummaryJson, summaryJson } from './crawl-summary.ts';
+
+const CRAWL_PROCESS: ProcessOptions = { role: 'crawl', applicationName: 'atlas-crawl', migrate: true };
 
 export const crawlCommand: Command = {
   name: 'crawl',
@@ -60,31 +58,16 @@ ATLAS_TLS_CERT_FILE and ATLAS_TLS_KEY_FILE are set, so remote servers can verify
         );
       }
     }
-    const log = createLogger(config.log);
-    const parts: ProcessParts = {};
     const started = Date.now();
-    let interrupted = false;
-    const stopSignal = waitForStopSignal().then(() => {
-      interrupted = true;
-      parts.runtime?.abort();
-    });
-    try {
-      const database = await openConfiguredDatabase(config, log, 'atlas-crawl');
-      parts.database = database;
-      await migrateDatabase(database);
-      const plan = await planIdentity(config, 'crawl');
-      announceIdentity(plan, io.stderr, log);
-      parts.queues = await openQueues(config, database);
-      parts.runtime = await createCrawlerRuntime({
-        config,
-        database,
-        queues: parts.queues,
-        log,
-        identity: plan.identity,
-        // A one-off pass measures every room it lists, and so finds servers that joined rooms since.
-        factsMeasuredSince: new Date(started),
+    return runProcess(io, CRAWL_PROCESS, async (boot) => {
+      const { database, log, plan, parts } = boot;
+      let interrupted = false;
+      const stopSignal = boot.stopped.then(() => {
+        interrupted = true;
+        parts.runtime?.abort();
       });
-      const { ctx } = parts.runtime;
+      // A one-off pass measures every room it lists, and so finds servers that joined rooms since.
+      const { ctx } = await openCrawlerRuntime(boot, { factsMeasuredSince: new Date(started) });
       if (plan.servesKeyOverTls && plan.identity && config.federation) {
         const keyServer = await startKeyServer({
           identity: plan.identity,
@@ -112,7 +95,7 @@ ATLAS_TLS_CERT_FILE and ATLAS_TLS_KEY_FILE are set, so remote servers can verify
         serverName: plan.identity?.serverName ?? null,
         servesKeyOverTls: plan.servesKeyOverTls,
         modes: crawlModes(ctx),
-        queueBackend: parts.queues.kind,
+        queueBackend: ctx.queues.kind,
         stats: ctx.stats,
         totals: await storedTotals(database.sql),
       });
@@ -123,8 +106,6 @@ ATLAS_TLS_CERT_FILE and ATLAS_TLS_KEY_FILE are set, so remote servers can verify
       );
       if (values.json) io.stdout.write(`${JSON.stringify(summary)}\n`);
       return EXIT.ok;
-    } finally {
-      await stopParts(parts, log);
-    }
+    });
   },
 };

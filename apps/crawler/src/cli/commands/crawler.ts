@@ -1,10 +1,7 @@
-import { createLogger } from '@atlas/shared/log';
 import { parseCommandArgs } from '../args.ts';
 import { type Command, EXIT } from '../command.ts';
-import { planIdentity } from '../identity.ts';
-import { assertMigrated, openConfiguredDatabase, type ProcessParts, stopParts } from '../parts.ts';
-import { announceIdentity, startCrawlerRole } from '../roles.ts';
-import { waitForStopSignal } from '../shutdown.ts';
+import { startCrawlerRole } from '../roles.ts';
+import { runProcess, untilStopped } from '../run-process.ts';
 
 export const crawlerCommand: Command = {
   name: 'crawler',
@@ -22,22 +19,13 @@ requests as ATLAS_SERVER_NAME with the key in ATLAS_DATA_DIR, which the \`api\` 
       io.stdout.write(`${this.usage}\n`);
       return EXIT.ok;
     }
-    const config = io.config();
-    const log = createLogger(config.log);
-    const parts: ProcessParts = {};
-    const stopped = waitForStopSignal();
-    try {
-      const database = await openConfiguredDatabase(config, log, 'atlas-crawler');
-      parts.database = database;
-      await assertMigrated(database);
-      const plan = await planIdentity(config, 'crawler');
-      announceIdentity(plan, io.stderr, log);
-      await startCrawlerRole(config, log, plan, database, parts);
-      const signal = await stopped;
-      log.info({ signal }, 'shutting down');
-      return EXIT.ok;
-    } finally {
-      await stopParts(parts, log);
-    }
+    return runProcess(
+      io,
+      { role: 'crawler', applicationName: 'atlas-crawler', migrate: false },
+      async (boot) => {
+        await startCrawlerRole(boot);
+        return untilStopped(boot);
+      },
+    );
   },
 };

@@ -1,11 +1,8 @@
-import { migrateDatabase } from '@atlas/shared/db';
-import { createLogger } from '@atlas/shared/log';
 import { parseCommandArgs } from '../args.ts';
 import { type Command, EXIT } from '../command.ts';
-import { planIdentity } from '../identity.ts';
-import { openConfiguredDatabase, type ProcessParts, serveHttp, stopParts } from '../parts.ts';
-import { announceIdentity, startCrawlerRole } from '../roles.ts';
-import { waitForStopSignal } from '../shutdown.ts';
+import { serveHttp } from '../parts.ts';
+import { startCrawlerRole } from '../roles.ts';
+import { runProcess, untilStopped } from '../run-process.ts';
 
 export const startCommand: Command = {
   name: 'start',
@@ -24,17 +21,9 @@ built-in list of large public servers. Stops cleanly on SIGINT or SIGTERM.`,
       io.stdout.write(`${this.usage}\n`);
       return EXIT.ok;
     }
-    const config = io.config();
-    const log = createLogger(config.log);
-    const parts: ProcessParts = {};
-    const stopped = waitForStopSignal();
-    try {
-      const database = await openConfiguredDatabase(config, log, 'atlas');
-      parts.database = database;
-      await migrateDatabase(database);
-      const plan = await planIdentity(config, 'start');
-      announceIdentity(plan, io.stderr, log);
-      const crawler = await startCrawlerRole(config, log, plan, database, parts);
+    return runProcess(io, { role: 'start', applicationName: 'atlas', migrate: true }, async (boot) => {
+      const { config, database, log, plan, parts } = boot;
+      const crawler = await startCrawlerRole(boot);
       const crawling = crawler.workers.length > 0;
       const server = await serveHttp(
         config,
@@ -61,11 +50,7 @@ built-in list of large public servers. Stops cleanly on SIGINT or SIGTERM.`,
       io.stderr.write(
         `atlas: up on http://${config.http.host}:${server.httpPort}${server.federationPort ? `, federation TLS on port ${server.federationPort}` : ''}\n`,
       );
-      const signal = await stopped;
-      log.info({ signal }, 'shutting down');
-      return EXIT.ok;
-    } finally {
-      await stopParts(parts, log);
-    }
+      return untilStopped(boot);
+    });
   },
 };

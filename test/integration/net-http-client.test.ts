@@ -1,37 +1,24 @@
-import { createHttpClient, type HttpClient, HttpError } from '@atlas/shared/net';
+import { HttpError } from '@atlas/shared/net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DnsServer, startDnsServer } from '../support/dns-server.ts';
-import { createTestCa, type TestCa } from '../support/test-ca.ts';
-import { dedicatedLoopbackAddress, sendJson, startTestServer, type TestServer } from './net-test-servers.ts';
+import { type NetTestBed, sendJson, startNetTestBed, type TestServer } from './net-test-servers.ts';
 
 /** The client's everyday behaviour against real TLS servers: reuse, politeness, headers, redirects. */
-let ca: TestCa;
-let dns: DnsServer;
+let net: NetTestBed;
 let server: TestServer;
 let v6Server: TestServer;
-const clients: HttpClient[] = [];
 /** Requests parked at the barrier, released once two are waiting at the same time. */
 let barrier: (() => void)[] = [];
 
-function client(maxInFlight = 8): HttpClient {
-  const http = createHttpClient({
-    dnsServers: [{ host: dns.host, port: dns.port }],
-    ca: ca.cert,
+const client = (maxInFlight = 8) =>
+  net.client({
     allowNetworks: ['127.0.0.0/8', '::1/128'],
     userAgent: 'Atlas-test/1.2.3 (+https://atlas.example)',
     maxInFlight,
   });
-  clients.push(http);
-  return http;
-}
 
 beforeAll(async () => {
-  ca = await createTestCa();
-  dns = await startDnsServer();
-  const host = dedicatedLoopbackAddress();
-  server = await startTestServer({
-    ca,
-    host,
+  net = await startNetTestBed();
+  server = await net.server({
     names: ['client.test', 'other.client.test', 'alias.client.test'],
     handler: async (req, res) => {
       if (req.url === '/slow') {
@@ -61,24 +48,20 @@ beforeAll(async () => {
       }
     },
   });
-  v6Server = await startTestServer({
-    ca,
+  v6Server = await net.server({
     host: '::1',
     names: ['::1'],
     handler: (_req, res) => sendJson(res, 200, { v6: true }),
   });
-  dns.setRecords([
-    { type: 'A', name: 'client.test', address: host },
-    { type: 'A', name: 'other.client.test', address: host },
+  net.dns.setRecords([
+    { type: 'A', name: 'client.test', address: server.host },
+    { type: 'A', name: 'other.client.test', address: server.host },
     { type: 'CNAME', name: 'alias.client.test', target: 'client.test' },
   ]);
 });
 
 afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  await server?.close();
-  await v6Server?.close();
-  await dns?.close();
+  await net?.close();
 });
 
 const url = (path: string, host = 'client.test') => `https://${host}:${server.port}${path}`;
@@ -224,7 +207,7 @@ describe('redirects', () => {
 
 describe('lookups', () => {
   it('resolves names and SRV records through the configured DNS server', async () => {
-    dns.addRecords({
+    net.dns.addRecords({
       type: 'SRV',
       name: '_matrix-fed._tcp.client.test',
       target: 'client.test',

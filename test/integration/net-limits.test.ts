@@ -1,54 +1,32 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { createHttpClient, type HttpClient, HttpError } from '@atlas/shared/net';
+import { type HttpClientOptions, HttpError } from '@atlas/shared/net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DnsServer, startDnsServer } from '../support/dns-server.ts';
 import { waitFor } from '../support/ports.ts';
-import { createTestCa, type TestCa } from '../support/test-ca.ts';
-import { dedicatedLoopbackAddress, sendJson, startTestServer, type TestServer } from './net-test-servers.ts';
+import {
+  expectHttpError,
+  type NetTestBed,
+  sendJson,
+  startNetTestBed,
+  type TestServer,
+} from './net-test-servers.ts';
 
 /**
  * A hostile or broken server hurts only its own request: oversized bodies, silence, a body
  * trickled byte by byte, bad TLS and bad JSON all end in a clear HttpError, and the client keeps
  * working for everyone else.
  */
-let ca: TestCa;
-let dns: DnsServer;
+let net: NetTestBed;
 let server: TestServer;
 let blackHole: Server;
 let blackHolePort: number;
 const blackHoleSockets = new Set<Socket>();
 const cut: string[] = [];
-const clients: HttpClient[] = [];
 
-function client(options: { ca?: string; maxInFlight?: number } = {}): HttpClient {
-  const http = createHttpClient({
-    dnsServers: [{ host: dns.host, port: dns.port }],
-    ...('ca' in options ? (options.ca ? { ca: options.ca } : {}) : { ca: ca.cert }),
-    allowNetworks: ['127.0.0.0/8'],
-    userAgent: 'Atlas-test/1',
-    maxInFlight: options.maxInFlight ?? 8,
-  });
-  clients.push(http);
-  return http;
-}
-
-async function failure(promise: Promise<unknown>): Promise<HttpError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(HttpError);
-    return error as HttpError;
-  }
-  throw new Error('expected the request to fail');
-}
+const client = (options: Partial<HttpClientOptions> = {}) => net.client(options);
 
 beforeAll(async () => {
-  ca = await createTestCa();
-  dns = await startDnsServer();
-  const host = dedicatedLoopbackAddress();
-  server = await startTestServer({
-    ca,
-    host,
+  net = await startNetTestBed();
+  server = await net.server({
     names: ['limits.test'],
     handler: (req, res) => {
       res.once('close', () => {
@@ -96,31 +74,29 @@ beforeAll(async () => {
     blackHoleSockets.add(socket);
     socket.on('error', () => {});
   });
-  await new Promise<void>((resolve) => blackHole.listen(0, host, resolve));
+  await new Promise<void>((resolve) => blackHole.listen(0, server.host, resolve));
   const address = blackHole.address();
   blackHolePort = typeof address === 'object' && address ? address.port : 0;
-  dns.setRecords([{ type: 'A', name: 'limits.test', address: host }]);
+  net.dns.setRecords([{ type: 'A', name: 'limits.test', address: server.host }]);
 });
 
 afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()));
   for (const socket of blackHoleSockets) socket.destroy();
   await new Promise((resolve) => blackHole?.close(resolve));
-  await server?.close();
-  await dns?.close();
+  await net?.close();
 });
 
 const url = (path: string) => `https://limits.test:${server.port}${path}`;
 
 describe('size caps', () => {
   it('refuses a body whose Content-Length is over the cap, without reading it', async () => {
-    const error = await failure(client().request({ url: url('/big-announced'), maxBytes: 100_000 }));
+    const error = await expectHttpError(client().request({ url: url('/big-announced'), maxBytes: 100_000 }));
     expect(error.code).toBe('too_large');
     expect(error.message).toContain('100000');
   });
 
   it('cuts a streamed body as soon as it passes the cap', async () => {
-    const error = await failure(client().request({ url: url('/big-chunked'), maxBytes: 200_000 }));
+    const error = await expectHttpError(client().request({ url: url('/big-chunked'), maxBytes: 200_000 }));
     expect(error.code).toBe('too_large');
     // The server's endless body was cut off by the client, not read to the end.
     await waitFor('the server to see its response cut', () => cut.includes('/big-chunked'));
@@ -135,12 +111,14 @@ describe('size caps', () => {
 
 describe('timeouts', () => {
   it('gives up on a server that never sends headers', async () => {
-    const error = await failure(client().request({ url: url('/hang'), timeouts: { headersMs: 300 } }));
+    const error = await expectHttpError(
+      client().request({ url: url('/hang'), timeouts: { headersMs: 300 } }),
+    );
     expect(error.code).toBe('headers_timeout');
   });
 
   it('ends a body trickled byte by byte with the total timeout (slowloris)', async () => {
-    const error = await failure(
+    const error = await expectHttpError(
       client().request({ url: url('/trickle'), timeouts: { headersMs: 10_000, totalMs: 1_000 } }),
     );
     expect(error.code).toBe('total_timeout');
@@ -148,14 +126,16 @@ describe('timeouts', () => {
   });
 
   it('stops reading at the absolute deadline', async () => {
-    const error = await failure(client().request({ url: url('/trickle'), deadline: Date.now() + 600 }));
+    const error = await expectHttpError(
+      client().request({ url: url('/trickle'), deadline: Date.now() + 600 }),
+    );
     expect(error.code).toBe('read_deadline');
-    const late = await failure(client().request({ url: url('/small'), deadline: Date.now() - 1 }));
+    const late = await expectHttpError(client().request({ url: url('/small'), deadline: Date.now() - 1 }));
     expect(late.code).toBe('read_deadline');
   });
 
   it('times out a TLS handshake that never completes', async () => {
-    const error = await failure(
+    const error = await expectHttpError(
       client().request({
         url: `https://limits.test:${blackHolePort}/`,
         timeouts: { connectMs: 300 },
@@ -167,14 +147,14 @@ describe('timeouts', () => {
   it('counts time waiting for a politeness slot against the total timeout', async () => {
     const http = client({ maxInFlight: 1 });
     const blocking = http.request({ url: url('/hang'), timeouts: { headersMs: 1_500, totalMs: 10_000 } });
-    const waiting = failure(http.request({ url: url('/small'), timeouts: { totalMs: 300 } }));
+    const waiting = expectHttpError(http.request({ url: url('/small'), timeouts: { totalMs: 300 } }));
     expect((await waiting).code).toBe('total_timeout');
-    expect((await failure(blocking)).code).toBe('headers_timeout');
+    expect((await expectHttpError(blocking)).code).toBe('headers_timeout');
   });
 
   it('stops when the caller aborts', async () => {
     const controller = new AbortController();
-    const pending = failure(client().request({ url: url('/hang'), signal: controller.signal }));
+    const pending = expectHttpError(client().request({ url: url('/hang'), signal: controller.signal }));
     setTimeout(() => controller.abort(), 100);
     expect((await pending).code).toBe('aborted');
   });
@@ -182,20 +162,20 @@ describe('timeouts', () => {
 
 describe('connection failures', () => {
   it('reports a name with no address as a DNS failure', async () => {
-    const error = await failure(client().request({ url: 'https://missing.limits.test/' }));
+    const error = await expectHttpError(client().request({ url: 'https://missing.limits.test/' }));
     expect(error.code).toBe('dns_failed');
     expect(error.message).toContain('missing.limits.test');
   });
 
   it('reports a refused connection', async () => {
-    const error = await failure(client().request({ url: `https://limits.test:1/` }));
+    const error = await expectHttpError(client().request({ url: `https://limits.test:1/` }));
     expect(error.code).toBe('connect_failed');
   });
 
   it('refuses a certificate from an unknown CA, or for another name', async () => {
-    const untrusting = await failure(client({ ca: undefined }).request({ url: url('/small') }));
+    const untrusting = await expectHttpError(client({ ca: undefined }).request({ url: url('/small') }));
     expect(untrusting.code).toBe('tls_failed');
-    const wrongName = await failure(client().request({ url: `https://${server.authority}/small` }));
+    const wrongName = await expectHttpError(client().request({ url: `https://${server.authority}/small` }));
     expect(wrongName.code).toBe('tls_failed');
     expect(wrongName.message).toContain(server.host);
   });
@@ -214,8 +194,8 @@ describe('JSON', () => {
 
 it('keeps serving other requests after all of the above', async () => {
   const http = client();
-  await failure(http.request({ url: url('/big-chunked'), maxBytes: 1_000 }));
-  await failure(http.request({ url: url('/hang'), timeouts: { headersMs: 200 } }));
+  await expectHttpError(http.request({ url: url('/big-chunked'), maxBytes: 1_000 }));
+  await expectHttpError(http.request({ url: url('/hang'), timeouts: { headersMs: 200 } }));
   const response = await http.request({ url: url('/small') });
   expect(response.json()).toMatchObject({ ok: true });
 });

@@ -1,54 +1,33 @@
-import { createHttpClient, type HttpClient, HttpError } from '@atlas/shared/net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DnsServer, startDnsServer } from '../support/dns-server.ts';
-import { createTestCa, type TestCa } from '../support/test-ca.ts';
-import { dedicatedLoopbackAddress, sendJson, startTestServer, type TestServer } from './net-test-servers.ts';
+import {
+  dedicatedLoopbackAddress,
+  expectHttpError,
+  type NetTestBed,
+  sendJson,
+  startNetTestBed,
+  type TestServer,
+} from './net-test-servers.ts';
 
 /**
  * The private-address guard, against real sockets: loopback is refused unless ATLAS_ALLOW_NETWORKS
  * names it, whether it comes as a literal, through DNS, or at the end of a redirect.
  */
-let ca: TestCa;
-let dns: DnsServer;
+let net: NetTestBed;
 let allowedServer: TestServer;
 let forbiddenServer: TestServer;
-const clients: HttpClient[] = [];
 
-function client(allowNetworks: string[]): HttpClient {
-  const http = createHttpClient({
-    dnsServers: [{ host: dns.host, port: dns.port }],
-    ca: ca.cert,
-    allowNetworks,
-    userAgent: 'Atlas-test/1',
-    maxInFlight: 8,
-  });
-  clients.push(http);
-  return http;
-}
-
-async function failure(promise: Promise<unknown>): Promise<HttpError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(HttpError);
-    return error as HttpError;
-  }
-  throw new Error('expected the request to fail');
-}
+const client = (allowNetworks: string[]) => net.client({ allowNetworks });
 
 beforeAll(async () => {
-  ca = await createTestCa();
-  dns = await startDnsServer();
+  net = await startNetTestBed();
   const allowedHost = dedicatedLoopbackAddress();
   const forbiddenHost = dedicatedLoopbackAddress();
-  forbiddenServer = await startTestServer({
-    ca,
+  forbiddenServer = await net.server({
     host: forbiddenHost,
     names: ['forbidden.ssrf.test', forbiddenHost],
     handler: (_req, res) => sendJson(res, 200, { secret: true }),
   });
-  allowedServer = await startTestServer({
-    ca,
+  allowedServer = await net.server({
     host: allowedHost,
     names: ['allowed.ssrf.test', 'mixed.ssrf.test', allowedHost],
     handler: (req, res) => {
@@ -65,7 +44,7 @@ beforeAll(async () => {
       }
     },
   });
-  dns.setRecords([
+  net.dns.setRecords([
     { type: 'A', name: 'allowed.ssrf.test', address: allowedHost },
     { type: 'A', name: 'forbidden.ssrf.test', address: forbiddenHost },
     { type: 'A', name: 'mixed.ssrf.test', address: forbiddenHost },
@@ -74,15 +53,12 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  await allowedServer?.close();
-  await forbiddenServer?.close();
-  await dns?.close();
+  await net?.close();
 });
 
 describe('the SSRF guard', () => {
   it('refuses a loopback IP literal unless allowed, naming the address and the fix', async () => {
-    const error = await failure(client([]).request({ url: `https://${allowedServer.authority}/` }));
+    const error = await expectHttpError(client([]).request({ url: `https://${allowedServer.authority}/` }));
     expect(error.code).toBe('blocked_address');
     expect(error.message).toContain(allowedServer.host);
     expect(error.message).toContain('ATLAS_ALLOW_NETWORKS');
@@ -94,7 +70,7 @@ describe('the SSRF guard', () => {
   });
 
   it('checks the addresses a host name resolves to, when connecting', async () => {
-    const error = await failure(
+    const error = await expectHttpError(
       client([]).request({ url: `https://allowed.ssrf.test:${allowedServer.port}/` }),
     );
     expect(error.code).toBe('blocked_address');
@@ -109,7 +85,7 @@ describe('the SSRF guard', () => {
   it('opens exactly the ranges allowNetworks names', async () => {
     const http = client([`${allowedServer.host}/32`]);
     expect((await http.request({ url: `https://${allowedServer.authority}/` })).status).toBe(200);
-    const error = await failure(http.request({ url: `https://${forbiddenServer.authority}/` }));
+    const error = await expectHttpError(http.request({ url: `https://${forbiddenServer.authority}/` }));
     expect(error.code).toBe('blocked_address');
     expect(forbiddenServer.requests).toHaveLength(0);
   });
@@ -125,17 +101,19 @@ describe('the SSRF guard', () => {
 
   it('refuses IPv6 loopback and IPv4-mapped literals of blocked addresses', async () => {
     const http = client([]);
-    expect((await failure(http.request({ url: 'https://[::1]:8448/' }))).code).toBe('blocked_address');
-    const mapped = await failure(
+    expect((await expectHttpError(http.request({ url: 'https://[::1]:8448/' }))).code).toBe(
+      'blocked_address',
+    );
+    const mapped = await expectHttpError(
       http.request({ url: `https://[::ffff:${allowedServer.host}]:${allowedServer.port}/` }),
     );
     expect(mapped.code).toBe('blocked_address');
-    const sixToFour = await failure(http.request({ url: 'https://[2002:7f00:1::]:8448/' }));
+    const sixToFour = await expectHttpError(http.request({ url: 'https://[2002:7f00:1::]:8448/' }));
     expect(sixToFour.code).toBe('blocked_address');
   });
 
   it('checks connectTo targets too', async () => {
-    const error = await failure(
+    const error = await expectHttpError(
       client([`${allowedServer.host}/32`]).request({
         url: `https://allowed.ssrf.test:${allowedServer.port}/`,
         connectTo: { host: forbiddenServer.host, port: forbiddenServer.port },
@@ -148,7 +126,7 @@ describe('the SSRF guard', () => {
   it('re-checks every redirect hop: a redirect to a blocked address is refused', async () => {
     const http = client([`${allowedServer.host}/32`]);
     for (const path of ['/to-forbidden-name', '/to-forbidden-ip', '/to-mapped-ip']) {
-      const error = await failure(
+      const error = await expectHttpError(
         http.request({ url: `https://${allowedServer.authority}${path}`, maxRedirects: 5 }),
       );
       expect(error.code, path).toBe('blocked_address');

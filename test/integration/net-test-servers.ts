@@ -3,7 +3,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import type { IssuedCertificate, TestCa } from '../support/test-ca.ts';
+import { createHttpClient, type HttpClient, type HttpClientOptions, HttpError } from '@atlas/shared/net';
+import { expect } from 'vitest';
+import { type DnsServer, startDnsServer } from '../support/dns-server.ts';
+import { createTestCa, type IssuedCertificate, type TestCa } from '../support/test-ca.ts';
 
 /** What a test server saw of one request. */
 export interface SeenRequest {
@@ -141,4 +144,63 @@ export function sendJson(
     ...headers,
   });
   res.end(text);
+}
+
+/** The test CA and DNS server a net test file trusts and resolves through, and the clients it made. */
+export interface NetTestBed {
+  ca: TestCa;
+  dns: DnsServer;
+  /**
+   * An HTTP client that resolves through `dns`, trusts `ca` (`ca: undefined`: only the built-in
+   * roots) and lets loopback through; `close()` closes it.
+   */
+  client(options?: Partial<HttpClientOptions>): HttpClient;
+  /** `startTestServer` with `ca`, on a dedicated loopback address unless `host` is given; `close()` closes it. */
+  server(options: { host?: string; names: string[]; handler: Handler }): Promise<TestServer>;
+  /** Closes every client, then every server, then the DNS server. */
+  close(): Promise<void>;
+}
+
+export async function startNetTestBed(): Promise<NetTestBed> {
+  const ca = await createTestCa();
+  const dns = await startDnsServer();
+  const clients: HttpClient[] = [];
+  const servers: TestServer[] = [];
+  return {
+    ca,
+    dns,
+    client(options = {}) {
+      const http = createHttpClient({
+        dnsServers: [{ host: dns.host, port: dns.port }],
+        ca: ca.cert,
+        allowNetworks: ['127.0.0.0/8'],
+        userAgent: 'Atlas-test/1',
+        maxInFlight: 8,
+        ...options,
+      });
+      clients.push(http);
+      return http;
+    },
+    async server(options) {
+      const server = await startTestServer({ ca, host: dedicatedLoopbackAddress(), ...options });
+      servers.push(server);
+      return server;
+    },
+    async close() {
+      await Promise.all(clients.map((c) => c.close()));
+      for (const server of servers) await server.close();
+      await dns.close();
+    },
+  };
+}
+
+/** The HttpError a request ends in; fails the test when it succeeds or fails otherwise. */
+export async function expectHttpError(promise: Promise<unknown>): Promise<HttpError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(HttpError);
+    return error as HttpError;
+  }
+  throw new Error('expected the request to fail');
 }

@@ -1,6 +1,6 @@
 // Search benchmark: 100,000 rooms, the API in its own process, autocannon at fixed rates.
 // Usage: node --import tsx bench/search/run.ts [--runs 3] [--duration 30] [--rooms 100000]
-//          [--with-cache] [--skip-ramp] [--database-url URL]
+//          [--with-cache] [--skip-ramp] [--database-url URL] [--api-cpu-prof DIR]
 // Run it under `flock /tmp/atlas-bench.lock` so that two benchmarks never share the machine.
 import { type ChildProcess, fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -25,6 +25,8 @@ const { values } = parseArgs({
     'skip-ramp': { type: 'boolean', default: false },
     /** Also measure with the API's answer cache (what `atlas start` runs), after the database path. */
     'with-cache': { type: 'boolean', default: false },
+    /** Writes the API process's V8 CPU profile (node --cpu-prof) into this folder. */
+    'api-cpu-prof': { type: 'string' },
   },
 });
 const runs = Number(values.runs);
@@ -152,7 +154,14 @@ async function startApi(databaseUrl: string, cache: boolean): Promise<{ child: C
   const child = fork(
     path.join(import.meta.dirname, 'server.ts'),
     [databaseUrl, String(port), cache ? 'cache' : 'no-cache'],
-    { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+    {
+      execArgv: [
+        '--import',
+        'tsx',
+        ...(values['api-cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['api-cpu-prof']}`] : []),
+      ],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
   );
   await new Promise<void>((resolve, reject) => {
     child.once('message', () => resolve());

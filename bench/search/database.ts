@@ -1,0 +1,63 @@
+// A PostgreSQL holding the search benchmark's dataset, kept between runs: generating and indexing
+// 100,000 rooms takes minutes, measuring a change takes seconds. Starts the embedded PostgreSQL in
+// the data folder (or adopts the one still running there), migrates, generates the dataset when the
+// database is empty, writes the URL to <data dir>/url and keeps PostgreSQL up until SIGINT/SIGTERM.
+// Usage: node --import tsx bench/search/database.ts [--data-dir DIR] [--rooms 100000] [--servers 5000]
+//          [--setup-only] (stop once the dataset is there: generate it under the benchmark lock)
+// Then: run.ts --database-url "$(cat DIR/url)", cpu-cost.ts "$(cat DIR/url)".
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { connectDatabase, migrateDatabase, startEmbeddedPostgres } from '@atlas/shared/db';
+import { silentLogger } from '@atlas/shared/log';
+import { createPostgresSearchIndex, rebuildSearchIndex } from '@atlas/shared/search';
+import { freePort } from '../../test/support/ports.ts';
+import { generateDataset } from './dataset.ts';
+
+const { values } = parseArgs({
+  options: {
+    'data-dir': { type: 'string', default: path.join(tmpdir(), 'atlas-search-bench') },
+    rooms: { type: 'string', default: '100000' },
+    servers: { type: 'string', default: '5000' },
+    'setup-only': { type: 'boolean', default: false },
+  },
+});
+const dataDir = values['data-dir'];
+const pg = await startEmbeddedPostgres({
+  dataDir,
+  port: await freePort(),
+  log: silentLogger,
+  database: 'bench',
+});
+const database = connectDatabase(pg.url, { max: 4 });
+try {
+  await migrateDatabase(database);
+  const [row] = await database.sql<{ n: string }[]>`select count(*) as n from room_search`;
+  if (Number(row?.n ?? 0) === 0) {
+    const started = Date.now();
+    await generateDataset(database.sql, { rooms: Number(values.rooms), servers: Number(values.servers) });
+    const index = createPostgresSearchIndex({ databaseUrl: pg.url, poolSize: 2 });
+    const result = await rebuildSearchIndex(database.sql, index, { batchSize: 1000 });
+    await index.close();
+    await database.sql`vacuum analyze`;
+    console.error(
+      `dataset: ${result.upserted} rooms indexed in ${((Date.now() - started) / 1000).toFixed(0)} s`,
+    );
+  }
+} finally {
+  await database.close();
+}
+if (values['setup-only']) {
+  await pg.stop();
+  process.exit(0);
+}
+await writeFile(path.join(dataDir, 'url'), `${pg.url}\n`, { mode: 0o600 });
+console.error(`PostgreSQL ready: ${pg.url} (also in ${path.join(dataDir, 'url')}); Ctrl-C stops it`);
+const stop = async () => {
+  await pg.stop();
+  process.exit(0);
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
+setInterval(() => {}, 1 << 30);

@@ -177,6 +177,20 @@ function cacheStats(child: ChildProcess): Promise<SearchCacheStats | null> {
   });
 }
 
+/**
+ * How the cache answered the runs: the share answered without waiting for the database (fresh or
+ * stale-while-renewing), and how many searches a second still reached it (misses and renewals).
+ */
+function cacheSummary(before: SearchCacheStats, after: SearchCacheStats): Record<string, number> {
+  const delta = (key: keyof SearchCacheStats) => after[key] - before[key];
+  const answered = Math.max(1, delta('hits') + delta('stale') + delta('misses'));
+  return {
+    cacheHitRate: round((delta('hits') + delta('stale')) / answered),
+    cacheStaleRate: round(delta('stale') / answered),
+    databaseSearchesPerSecond: round((delta('misses') + delta('refreshes')) / (runs * duration), 1),
+  };
+}
+
 async function stopApi(child: ChildProcess | undefined): Promise<void> {
   if (!child || child.exitCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -216,14 +230,7 @@ async function measure(
     const summary: Record<string, unknown>[] = [
       {
         ...summarise(`rooms search @500/s${suffix}`, search),
-        ...(before && after
-          ? {
-              cacheHitRate: round(
-                (after.hits - before.hits) /
-                  Math.max(1, after.hits + after.misses - before.hits - before.misses),
-              ),
-            }
-          : {}),
+        ...(before && after ? cacheSummary(before, after) : {}),
       },
       summarise(`element feed @500/s${suffix}`, element),
     ];

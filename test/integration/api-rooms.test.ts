@@ -1,3 +1,5 @@
+import { createApp } from '@atlas/api';
+import { withSearchCache } from '@atlas/shared/search';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApi, type TestApi } from '../support/api-app.ts';
 import { seedRooms } from '../support/seed-rooms.ts';
@@ -140,6 +142,30 @@ describe('GET /api/v1/rooms', () => {
     const refused = await api.get('/api/v1/rooms?limit=0', { origin: 'https://elsewhere.example' });
     expect(refused.status).toBe(400);
     expect(refused.headers.get('access-control-allow-origin')).toBe('*');
+  });
+});
+
+describe('GET /api/v1/rooms with the answer cache (as atlas start serves it)', () => {
+  it('answers a repeated search with the same bytes and ETag, and 304 to that ETag', async () => {
+    const app = createApp({ ...api.deps, search: withSearchCache(api.deps.search) });
+    const get = (path: string, headers: Record<string, string> = {}) =>
+      Promise.resolve(
+        app.request(path, { headers }, { incoming: { socket: { remoteAddress: '127.0.0.1' } } }),
+      );
+    const first = await get('/api/v1/rooms?q=linux');
+    const firstBody = await first.text();
+    const again = await get('/api/v1/rooms?q=linux');
+    expect(again.status).toBe(200);
+    expect(await again.text()).toBe(firstBody);
+    expect(again.headers.get('etag')).toBe(first.headers.get('etag'));
+    expect(JSON.parse(firstBody).rooms[0].room_id).toBe('!linux:example.org');
+    const other = await get('/api/v1/rooms?q=linux&sort=members');
+    expect(JSON.parse(await other.text()).rooms[0].room_id).toBe('!gaming:example.org');
+    expect(other.headers.get('etag')).not.toBe(first.headers.get('etag'));
+    const revalidated = await get('/api/v1/rooms?q=linux', {
+      'if-none-match': first.headers.get('etag') ?? '',
+    });
+    expect(revalidated.status).toBe(304);
   });
 });
 

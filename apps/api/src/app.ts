@@ -85,9 +85,10 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const limited = rateLimit({ limit: settings.rateLimitPerMinute, windowMs: 60_000, what: 'requests' });
   app.use('/api/v1/*', except(['/api/v1/admin'], limited));
   app.use('/_matrix/*', except(['/_matrix/key/'], limited));
+  const conditional = etag();
   app.use(
     '/api/v1/*',
-    except(['/api/v1/admin'], async (c, next) => (c.req.method === 'GET' ? etag()(c, next) : next())),
+    except(['/api/v1/admin'], async (c, next) => (c.req.method === 'GET' ? conditional(c, next) : next())),
   );
 
   // Public first.

@@ -5,7 +5,7 @@ import { jsonWithEtag } from '../json.ts';
 import { cacheFor } from '../middleware/cache.ts';
 import { createRouter, errorResponses } from '../openapi.ts';
 import { RoomDetailSchema, RoomListSchema, RoomQuerySchema } from '../schemas/rooms.ts';
-import { getRoomDetail, searchRooms } from '../services/rooms.ts';
+import { getRoomDetail, searchRoomsSerialised } from '../services/rooms.ts';
 
 const listRoute = createRoute({
   method: 'get',
@@ -50,7 +50,8 @@ export function roomRoutes() {
     .openapi(listRoute, async (c) => {
       const params = c.req.valid('query');
       try {
-        return jsonWithEtag(c, await searchRooms(c.get('deps').search, params));
+        const answer = await searchRoomsSerialised(c.get('deps').search, params);
+        return jsonWithEtag(c, answer.data, answer);
       } catch (error) {
         if (error instanceof InvalidCursorError)
           throw new ApiError('BAD_REQUEST', `cursor: ${error.message}`);

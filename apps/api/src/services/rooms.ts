@@ -7,9 +7,11 @@ import {
   type RoomSort,
   type SearchIndex,
   type SearchPage,
+  type SearchQuery,
   timestampToIso,
 } from '@atlas/shared/search';
 import type { Sql } from 'postgres';
+import { etagOf } from '../json.ts';
 
 /** A room as the JSON API shows it (snake_case, like Matrix). */
 export interface ApiRoom {
@@ -101,19 +103,56 @@ export interface RoomSearchResult {
 }
 
 export async function searchRooms(search: SearchIndex, params: RoomSearchParams): Promise<RoomSearchResult> {
-  const page: SearchPage = await search.search({
+  return toSearchResult(await search.search(searchQuery(params)));
+}
+
+function searchQuery(params: RoomSearchParams): SearchQuery {
+  return {
     ...(params.q ? { q: params.q } : {}),
     filters: roomFilters(params),
     ...(params.sort ? { sort: params.sort } : {}),
     limit: params.limit,
     ...(params.cursor ? { cursor: params.cursor } : {}),
-  });
+  };
+}
+
+function toSearchResult(page: SearchPage): RoomSearchResult {
   return {
     rooms: page.hits.map(toApiRoom),
     total: page.total,
     total_exact: page.totalExact,
     next_cursor: page.nextCursor,
   };
+}
+
+export interface SerialisedSearchResult {
+  data: RoomSearchResult;
+  /** `data` as JSON, and the ETag of those bytes. */
+  body: string;
+  etag: string;
+}
+
+/**
+ * Pages already turned into JSON. The answer cache hands the same page object to every identical
+ * search, so each page is mapped, serialised and hashed once rather than on every hit (on a cached
+ * answer that was most of the request's work). Keyed weakly: a page the cache drops is forgotten.
+ */
+const serialised = new WeakMap<SearchPage, SerialisedSearchResult>();
+
+/** `searchRooms`, serialised for the response. */
+export async function searchRoomsSerialised(
+  search: SearchIndex,
+  params: RoomSearchParams,
+): Promise<SerialisedSearchResult> {
+  const page = await search.search(searchQuery(params));
+  let answer = serialised.get(page);
+  if (!answer) {
+    const data = toSearchResult(page);
+    const body = JSON.stringify(data);
+    answer = { data, body, etag: etagOf(body) };
+    serialised.set(page, answer);
+  }
+  return answer;
 }
 
 export interface RoomDetail extends ApiRoom {

@@ -9,17 +9,14 @@ import {
 import { createHttpClient, type HttpClient } from '@atlas/shared/net';
 import { createPostgresSearchIndex, indexChangedRooms, type SearchIndex } from '@atlas/shared/search';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { freePort } from '../support/ports.ts';
 import { seedRooms } from '../support/seed-rooms.ts';
 import {
   federationRequest,
-  printSynapseLogsOnFailure,
   publicRoomsPage,
   SynapseClient,
-  type SynapseCluster,
   type SynapseInstance,
-  startSynapseCluster,
+  useSynapseCluster,
   writeAtlasTls,
 } from './harness/index.ts';
 
@@ -28,22 +25,18 @@ import {
 // answers from its index.
 
 const HOST = '127.0.0.1';
-let cluster: SynapseCluster | undefined;
+const synapse = useSynapseCluster('synapse_directory', { instances: ['A'] });
 let a: SynapseInstance;
 let alice: SynapseClient;
-let database: TestDatabase;
 let search: SearchIndex;
 let http: HttpClient;
 let server: RunningServer;
 let atlasName: string;
 let atlasFederationUrl: string;
 
-printSynapseLogsOnFailure(() => cluster);
-
 beforeAll(async () => {
-  cluster = await startSynapseCluster({ instances: ['A'] });
+  const { cluster, database } = synapse;
   a = cluster.get('A');
-  database = await createTestDatabase('synapse_directory');
   await seedRooms(database, [
     ...Array.from({ length: 12 }, (_, i) => ({
       roomId: `!room${i}:remote.example`,
@@ -94,8 +87,6 @@ afterAll(async () => {
   await server?.close();
   await search?.close();
   await http?.close();
-  await cluster?.stop();
-  await database?.drop();
 });
 
 describe("Atlas as a server in Element's room directory", () => {
@@ -130,7 +121,7 @@ describe("Atlas as a server in Element's room directory", () => {
       uri,
       origin: a.serverName,
       signingKey: generateSigningKey(),
-      ca: cluster?.ca.cert ?? '',
+      ca: synapse.cluster.ca.cert,
     };
     const forged = await federationRequest(base);
     expect(forged.status).toBe(401);

@@ -6,18 +6,15 @@ import {
 } from '@atlas/shared/matrix';
 import { createHttpClient } from '@atlas/shared/net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import {
   type AtlasIdentity,
   type FederationRequest,
   federationRequest,
-  printSynapseLogsOnFailure,
   publicRoomsPage,
   SynapseClient,
-  type SynapseCluster,
   type SynapseInstance,
   startAtlasIdentity,
-  startSynapseCluster,
+  useSynapseCluster,
   withSynapseLogs,
 } from './harness/index.ts';
 
@@ -27,22 +24,17 @@ import {
 
 const UNICODE_NAME = 'Café ☕ — 日本語 · עברית';
 
-let cluster: SynapseCluster | undefined;
-let database: TestDatabase;
+const synapse = useSynapseCluster('synapse_signing', { instances: ['A'] });
 let atlas: AtlasIdentity;
 let a: SynapseInstance;
 let roomId: string;
 let caCert: string;
 
-printSynapseLogsOnFailure(() => cluster);
-
 beforeAll(async () => {
-  cluster = await startSynapseCluster({ instances: ['A'] });
-  const started = cluster;
+  const started = synapse.cluster;
   a = started.get('A');
   caCert = started.ca.cert;
-  database = await createTestDatabase('synapse_signing');
-  atlas = await startAtlasIdentity({ ca: started.ca, dir: started.dir, database });
+  atlas = await startAtlasIdentity({ ca: started.ca, dir: started.dir, database: synapse.database });
   roomId = await withSynapseLogs(started, 'creating rooms on A', async () => {
     const alice = await SynapseClient.register(a, { username: 'alice', admin: true });
     const id = await alice.createRoom({ name: UNICODE_NAME, topic: 'signed requests', alias: 'signing' });
@@ -53,8 +45,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await atlas?.close();
-  await cluster?.stop();
-  await database?.drop();
 });
 
 function toA(uri: string, forge?: FederationRequest['forge']) {

@@ -3,6 +3,7 @@ export * from './atlas-identity.ts';
 export * from './client.ts';
 export * from './cluster.ts';
 export * from './federation-request.ts';
+export * from './file-fixture.ts';
 export * from './https-request.ts';
 export * from './logs-on-failure.ts';
 export * from './rooms.ts';

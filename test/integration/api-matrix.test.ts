@@ -8,19 +8,15 @@ import {
   serverKeyDocument,
   xMatrixAuthorization,
 } from '@atlas/shared/matrix';
-import { createHttpClient, type HttpClient } from '@atlas/shared/net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ATLAS_NAME, createTestApi, type TestApi } from '../support/api-app.ts';
-import { type DnsServer, startDnsServer } from '../support/dns-server.ts';
 import { seedRooms } from '../support/seed-rooms.ts';
-import { createTestCa } from '../support/test-ca.ts';
-import { dedicatedLoopbackAddress, sendJson, startTestServer, type TestServer } from './net-test-servers.ts';
+import { type NetTestBed, sendJson, startNetTestBed, type TestServer } from './net-test-servers.ts';
 
 // A remote homeserver (real TLS, real DNS) signs requests to Atlas's federation directory; Atlas
 // fetches its key over federation through the safe HTTP client to check them.
 let api: TestApi;
-let dns: DnsServer;
-let http: HttpClient;
+let net: NetTestBed;
 let origin: TestServer;
 let originName: string;
 let originKey: SigningKey;
@@ -40,12 +36,9 @@ interface Directory {
 }
 
 beforeAll(async () => {
-  const ca = await createTestCa();
-  dns = await startDnsServer();
+  net = await startNetTestBed();
   originKey = generateSigningKey();
-  origin = await startTestServer({
-    ca,
-    host: dedicatedLoopbackAddress(),
+  origin = await net.server({
     names: ['origin.api.test'],
     handler: (req, res) => {
       if (req.url === '/_matrix/key/v2/server') sendJson(res, 200, serverKeyDocument(originName, originKey));
@@ -53,14 +46,8 @@ beforeAll(async () => {
     },
   });
   originName = `origin.api.test:${origin.port}`;
-  dns.setRecords([{ type: 'A', name: 'origin.api.test', address: origin.host }]);
-  http = createHttpClient({
-    dnsServers: [{ host: dns.host, port: dns.port }],
-    ca: ca.cert,
-    allowNetworks: ['127.0.0.0/8'],
-    userAgent: 'Atlas-test/1',
-    maxInFlight: 4,
-  });
+  net.dns.setRecords([{ type: 'A', name: 'origin.api.test', address: origin.host }]);
+  const http = net.client({ maxInFlight: 4 });
   const federation = new FederationClient({ http, resolver: createServerResolver({ http }) });
   api = await createTestApi('api_matrix', {
     settings: {
@@ -119,9 +106,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await api?.close();
-  await origin?.close();
-  await dns?.close();
-  await http?.close();
+  await net?.close();
 });
 
 const ids = (directory: Directory) => directory.chunk.map((c) => c.room_id);

@@ -55,17 +55,19 @@ export function dedicatedLoopbackAddress(): string {
   }
 }
 
-/**
- * A real HTTPS server with a certificate from the test CA for `names`, recording every request
- * with its Host header and SNI. `port` 0 (the default) picks a free one.
- */
-export async function startTestServer(options: {
+export interface TestServerOptions {
   ca: TestCa;
   host: string;
   port?: number;
   names: string[];
   handler: Handler;
-}): Promise<TestServer> {
+}
+
+/**
+ * A real HTTPS server with a certificate from the test CA for `names`, recording every request
+ * with its Host header and SNI. `port` 0 (the default) picks a free one.
+ */
+export async function startTestServer(options: TestServerOptions): Promise<TestServer> {
   const issued = await options.ca.issue(options.names);
   const sockets = new Set<Socket>();
   const requests: SeenRequest[] = [];
@@ -156,7 +158,7 @@ export interface NetTestBed {
    */
   client(options?: Partial<HttpClientOptions>): HttpClient;
   /** `startTestServer` with `ca`, on a dedicated loopback address unless `host` is given; `close()` closes it. */
-  server(options: { host?: string; names: string[]; handler: Handler }): Promise<TestServer>;
+  server(options: Omit<TestServerOptions, 'ca' | 'host'> & { host?: string }): Promise<TestServer>;
   /** Closes every client, then every server, then the DNS server. */
   close(): Promise<void>;
 }
@@ -182,13 +184,17 @@ export async function startNetTestBed(): Promise<NetTestBed> {
       return http;
     },
     async server(options) {
-      const server = await startTestServer({ ca, host: dedicatedLoopbackAddress(), ...options });
+      const server = await startTestServer({
+        ...options,
+        ca,
+        host: options.host ?? dedicatedLoopbackAddress(),
+      });
       servers.push(server);
       return server;
     },
     async close() {
       await Promise.all(clients.map((c) => c.close()));
-      for (const server of servers) await server.close();
+      await Promise.all(servers.map((server) => server.close()));
       await dns.close();
     },
   };

@@ -12,15 +12,13 @@ import {
   verifyXMatrixRequest,
   xMatrixAuthorization,
 } from '@atlas/shared/matrix';
-import { createHttpClient, type HttpClient } from '@atlas/shared/net';
+import type { HttpClient } from '@atlas/shared/net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DnsServer, startDnsServer } from '../support/dns-server.ts';
-import { createTestCa, type TestCa } from '../support/test-ca.ts';
 import {
-  dedicatedLoopbackAddress,
+  type NetTestBed,
   type SeenRequest,
   sendJson,
-  startTestServer,
+  startNetTestBed,
   type TestServer,
 } from './net-test-servers.ts';
 
@@ -30,8 +28,7 @@ import {
  * checks a remote server's signatures with keys fetched from that server over federation.
  */
 const ATLAS = 'atlas.sign.test';
-let ca: TestCa;
-let dns: DnsServer;
+let net: NetTestBed;
 let http: HttpClient;
 let atlasKey: SigningKey;
 let remoteKey: SigningKey;
@@ -65,22 +62,12 @@ function checkSignature(req: SeenRequest): { ok: true; origin: string } | { ok: 
 }
 
 beforeAll(async () => {
-  ca = await createTestCa();
-  dns = await startDnsServer();
+  net = await startNetTestBed();
   atlasKey = generateSigningKey();
   remoteKey = generateSigningKey();
   knownKeys.set(ATLAS, new Map([[atlasKey.keyId, atlasKey.publicKey]]));
-  http = createHttpClient({
-    dnsServers: [{ host: dns.host, port: dns.port }],
-    ca: ca.cert,
-    allowNetworks: ['127.0.0.0/8'],
-    userAgent: 'Atlas-test/1',
-    maxInFlight: 4,
-  });
-  const remoteHost = dedicatedLoopbackAddress();
-  remote = await startTestServer({
-    ca,
-    host: remoteHost,
+  http = net.client({ maxInFlight: 4 });
+  remote = await net.server({
     names: ['remote.sign.test', 'delegated.sign.test'],
     handler: (req, res) => {
       if (req.url === '/_matrix/key/v2/server') {
@@ -94,16 +81,14 @@ beforeAll(async () => {
     },
   });
   remoteName = `remote.sign.test:${remote.port}`;
-  forger = await startTestServer({
-    ca,
-    host: dedicatedLoopbackAddress(),
+  forger = await net.server({
     names: ['forger.sign.test'],
     // A key document for another server: it must not be taken as forger's.
     handler: (_req, res) => sendJson(res, 200, serverKeyDocument(remoteName, remoteKey)),
   });
   forgerName = `forger.sign.test:${forger.port}`;
-  dns.setRecords([
-    { type: 'A', name: 'remote.sign.test', address: remoteHost },
+  net.dns.setRecords([
+    { type: 'A', name: 'remote.sign.test', address: remote.host },
     { type: 'A', name: 'forger.sign.test', address: forger.host },
     {
       type: 'SRV',
@@ -120,10 +105,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await http?.close();
-  await remote?.close();
-  await forger?.close();
-  await dns?.close();
+  await net?.close();
 });
 
 describe('signed requests from Atlas', () => {

@@ -8,17 +8,21 @@ import {
 } from '@atlas/shared/matrix';
 import { createHttpClient, type HttpClient } from '@atlas/shared/net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DnsRecord, type DnsServer, startDnsServer } from '../support/dns-server.ts';
+import type { DnsRecord } from '../support/dns-server.ts';
 import { freePort } from '../support/ports.ts';
-import { createTestCa, type TestCa } from '../support/test-ca.ts';
-import { dedicatedLoopbackAddress, sendJson, startTestServer, type TestServer } from './net-test-servers.ts';
+import {
+  dedicatedLoopbackAddress,
+  type NetTestBed,
+  sendJson,
+  startNetTestBed,
+  type TestServer,
+} from './net-test-servers.ts';
 
 /**
  * Every step of "Resolving server names" (server-server API), end to end over real DNS, TLS and
  * HTTP: which server gets the request, and the Host header and SNI it sees.
  */
-let ca: TestCa;
-let dns: DnsServer;
+let net: NetTestBed;
 let http: HttpClient;
 let resolver: ServerResolver;
 let federation: FederationClient;
@@ -30,10 +34,8 @@ async function federationServer(
   names: string[],
   options: { host?: string; port?: number } = {},
 ): Promise<TestServer> {
-  const server = await startTestServer({
-    ca,
-    host: options.host ?? dedicatedLoopbackAddress(),
-    port: options.port ?? 0,
+  const server = await net.server({
+    ...options,
     names,
     handler: (_req, res) => sendJson(res, 200, { server: { name: label, version: '1' } }),
   });
@@ -60,15 +62,8 @@ async function reach(serverName: string) {
 }
 
 beforeAll(async () => {
-  ca = await createTestCa();
-  dns = await startDnsServer();
-  http = createHttpClient({
-    dnsServers: [{ host: dns.host, port: dns.port }],
-    ca: ca.cert,
-    allowNetworks: ['127.0.0.0/8', '::1/128'],
-    userAgent: 'Atlas-test/1',
-    maxInFlight: 4,
-  });
+  net = await startNetTestBed();
+  http = net.client({ allowNetworks: ['127.0.0.0/8', '::1/128'], maxInFlight: 4 });
   resolver = createServerResolver({ http });
   federation = new FederationClient({ http, resolver });
 
@@ -104,10 +99,7 @@ beforeAll(async () => {
     'wk-8448.steps.test': 'deleg-8448.steps.test',
     'wk-bad.steps.test': 'not a server name!',
   };
-  const wellKnownHost = dedicatedLoopbackAddress();
-  const wellKnown = await startTestServer({
-    ca,
-    host: wellKnownHost,
+  const wellKnown = await net.server({
     port: 443,
     names: Object.keys(delegations),
     handler: (req, res) => {
@@ -127,9 +119,9 @@ beforeAll(async () => {
     port,
     priority,
   });
-  dns.setRecords([
+  net.dns.setRecords([
     a('explicit.steps.test', 'explicit'),
-    ...Object.keys(delegations).map((name) => ({ type: 'A' as const, name, address: wellKnownHost })),
+    ...Object.keys(delegations).map((name) => ({ type: 'A' as const, name, address: wellKnown.host })),
     a('target-port.steps.test', 'wk-port'),
     srv('_matrix-fed._tcp.deleg-srv.steps.test', 'srv-target.steps.test', server('wk-srv').port),
     a('srv-target.steps.test', 'wk-srv'),
@@ -156,9 +148,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await http?.close();
-  await Promise.all([...servers.values()].map((s) => s.close()));
-  await dns?.close();
+  await net?.close();
 });
 
 function expectResolved(resolved: ResolvedServer, expected: Partial<ResolvedServer>): void {
@@ -363,7 +353,7 @@ describe('failures', () => {
   it('mark a DNS server that does not answer as transient, unlike a name without records', async () => {
     const deadDns = createHttpClient({
       dnsServers: [{ host: '127.0.0.1', port: await freePort() }],
-      ca: ca.cert,
+      ca: net.ca.cert,
       allowNetworks: ['127.0.0.0/8'],
       userAgent: 'Atlas-test/1',
       maxInFlight: 4,

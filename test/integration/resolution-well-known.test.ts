@@ -1,9 +1,7 @@
 import { createServerResolver, FederationClient, type ServerResolver } from '@atlas/shared/matrix';
-import { createHttpClient, type HttpClient } from '@atlas/shared/net';
+import type { HttpClient } from '@atlas/shared/net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type DnsServer, startDnsServer } from '../support/dns-server.ts';
-import { createTestCa, type TestCa } from '../support/test-ca.ts';
-import { dedicatedLoopbackAddress, sendJson, startTestServer, type TestServer } from './net-test-servers.ts';
+import { type NetTestBed, sendJson, startNetTestBed, type TestServer } from './net-test-servers.ts';
 
 /**
  * `/.well-known/matrix/server` over real HTTPS on port 443: redirects, the 50 KiB cap, and the
@@ -12,8 +10,7 @@ import { dedicatedLoopbackAddress, sendJson, startTestServer, type TestServer } 
  */
 const HOUR = 3600_000;
 const MINUTE = 60_000;
-let ca: TestCa;
-let dns: DnsServer;
+let net: NetTestBed;
 let http: HttpClient;
 let wellKnown: TestServer;
 let target: TestServer;
@@ -37,26 +34,14 @@ const NAMES = [
 ];
 
 beforeAll(async () => {
-  ca = await createTestCa();
-  dns = await startDnsServer();
-  http = createHttpClient({
-    dnsServers: [{ host: dns.host, port: dns.port }],
-    ca: ca.cert,
-    allowNetworks: ['127.0.0.0/8'],
-    userAgent: 'Atlas-test/1',
-    maxInFlight: 1,
-  });
-  target = await startTestServer({
-    ca,
-    host: dedicatedLoopbackAddress(),
+  net = await startNetTestBed();
+  http = net.client({ maxInFlight: 1 });
+  target = await net.server({
     names: ['target.wk.test'],
     handler: (req, res) => sendJson(res, 200, { server: { name: 'target', version: '1' }, host: req.host }),
   });
   delegation = `target.wk.test:${target.port}`;
-  const host = dedicatedLoopbackAddress();
-  wellKnown = await startTestServer({
-    ca,
-    host,
+  wellKnown = await net.server({
     port: 443,
     names: NAMES,
     handler: (req, res) => {
@@ -91,8 +76,8 @@ beforeAll(async () => {
       }
     },
   });
-  dns.setRecords([
-    ...NAMES.map((name) => ({ type: 'A' as const, name, address: host })),
+  net.dns.setRecords([
+    ...NAMES.map((name) => ({ type: 'A' as const, name, address: wellKnown.host })),
     { type: 'A', name: 'target.wk.test', address: target.host },
   ]);
 });
@@ -104,10 +89,7 @@ beforeEach(() => {
 });
 
 afterAll(async () => {
-  await http?.close();
-  await wellKnown?.close();
-  await target?.close();
-  await dns?.close();
+  await net?.close();
 });
 
 const hitsOf = (name: string) => hits.get(name) ?? 0;

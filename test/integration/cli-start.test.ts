@@ -1,0 +1,182 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type SimFed, startSimFed } from '../simfed/simfed.ts';
+import { freePort, waitFor } from '../support/ports.ts';
+import { readable } from './crawler-harness.ts';
+
+// `npm start` as the Quick start runs it: no DATABASE_URL and no REDIS_URL, so Atlas starts its own
+// PostgreSQL under the data folder and keeps its queues there, crawls, and serves the directory.
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const START = path.join(REPO_ROOT, 'scripts/start.sh');
+
+interface Running {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function startAtlas(env: Record<string, string>): Running {
+  const child = spawn('sh', [START], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const append = (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-20_000);
+  };
+  child.stdout?.on('data', append);
+  child.stderr?.on('data', append);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return { child, output: () => output, exited };
+}
+
+async function getJson<T>(url: string): Promise<T> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+  return (await response.json()) as T;
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+interface RoomList {
+  rooms: { room_id: string; name: string | null; num_joined_members: number; servers: string[] }[];
+  total: number;
+}
+
+describe('atlas start on the embedded default (the Quick start)', () => {
+  let dir: string;
+  let sim: SimFed;
+  let atlas: Running | undefined;
+  let base: string;
+  let pgPort: number;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'atlas-start-'));
+    sim = await startSimFed({ servers: 12, seed: 'cli-start', dir: path.join(dir, 'sim'), rooms: 300 });
+    const httpPort = await freePort();
+    pgPort = await freePort();
+    base = `http://127.0.0.1:${httpPort}`;
+    env = {
+      ...sim.env,
+      ATLAS_DATA_DIR: path.join(dir, 'data'),
+      ATLAS_EMBEDDED_PG_PORT: String(pgPort),
+      PORT: String(httpPort),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+    };
+  });
+
+  afterAll(async () => {
+    if (atlas && atlas.child.exitCode === null && atlas.child.signalCode === null) {
+      atlas.child.kill('SIGKILL');
+      await atlas.exited;
+    }
+    await sim?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('starts its own PostgreSQL, crawls, and serves the rooms it found', { timeout: 300_000 }, async () => {
+    atlas = startAtlas(env);
+    const running = atlas;
+    await waitFor(
+      'Atlas to answer /healthz',
+      async () => {
+        if (running.child.exitCode !== null) throw new Error(`atlas start exited:\n${running.output()}`);
+        return (await fetch(`${base}/healthz`)).ok;
+      },
+      120_000,
+      500,
+    );
+    // The data folder holds the database and the signing key; the key is the operator's alone.
+    expect((await stat(path.join(dir, 'data'))).isDirectory()).toBe(true);
+    expect(await portOpen(pgPort)).toBe(true);
+
+    const key = await getJson<{ server_name: string; verify_keys: Record<string, unknown> }>(
+      `${base}/_matrix/key/v2/server`,
+    );
+    expect(key.server_name).toBe(sim.env.ATLAS_SERVER_NAME);
+    expect(Object.keys(key.verify_keys)).toHaveLength(1);
+
+    // Every room of a server Atlas can read ends up searchable through the API.
+    const expected = sim.manifest.servers
+      .filter(readable)
+      .flatMap((server) => server.rooms.filter((room) => !room.noindex).map((room) => room.room_id));
+    const unique = new Set(expected);
+    expect(unique.size).toBeGreaterThan(20);
+    await waitFor(
+      'the crawl to fill the directory',
+      async () => {
+        if (running.child.exitCode !== null) throw new Error(`atlas start exited:\n${running.output()}`);
+        const stats = await getJson<{ rooms: { searchable: number } }>(`${base}/api/v1/stats`);
+        return stats.rooms.searchable >= unique.size;
+      },
+      240_000,
+      // Slowly: the API's per-client rate limit applies to the test as to anyone.
+      2_000,
+    );
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status).toBe(200);
+
+    // A search by a word of a stored room's name finds that room, with its member count.
+    const room = sim.manifest.servers
+      .filter(readable)
+      .flatMap((server) => server.rooms)
+      .find((r) => !r.noindex && r.name && /^[a-z]{4,}$/i.test(r.name.split(' ')[0] ?? ''));
+    expect(room).toBeDefined();
+    const word = room?.name?.split(' ')[0] ?? '';
+    const found = await getJson<RoomList>(`${base}/api/v1/rooms?q=${encodeURIComponent(word)}&limit=100`);
+    const hit = found.rooms.find((r) => r.room_id === room?.room_id);
+    expect(hit?.num_joined_members).toBe(room?.num_joined_members);
+  });
+
+  it('stops cleanly on SIGTERM, its PostgreSQL with it, and starts again on the same data', {
+    timeout: 240_000,
+  }, async () => {
+    const first = atlas;
+    if (!first) throw new Error('Atlas did not start');
+    const keyBefore = await getJson<{ verify_keys: Record<string, unknown> }>(
+      `${base}/_matrix/key/v2/server`,
+    );
+    first.child.kill('SIGTERM');
+    const ended = await first.exited;
+    expect(ended, first.output()).toEqual({ code: 0, signal: null });
+    await waitFor('the embedded PostgreSQL to stop', async () => !(await portOpen(pgPort)), 30_000);
+
+    atlas = startAtlas(env);
+    const second = atlas;
+    await waitFor(
+      'Atlas to answer again',
+      async () => {
+        if (second.child.exitCode !== null) throw new Error(`atlas start exited:\n${second.output()}`);
+        return (await fetch(`${base}/healthz`)).ok;
+      },
+      120_000,
+      500,
+    );
+    // Same signing key, and what the first run found is still there.
+    const keyAfter = await getJson<{ verify_keys: Record<string, unknown> }>(`${base}/_matrix/key/v2/server`);
+    expect(keyAfter.verify_keys).toEqual(keyBefore.verify_keys);
+    const stats = await getJson<{ rooms: { known: number } }>(`${base}/api/v1/stats`);
+    expect(stats.rooms.known).toBeGreaterThan(20);
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toEqual({ code: 0, signal: null });
+  });
+});

@@ -31,7 +31,7 @@ export async function openCrawlerRuntime(
  */
 export async function startCrawlerRole(boot: ProcessBoot): Promise<RunningCrawler> {
   const { config, database, log, parts } = boot;
-  const { ctx } = await openCrawlerRuntime(boot);
+  const { ctx } = parts.runtime ?? (await openCrawlerRuntime(boot));
   const matcher = await ctx.blocks.matcher();
   const seeds = config.seeds
     .map((seed) => parseServerName(seed)?.name)

@@ -1,7 +1,7 @@
 import { parseCommandArgs } from '../args.ts';
 import { type Command, EXIT } from '../command.ts';
 import { serveHttp } from '../parts.ts';
-import { startCrawlerRole } from '../roles.ts';
+import { openCrawlerRuntime, startCrawlerRole } from '../roles.ts';
 import { runProcess, untilStopped } from '../run-process.ts';
 
 export const startCommand: Command = {
@@ -23,8 +23,10 @@ built-in list of large public servers. Stops cleanly on SIGINT or SIGTERM.`,
     }
     return runProcess(io, { role: 'start', applicationName: 'atlas', migrate: true }, async (boot) => {
       const { config, database, log, plan, parts } = boot;
-      const crawler = await startCrawlerRole(boot);
-      const crawling = crawler.workers.length > 0;
+      // The HTTP and federation listeners come up before the first job runs: remote servers verify
+      // Atlas's very first signed request by fetching its key from them.
+      const runtime = await openCrawlerRuntime(boot);
+      let crawling = false;
       const server = await serveHttp(
         config,
         {
@@ -32,12 +34,13 @@ built-in list of large public servers. Stops cleanly on SIGINT or SIGTERM.`,
           log,
           identity: plan.identity,
           queues: parts.queues,
-          federation: parts.runtime?.ctx.federation,
+          federation: runtime.ctx.federation,
           ready: async () => crawling,
           publicHttp: true,
         },
         parts,
       );
+      crawling = (await startCrawlerRole(boot)).workers.length > 0;
       log.info(
         {
           port: server.httpPort,

@@ -4,10 +4,8 @@ import type { ManifestServer } from '../simfed/model.ts';
 import { referenceCrawl } from '../simfed/reference-crawl.ts';
 import type { SimFed } from '../simfed/simfed.ts';
 import {
-  type FederationCall,
   federationRequest,
   locateServer,
-  type RawResponse,
   rawRequest,
   type SpecClientOptions,
 } from '../simfed/spec-client.ts';
@@ -22,7 +20,7 @@ describe('simulated federation: signed federation API', () => {
   let client: SpecClientOptions;
 
   const server = (predicate: (s: ManifestServer) => boolean): ManifestServer => fed.server(predicate);
-  const signed = (call: Omit<FederationCall, 'signAs'>): Promise<RawResponse> => fed.signed(call);
+  const signed: SignedSimFed['signed'] = (call) => fed.signed(call);
 
   beforeAll(async () => {
     fed = await startSignedSimFed({

@@ -13,7 +13,14 @@ import {
 import { buildTsQuery, cleanQueryText, exactKey, queryWords } from './postgres-query.ts';
 import { type Row, selectColumns, toDocument } from './postgres-rows.ts';
 import { Statement } from './postgres-statement.ts';
-import { type TierSizes, tierCounts, tierOutcome, tierScans, tierUnion } from './postgres-tiers.ts';
+import {
+  type TierSizes,
+  tierCounts,
+  tierOutcome,
+  tierScans,
+  tierTallies,
+  tierUnion,
+} from './postgres-tiers.ts';
 import { type RoomFilters, type RoomSort, type SearchPage, type SearchQuery, TOTAL_CAP } from './types.ts';
 import type { TypoDictionary } from './typo-dictionary.ts';
 
@@ -155,7 +162,7 @@ async function matchWords(
       select id, room_id, m, k, bool_or(e) as e
       from (${tierUnion()} union all select id, room_id, m, k, true from ex) u
       group by id, room_id, m, k),
-    n as (select ${tierCounts(counted)}, (select count(*)::int from c) as matches)`;
+    n as (select ${tierCounts()}, (select count(*)::int from c) as matches from ${tierTallies()})`;
 
   let text: string;
   if (sort === 'relevance') {

@@ -13,6 +13,7 @@ export async function loadTierSizes(sql: Sql): Promise<TierSizes> {
 }
 
 const tier = (i: number) => `t${i}`;
+const tally = (i: number) => `s${i}`;
 const all = (each: (i: number) => string, separator: string) =>
   MEMBER_TIERS.map((_, i) => each(i)).join(separator);
 
@@ -33,35 +34,39 @@ export interface TierScan {
 }
 
 /**
- * `t0 as materialized (...), t1 ...`: one CTE per popularity tier, each a bitmap scan of that tier's
- * partial GIN index. A tier after the first runs only while the tiers before it hold fewer than
- * `need` matches: the gate is an uncorrelated condition, which PostgreSQL makes a one-time filter,
- * so a skipped tier costs nothing. The thresholds are literals, so that a generic plan can prove
- * that the partial indexes apply.
+ * `t0 as materialized (...), s0 as materialized (...), t1 ...`: per popularity tier, a bitmap scan
+ * of that tier's partial GIN index (`t<i>`) and its tally (`s<i>`: matches `n`, those that count
+ * towards `need` `g`, and `cum`, the running total of `g`). A tier after the first runs only while
+ * the tiers before it hold fewer than `need` matches: the gate is an uncorrelated condition on the
+ * previous tally, which PostgreSQL makes a one-time filter, so a skipped tier costs nothing. One
+ * tally per tier keeps the statement small: every node of it is set up on each execution, read or
+ * not. The thresholds are literals, so that a generic plan can prove that the partial indexes apply.
  */
 export function tierScans(scan: TierScan): string {
   return all((i) => {
-    let gate = '';
-    if (i > 0 && scan.need !== null) {
-      const before = MEMBER_TIERS.slice(0, i).map(
-        (_, j) => `(select count(*) from ${tier(j)} where ${scan.counted})`,
-      );
-      gate = `and ${before.join(' + ')} < ${scan.need}`;
-    }
+    const gate = i > 0 && scan.need !== null ? `and (select cum from ${tally(i - 1)}) < ${scan.need}` : '';
+    const before = i > 0 ? ` + (select cum from ${tally(i - 1)})` : '';
     return `${tier(i)} as materialized (
       select r.ctid as id, r.room_id, r.num_joined_members as m, ${scan.sortKey} as k from room_search r
-      where ${scan.match} and ${memberTierCondition(i, 'r')} and ${scan.filtered} ${gate})`;
+      where ${scan.match} and ${memberTierCondition(i, 'r')} and ${scan.filtered} ${gate}),
+    ${tally(i)} as materialized (
+      select n, g, g${before} as cum
+      from (select count(*)::int as n, (count(*) filter (where ${scan.counted}))::int as g from ${tier(i)}) x)`;
   }, ',\n');
 }
 
 /**
  * Per tier, its matches (`tier_counts`) and those that count towards `need` (`tier_gates`), as
- * int[] columns.
+ * int[] columns, from the tallies.
  */
-export function tierCounts(counted: string): string {
-  const column = (where: string) =>
-    `array[${all((i) => `(select count(*)::int from ${tier(i)} where ${where})`, ', ')}]`;
-  return `${column('true')} as tier_counts, ${column(counted)} as tier_gates`;
+export function tierCounts(): string {
+  const column = (field: string) => `array[${all((i) => `${tally(i)}.${field}`, ', ')}]`;
+  return `${column('n')} as tier_counts, ${column('g')} as tier_gates`;
+}
+
+/** The tallies, for a `from` list (one row each). */
+export function tierTallies(): string {
+  return all(tally, ', ');
 }
 
 /** Every tier's rows, tagged not exact. */

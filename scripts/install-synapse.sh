@@ -16,7 +16,13 @@ installed_version() {
 # psycopg2: Synapse's PostgreSQL driver (the deploy tests run Synapse on PostgreSQL, as the stack does).
 PSYCOPG2_VERSION=2.9.10
 
-if [ -x "$venv/bin/python" ] && [ "$(installed_version)" = "$SYNAPSE_VERSION" ]; then
+# The deploy tests run Synapse as an unprivileged user (as its image does), so the venv's interpreter
+# must be one every user can run: not one under root's home, where pyenv puts its own.
+runs_unprivileged() {
+  [ "$(id -u)" -ne 0 ] || setpriv --reuid=65534 --regid=65534 --clear-groups "$venv/bin/python" -c '' 2>/dev/null
+}
+
+if [ -x "$venv/bin/python" ] && [ "$(installed_version)" = "$SYNAPSE_VERSION" ] && runs_unprivileged; then
   if ! "$venv/bin/python" -c 'import psycopg2' 2>/dev/null; then
     "$venv/bin/pip" install -q "psycopg2-binary==$PSYCOPG2_VERSION" >&2
   fi
@@ -25,7 +31,11 @@ if [ -x "$venv/bin/python" ] && [ "$(installed_version)" = "$SYNAPSE_VERSION" ];
   exit 0
 fi
 
-python=${PYTHON:-python3}
+if [ -z "${PYTHON:-}" ] && [ -x /usr/bin/python3 ]; then
+  python=/usr/bin/python3
+else
+  python=${PYTHON:-python3}
+fi
 if ! "$python" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)'; then
   echo "error: Synapse $SYNAPSE_VERSION needs Python 3.10 or newer; set PYTHON to one" >&2
   exit 1

@@ -12,7 +12,9 @@ command -v turnserver >/dev/null 2>&1 || missing="$missing coturn"
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
 command -v dig >/dev/null 2>&1 || missing="$missing dnsutils"
-python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing="$missing python3-venv"
+# Debian's own Python: Synapse's venv is built from it, because the deploy tests run Synapse as an
+# unprivileged user, who cannot reach an interpreter under root's home (pyenv and the like).
+/usr/bin/python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing="$missing python3-venv"
 # The deploy tests: Debian's PostgreSQL server and client (pg_dump/pg_restore for backups), the
 # ShellCheck linter for the deploy scripts, curl, socat (HAProxy's runtime API, as the ACME
 # service uses it), and namespaces (util-linux, iproute2).

@@ -67,6 +67,9 @@ export function serviceSpec(ctx: StackContext, name: string, options: SpecOption
     // The image's start.py runs `python -m synapse.app.homeserver <args after "run">` as UID:GID.
     if (args[0] !== 'run') throw new Error('the synapse service is expected to use the image\'s "run" mode');
     command = [path.join(ctx.synapseVenv, 'bin/python'), '-m', 'synapse.app.homeserver', ...args.slice(1)];
+    // The venv stands in for the image's Python: mounted where it is, since a checkout under /tmp
+    // would otherwise be hidden by the container's own /tmp.
+    mounts.push({ source: ctx.synapseVenv, target: ctx.synapseVenv, readOnly: true });
     user = `${env.UID ?? '991'}:${env.GID ?? '991'}`;
   } else if (ATLAS_SERVICES.has(name)) {
     // The Atlas image: the repository at /app, the entrypoint from deploy/atlas.

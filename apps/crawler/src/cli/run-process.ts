@@ -48,14 +48,44 @@ export async function runProcess(
   try {
     const database = await openConfiguredDatabase(config, log, options.applicationName);
     parts.database = database;
-    if (options.migrate) await migrateDatabase(database);
-    else await assertMigrated(database);
+    await readySchema(database, options.migrate);
     const plan = await planIdentity(config, options.role);
     announceIdentity(plan, io.stderr, log);
     return await body({ config, log, database, plan, parts, stopped });
   } finally {
     await stopParts(parts, log);
   }
+}
+
+/** What a one-shot command works with. */
+export interface DatabaseCommand {
+  config: Config;
+  log: Logger;
+  database: Database & { embedded: boolean };
+}
+
+/**
+ * A one-shot command's database: opened, migrated or checked to be, handed to `body`, and closed
+ * however `body` ends.
+ */
+export async function withDatabase<T>(
+  io: CommandIo,
+  options: Pick<ProcessOptions, 'applicationName' | 'migrate'>,
+  body: (command: DatabaseCommand) => Promise<T>,
+): Promise<T> {
+  const config = io.config();
+  const log = createLogger(config.log);
+  const database = await openConfiguredDatabase(config, log, options.applicationName);
+  try {
+    await readySchema(database, options.migrate);
+    return await body({ config, log, database });
+  } finally {
+    await database.close();
+  }
+}
+
+function readySchema(database: Database, migrate: boolean): Promise<void> {
+  return migrate ? migrateDatabase(database) : assertMigrated(database);
 }
 
 /** Serves until SIGINT or SIGTERM, then exits 0 (`runProcess` stops the parts). */

@@ -1,11 +1,10 @@
 import { chmod, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { elementServerList, mergeElementConfig } from '@atlas/api';
-import { createLogger } from '@atlas/shared/log';
 import { parseServerName } from '@atlas/shared/matrix';
 import { parseCommandArgs } from '../args.ts';
 import { type Command, EXIT, UsageError } from '../command.ts';
-import { assertMigrated, openConfiguredDatabase } from '../parts.ts';
+import { withDatabase } from '../run-process.ts';
 
 function serverList(value: string | undefined, option: string): string[] | undefined {
   if (value === undefined) return undefined;
@@ -75,23 +74,19 @@ that Element config and keeps everything else; the file is replaced atomically.
       mergeElementConfig(existing, []);
     }
 
-    const config = io.config();
-    const log = createLogger(config.log);
-    const database = await openConfiguredDatabase(config, log, 'atlas-element-config');
-    let servers: string[];
-    try {
-      await assertMigrated(database);
-      servers = await elementServerList(database.sql, {
-        limit,
-        include,
-        exclude,
-        registrationOpen: values['registration-open'],
-        software,
-        self: config.serverName,
-      });
-    } finally {
-      await database.close();
-    }
+    const servers = await withDatabase(
+      io,
+      { applicationName: 'atlas-element-config', migrate: false },
+      ({ config, database }) =>
+        elementServerList(database.sql, {
+          limit,
+          include,
+          exclude,
+          registrationOpen: values['registration-open'],
+          software,
+          self: config.serverName,
+        }),
+    );
     if (!file) {
       io.stdout.write(`${JSON.stringify({ room_directory: { servers } }, null, 2)}\n`);
       return EXIT.ok;

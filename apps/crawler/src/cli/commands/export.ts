@@ -1,9 +1,8 @@
 import { once } from 'node:events';
 import { exportRooms, exportServers } from '@atlas/shared/db';
-import { createLogger } from '@atlas/shared/log';
 import { parseCommandArgs } from '../args.ts';
 import { type Command, EXIT, UsageError } from '../command.ts';
-import { assertMigrated, openConfiguredDatabase } from '../parts.ts';
+import { withDatabase } from '../run-process.ts';
 
 export const exportCommand: Command = {
   name: 'export',
@@ -27,18 +26,12 @@ Prints one JSON object per line on stdout, streamed from the database.
     if ((what !== 'rooms' && what !== 'servers') || positionals.length > 1) {
       throw new UsageError('say what to export: `atlas export rooms` or `atlas export servers`');
     }
-    const config = io.config();
-    const log = createLogger(config.log);
-    const database = await openConfiguredDatabase(config, log, 'atlas-export');
-    try {
-      await assertMigrated(database);
+    return withDatabase(io, { applicationName: 'atlas-export', migrate: false }, async ({ database }) => {
       const rows = what === 'rooms' ? exportRooms(database.sql) : exportServers(database.sql);
       for await (const row of rows) {
         if (!io.stdout.write(`${JSON.stringify(row)}\n`)) await once(io.stdout, 'drain');
       }
       return EXIT.ok;
-    } finally {
-      await database.close();
-    }
+    });
   },
 };

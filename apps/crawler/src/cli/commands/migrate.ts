@@ -1,8 +1,6 @@
-import { migrateDatabase } from '@atlas/shared/db';
-import { createLogger } from '@atlas/shared/log';
 import { parseCommandArgs } from '../args.ts';
 import { type Command, EXIT } from '../command.ts';
-import { openConfiguredDatabase } from '../parts.ts';
+import { withDatabase } from '../run-process.ts';
 
 export const migrateCommand: Command = {
   name: 'migrate',
@@ -18,15 +16,9 @@ queue tables when the queues run on PostgreSQL, then exits: 0 when the database 
       io.stdout.write(`${this.usage}\n`);
       return EXIT.ok;
     }
-    const config = io.config();
-    const log = createLogger(config.log);
-    const database = await openConfiguredDatabase(config, log, 'atlas-migrate');
-    try {
-      await migrateDatabase(database);
+    return withDatabase(io, { applicationName: 'atlas-migrate', migrate: true }, async () => {
       io.stderr.write('atlas: database migrations are applied\n');
       return EXIT.ok;
-    } finally {
-      await database.close();
-    }
+    });
   },
 };

@@ -1,8 +1,7 @@
-import { createLogger } from '@atlas/shared/log';
 import { createSearchIndex, indexChangedRooms, rebuildSearchIndex } from '@atlas/shared/search';
 import { parseCommandArgs } from '../args.ts';
 import { type Command, EXIT } from '../command.ts';
-import { assertMigrated, openConfiguredDatabase } from '../parts.ts';
+import { withDatabase } from '../run-process.ts';
 
 export const reindexCommand: Command = {
   name: 'reindex',
@@ -20,30 +19,28 @@ Prints {"upserted":N,"removed":N} on stdout. Exits 1 when another indexer holds 
       io.stdout.write(`${this.usage}\n`);
       return EXIT.ok;
     }
-    const config = io.config();
-    const log = createLogger(config.log);
-    const database = await openConfiguredDatabase(config, log, 'atlas-reindex');
-    try {
-      await assertMigrated(database);
-      const search = await createSearchIndex({ databaseUrl: database.url, meili: config.meili });
-      try {
-        const started = Date.now();
-        const run = values.changed ? indexChangedRooms : rebuildSearchIndex;
-        const result = await run(database.sql, search, { log });
-        if (!result.ran) {
-          io.stderr.write('atlas reindex: another indexer is running; try again when it is done\n');
-          return EXIT.failure;
+    return withDatabase(
+      io,
+      { applicationName: 'atlas-reindex', migrate: false },
+      async ({ config, log, database }) => {
+        const search = await createSearchIndex({ databaseUrl: database.url, meili: config.meili });
+        try {
+          const started = Date.now();
+          const run = values.changed ? indexChangedRooms : rebuildSearchIndex;
+          const result = await run(database.sql, search, { log });
+          if (!result.ran) {
+            io.stderr.write('atlas reindex: another indexer is running; try again when it is done\n');
+            return EXIT.failure;
+          }
+          io.stdout.write(`${JSON.stringify({ upserted: result.upserted, removed: result.removed })}\n`);
+          io.stderr.write(
+            `atlas: ${search.backend} search index ${values.changed ? 'updated' : 'rebuilt'} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+          );
+          return EXIT.ok;
+        } finally {
+          await search.close();
         }
-        io.stdout.write(`${JSON.stringify({ upserted: result.upserted, removed: result.removed })}\n`);
-        io.stderr.write(
-          `atlas: ${search.backend} search index ${values.changed ? 'updated' : 'rebuilt'} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
-        );
-        return EXIT.ok;
-      } finally {
-        await search.close();
-      }
-    } finally {
-      await database.close();
-    }
+      },
+    );
   },
 };

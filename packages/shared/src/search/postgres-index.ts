@@ -74,8 +74,8 @@ export function createPostgresSearchIndex(options: PostgresSearchOptions): Searc
   });
   // The vocabulary for typo tolerance, in memory; reloaded after local writes and every few minutes.
   const dictionary = refreshed(() =>
-    sql<{ term: string }[]>`select term from search_terms limit ${MAX_DICTIONARY}`.then(
-      (rows) => new TypoDictionary(rows.map((row) => row.term)),
+    sql<{ term: string }[]>`select term from search_terms limit ${MAX_DICTIONARY}`.then((rows) =>
+      TypoDictionary.build(rows.map((row) => row.term)),
     ),
   );
   // Rooms per popularity tier, for estimated totals; they move slowly with the index.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { editDistance, TypoDictionary } from './typo-dictionary.ts';
+import { deletions, editDistance, TypoDictionary } from './typo-dictionary.ts';
 
 describe('TypoDictionary', () => {
   const dictionary = new TypoDictionary(['linux', 'matrix', 'lifetimes', 'gaming', 'game', 'games']);
@@ -19,6 +19,23 @@ describe('TypoDictionary', () => {
     expect(dictionary.similar('lifetimse', 3)).toEqual(['lifetimes']);
     expect(dictionary.similar('gamez', 3)).toEqual(['games', 'game']);
     expect(dictionary.similar('qqqqq', 3)).toEqual([]);
+  });
+
+  it('gives the same answers when built a slice at a time', async () => {
+    const words = ['linux', 'matrix', 'lifetimes', 'gaming', 'game', 'games', 'linus', 'matrices'];
+    const sliced = await TypoDictionary.build(words, 3);
+    const whole = new TypoDictionary(words);
+    expect(sliced.size).toBe(whole.size);
+    for (const query of ['lonux', 'linu', 'gamez', 'matirx', 'matrice', 'games']) {
+      expect(sliced.similar(query, 5)).toEqual(whole.similar(query, 5));
+      expect(sliced.knows(query, true)).toBe(whole.knows(query, true));
+    }
+  });
+
+  it('removes whole characters, also those outside the Basic Multilingual Plane', () => {
+    expect(deletions('abc')).toEqual(new Set(['abc', 'bc', 'ac', 'ab']));
+    expect(deletions('a𝔘b')).toEqual(new Set(['a𝔘b', '𝔘b', 'ab', 'a𝔘']));
+    expect(deletions('ab')).toEqual(new Set(['ab']));
   });
 
   it('measures edit distance with adjacent transpositions', () => {

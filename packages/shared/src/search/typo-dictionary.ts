@@ -6,17 +6,42 @@
  */
 export class TypoDictionary {
   private sorted: string[] = [];
-  private readonly byDeletion = new Map<string, string[]>();
+  /**
+   * Deletion variant -> the words that have it: one word's index in `sorted` (most variants), or
+   * several. Numbers rather than one array per variant: millions of small arrays, all long-lived,
+   * made building slow (the young-generation collector copies every survivor).
+   */
+  private readonly byDeletion = new Map<string, number | number[]>();
 
   constructor(terms: Iterable<string>) {
-    const unique = [...new Set(terms)].sort();
-    this.sorted = unique;
-    for (const term of unique) {
-      for (const variant of deletions(term)) {
-        const list = this.byDeletion.get(variant);
-        if (list) list.push(term);
-        else this.byDeletion.set(variant, [term]);
-      }
+    this.sorted = [...new Set(terms)].sort();
+    for (let i = 0; i < this.sorted.length; i++) this.add(i);
+  }
+
+  /**
+   * The same dictionary, built a slice of words at a time with the event loop free in between: a
+   * server's vocabulary (up to hundreds of thousands of words) built in one go would hold up every
+   * request the process serves for as long as it takes, each time the vocabulary is reloaded.
+   */
+  static async build(terms: Iterable<string>, sliceSize = 200): Promise<TypoDictionary> {
+    const dictionary = new TypoDictionary([]);
+    dictionary.sorted = [...new Set(terms)].sort();
+    for (let start = 0; start < dictionary.sorted.length; start += sliceSize) {
+      await new Promise((resolve) => setImmediate(resolve));
+      const end = Math.min(dictionary.sorted.length, start + sliceSize);
+      for (let i = start; i < end; i++) dictionary.add(i);
+    }
+    return dictionary;
+  }
+
+  private add(index: number): void {
+    const term = this.sorted[index];
+    if (term === undefined) return;
+    for (const variant of deletions(term)) {
+      const known = this.byDeletion.get(variant);
+      if (known === undefined) this.byDeletion.set(variant, index);
+      else if (typeof known === 'number') this.byDeletion.set(variant, [known, index]);
+      else known.push(index);
     }
   }
 
@@ -41,7 +66,11 @@ export class TypoDictionary {
   similar(word: string, max: number): string[] {
     const candidates = new Set<string>();
     for (const variant of deletions(word)) {
-      for (const term of this.byDeletion.get(variant) ?? []) candidates.add(term);
+      const known = this.byDeletion.get(variant);
+      for (const index of typeof known === 'number' ? [known] : (known ?? [])) {
+        const term = this.sorted[index];
+        if (term !== undefined) candidates.add(term);
+      }
     }
     candidates.delete(word);
     return [...candidates]
@@ -58,12 +87,20 @@ export class TypoDictionary {
   }
 }
 
-/** The word and every form of it with one character removed. */
-function deletions(word: string): Set<string> {
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/** The word and every form of it with one character (code point) removed. */
+export function deletions(word: string): Set<string> {
   const out = new Set([word]);
-  const chars = [...word];
-  if (chars.length <= 2) return out;
-  for (let i = 0; i < chars.length; i++) out.add(chars.slice(0, i).join('') + chars.slice(i + 1).join(''));
+  // Plain string slices unless a character takes two UTF-16 units (rare: split by code point).
+  const chars = SURROGATE.test(word) ? [...word] : null;
+  const length = chars ? chars.length : word.length;
+  if (length <= 2) return out;
+  for (let i = 0; i < length; i++) {
+    out.add(
+      chars ? chars.slice(0, i).join('') + chars.slice(i + 1).join('') : word.slice(0, i) + word.slice(i + 1),
+    );
+  }
   return out;
 }
 

@@ -6,10 +6,13 @@ import {
   getServer,
   hideNoindexRooms,
   insertDiscoveredServers,
+  queueRoomFacts,
   recordProbe,
   recordRoomFacts,
+  recordRoomLeads,
   startCrawlRun,
   takePendingRoomFacts,
+  takePendingRoomLeads,
   upsertDirectoryRooms,
 } from '@atlas/shared/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,10 +70,26 @@ describe('crawler write queries on PostgreSQL', () => {
       room('!2:a.example'),
     ]);
     expect(first).toEqual({ stored: 2, factsQueued: 2 });
-    expect((await takePendingRoomFacts(database.sql, 'a.example', 10)).map((r) => r.roomId)).toEqual([
+    // Both wait for their leads step; none is ready for complexity yet.
+    expect((await takePendingRoomLeads(database.sql, 'a.example', 10)).map((r) => r.roomId).sort()).toEqual([
       '!1:a.example',
       '!2:a.example',
     ]);
+    expect(await takePendingRoomFacts(database.sql, 'a.example', 10)).toEqual([]);
+    await recordRoomLeads(database.sql, 'a.example', [
+      { roomId: '!1:a.example', serversInRoom: 3, residents: ['b.example', 'c.example'] },
+      { roomId: '!2:a.example', serversInRoom: null, residents: [] },
+    ]);
+    expect(await takePendingRoomLeads(database.sql, 'a.example', 10)).toEqual([]);
+    const ready = await takePendingRoomFacts(database.sql, 'a.example', 10);
+    expect(ready.map((r) => [r.roomId, r.residents]).sort()).toEqual([
+      ['!1:a.example', ['b.example', 'c.example']],
+      ['!2:a.example', []],
+    ]);
+    expect(
+      (await database.sql`select servers_in_room from rooms where room_id = '!1:a.example'`)[0]
+        ?.servers_in_room,
+    ).toBe(3);
     expect((await database.sql`select name from rooms where room_id = '!1:a.example'`)[0]?.name).toBe(
       'last wins',
     );
@@ -110,6 +129,57 @@ describe('crawler write queries on PostgreSQL', () => {
     const snapshots =
       await database.sql`select num_joined_members from room_snapshots where room_id = '!1:a.example'`;
     expect(snapshots.map((s) => s.num_joined_members)).toEqual([11]);
+  });
+
+  it('gathers leads of spaces first, then of the biggest rooms, and measures the biggest first', async () => {
+    await upsertDirectoryRooms(database.sql, 'b.example', [
+      room('!small:b.example', { numJoinedMembers: 2 }),
+      room('!big:b.example', { numJoinedMembers: 5000 }),
+      room('!space:b.example', { numJoinedMembers: 1, roomType: 'm.space' }),
+      room('!mid:b.example', { numJoinedMembers: 300 }),
+    ]);
+    const leads = await takePendingRoomLeads(database.sql, 'b.example', 3);
+    expect(leads.map((r) => r.roomId)).toEqual(['!space:b.example', '!big:b.example', '!mid:b.example']);
+    await recordRoomLeads(
+      database.sql,
+      'b.example',
+      leads.map((r) => ({ roomId: r.roomId, serversInRoom: null, residents: [] })),
+    );
+    // The one left for leads is the small room; the three others are ready, biggest first.
+    expect((await takePendingRoomLeads(database.sql, 'b.example', 10)).map((r) => r.roomId)).toEqual([
+      '!small:b.example',
+    ]);
+    expect((await takePendingRoomFacts(database.sql, 'b.example', 2)).map((r) => r.roomId)).toEqual([
+      '!space:b.example',
+      '!big:b.example',
+    ]);
+    // A room another listing server measured meanwhile leaves this server's queue unasked.
+    await recordRoomFacts(database.sql, 'a.example', [
+      {
+        roomId: '!big:b.example',
+        complexity: 1,
+        source: 'federation',
+        server: 'a.example',
+        serversInRoom: null,
+      },
+      {
+        roomId: '!space:b.example',
+        complexity: 1,
+        source: 'federation',
+        server: 'a.example',
+        serversInRoom: null,
+      },
+    ]);
+    expect((await takePendingRoomFacts(database.sql, 'b.example', 2)).map((r) => r.roomId)).toEqual([
+      '!mid:b.example',
+    ]);
+    // Asked again from elsewhere in Atlas: the room goes back to the leads step.
+    await queueRoomFacts(database.sql, 'b.example', ['!mid:b.example']);
+    expect((await takePendingRoomLeads(database.sql, 'b.example', 10)).map((r) => r.roomId)).toEqual([
+      '!mid:b.example',
+      '!small:b.example',
+    ]);
+    expect(await takePendingRoomFacts(database.sql, 'b.example', 10)).toEqual([]);
   });
 
   it('stales a room only when a complete crawl of every listing server misses it', async () => {

@@ -5,6 +5,7 @@ import type { FederationClient, ServerResolver } from '@atlas/shared/matrix';
 import type { HttpClient } from '@atlas/shared/net';
 import type { QueueBackend } from '@atlas/shared/queue';
 import type { BlockCache } from './blocks.ts';
+import type { MeasureSlots } from './facts/measure-slots.ts';
 import type { ViaHomeserver } from './remote/via-homeserver.ts';
 import type { CrawlStats } from './stats.ts';
 
@@ -42,6 +43,11 @@ export interface CrawlerContext {
   via: ViaHomeserver | undefined;
   settings: CrawlSettings;
   blocks: BlockCache;
+  /**
+   * Complexity requests in flight: up to ATLAS_CRAWL_CONCURRENCY, one while directories are read or
+   * servers found, so measuring never slows the work that stores rooms.
+   */
+  complexitySlots: MeasureSlots;
   stats: CrawlStats;
   /** Aborted when the process shuts down: running jobs stop at their next request. */
   signal: AbortSignal;

@@ -27,6 +27,6 @@ export function progressLine(ctx: CrawlerContext, depths: QueueDepths): string {
   return (
     `[${seconds}s] servers: ${number.format(s.probed)} probed (${number.format(s.probes.online)} online), ` +
     `${number.format(s.crawled)} crawled · rooms: ${number.format(s.roomsStored)} stored, ` +
-    `${number.format(s.roomsMeasured)} measured · queues: ${queues}`
+    `${number.format(s.roomsLeads)} asked for servers, ${number.format(s.roomsMeasured)} measured · queues: ${queues}`
   );
 }

@@ -12,6 +12,8 @@ export class CrawlStats {
   roomsMalformed = 0;
   roomsNoindex = 0;
   roomsMeasured = 0;
+  /** Rooms whose servers (query/directory) and space children were asked for. */
+  roomsLeads = 0;
   complexity: Record<'federation' | 'estimate', number> = { federation: 0, estimate: 0 };
   jobFailures = 0;
 
@@ -32,6 +34,7 @@ export class CrawlStats {
       roomsMalformed: this.roomsMalformed,
       roomsNoindex: this.roomsNoindex,
       roomsMeasured: this.roomsMeasured,
+      roomsLeads: this.roomsLeads,
       complexity: this.complexity,
       jobFailures: this.jobFailures,
     };

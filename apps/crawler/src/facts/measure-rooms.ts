@@ -1,13 +1,16 @@
 import {
   getServerStatuses,
   type RoomFacts,
+  type RoomLeads,
   type RoomNeedingFacts,
   recordRoomFacts,
+  recordRoomLeads,
   takePendingRoomFacts,
+  takePendingRoomLeads,
 } from '@atlas/shared/db';
 import { serverOfAlias, serverOfRoomId } from '@atlas/shared/matrix';
 import type { CrawlerContext } from '../context.ts';
-import { type Candidate, enqueueDiscover } from '../jobs/enqueue.ts';
+import { type Candidate, enqueueDiscover, enqueueRoomComplexity, enqueueRoomFacts } from '../jobs/enqueue.ts';
 import type { RoomFactsPayload } from '../jobs/payloads.ts';
 import { estimateComplexity } from '../policy/complexity.ts';
 import { type ClientEndpoint, clientEndpoints } from '../remote/client-api.ts';
@@ -77,35 +80,99 @@ class ServerGate {
   }
 }
 
-/** Rooms measured per batch: their facts are written, and taken off the queue, together. */
+/** Rooms taken from the queue per batch: their results are written, and taken off the queue, together. */
 const BATCH = 50;
+/**
+ * Rooms one job handles before it hands its worker back: the rest of the server's rooms go to a job
+ * queued behind every other server's, so one server with thousands of rooms does not hold a worker
+ * (or hold up the servers found after it) for the whole crawl.
+ */
+const ROOMS_PER_JOB = 500;
+/**
+ * Rooms of a batch asked about at once. Requests to one host still go one at a time (the HTTP
+ * client's per-host lock); this lets rooms whose alias lives on another server go in parallel.
+ */
+const PARALLEL_ROOMS = 4;
+
+/** Runs `work` over `items`, at most `limit` at a time, keeping the results in order. */
+async function inParallel<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
+}
 
 /**
- * Measures the rooms queued for one server (ARCHITECTURE.md "Complexity", "More servers"): the
- * servers in each room from query/directory on its alias's server, Synapse's complexity from a
- * resident server (the listing server first), the children of spaces from their hierarchy; an
- * estimate from members where no server answers. Every server named on the way is discovered.
- * Runs until the server's queue is empty (or Atlas shuts down); returns how many rooms it measured.
+ * The leads step for the rooms queued for one server (ARCHITECTURE.md "More servers"): the servers
+ * in each room from query/directory on its alias's server, and the children of spaces from their
+ * hierarchy. Every server named on the way is discovered. This is how Atlas finds servers no
+ * directory lists, so it runs before complexity (its jobs have the queue's first priority), and
+ * when a server's leads are done its complexity step is queued. Returns how many rooms it handled.
+ */
+export async function gatherLeads(ctx: CrawlerContext, listingServer: string): Promise<number> {
+  let handled = 0;
+  let gate: ServerGate | undefined;
+  while (!ctx.signal.aborted) {
+    if (handled >= ROOMS_PER_JOB) {
+      await enqueueRoomFacts(ctx, [listingServer]);
+      return handled;
+    }
+    const rooms = await takePendingRoomLeads(ctx.database.sql, listingServer, BATCH);
+    if (rooms.length === 0) break;
+    const aliasServers = rooms
+      .map((room) => (room.canonicalAlias ? serverOfAlias(room.canonicalAlias) : null))
+      .filter((name): name is string => name !== null);
+    gate = await ServerGate.load(ctx, [listingServer, ...aliasServers], gate);
+    const candidates = new Map<string, Candidate>();
+    const active = gate;
+    const leads = await inParallel(rooms, PARALLEL_ROOMS, (room) =>
+      leadsOf(ctx, active, listingServer, room, candidates),
+    );
+    if (ctx.signal.aborted) break;
+    await recordRoomLeads(ctx.database.sql, listingServer, leads);
+    await enqueueDiscover(ctx, [...candidates.values()]);
+    handled += leads.length;
+    ctx.stats.roomsLeads += leads.length;
+  }
+  if (!ctx.signal.aborted) await enqueueRoomComplexity(ctx, [listingServer]);
+  return handled;
+}
+
+/**
+ * The complexity step for one server's rooms whose leads are gathered (ARCHITECTURE.md
+ * "Complexity"): Synapse's complexity from a resident server (the listing server first, then the
+ * residents the leads step kept), an estimate from members where none answers. Biggest rooms
+ * first. Its requests share a few slots of their own, so measuring never takes the slots that
+ * reading directories and finding servers need. Returns how many rooms it measured.
  */
 export async function measureRooms(ctx: CrawlerContext, payload: RoomFactsPayload): Promise<number> {
   const listingServer = payload.listingServer;
   let measured = 0;
   let gate: ServerGate | undefined;
   while (!ctx.signal.aborted) {
+    if (measured >= ROOMS_PER_JOB) {
+      await enqueueRoomComplexity(ctx, [listingServer]);
+      return measured;
+    }
     const rooms = await takePendingRoomFacts(ctx.database.sql, listingServer, BATCH);
     if (rooms.length === 0) break;
-    const aliasServers = rooms
-      .map((room) => (room.canonicalAlias ? serverOfAlias(room.canonicalAlias) : null))
-      .filter((name): name is string => name !== null);
-    gate = await ServerGate.load(ctx, [listingServer, ...aliasServers], gate);
-    const facts: RoomFacts[] = [];
-    const candidates = new Map<string, Candidate>();
-    for (const room of rooms) {
-      if (ctx.signal.aborted) break;
-      facts.push(await measureRoom(ctx, gate, listingServer, room, candidates));
-    }
+    gate = await ServerGate.load(ctx, [listingServer, ...rooms.flatMap((room) => room.residents)], gate);
+    const active = gate;
+    const facts = await inParallel(rooms, PARALLEL_ROOMS, (room) =>
+      measureRoom(ctx, active, listingServer, room),
+    );
+    if (ctx.signal.aborted) break;
     await recordRoomFacts(ctx.database.sql, listingServer, facts);
-    await enqueueDiscover(ctx, [...candidates.values()]);
     measured += facts.length;
     ctx.stats.roomsMeasured += facts.length;
     for (const fact of facts) ctx.stats.complexity[fact.source]++;
@@ -134,13 +201,13 @@ async function lookUpAlias(
   );
 }
 
-async function measureRoom(
+async function leadsOf(
   ctx: CrawlerContext,
   gate: ServerGate,
   listingServer: string,
   room: Room,
   candidates: Map<string, Candidate>,
-): Promise<RoomFacts> {
+): Promise<RoomLeads> {
   let residents: string[] = [];
   let serversInRoom: number | null = null;
   if (room.canonicalAlias) {
@@ -155,48 +222,67 @@ async function measureRoom(
       }
     }
   }
+  // The hierarchy endpoint wants a signed request.
+  if (ctx.ownServerName && room.roomType === 'm.space') {
+    const hierarchy = await gate.ask(listingServer, () =>
+      fetchHierarchy(ctx.federation, listingServer, room.roomId, ctx.signal),
+    );
+    for (const child of hierarchy?.children ?? []) {
+      for (const name of child.via) offer(candidates, { name, via: 'hierarchy', from: room.roomId });
+      const idServer = serverOfRoomId(child.roomId);
+      if (idServer) offer(candidates, { name: idServer, via: 'room_id', from: child.roomId });
+    }
+    for (const alias of hierarchy?.childAliases ?? []) {
+      const aliasServer = serverOfAlias(alias);
+      if (aliasServer) offer(candidates, { name: aliasServer, via: 'alias', from: alias });
+    }
+  }
+  return {
+    roomId: room.roomId,
+    serversInRoom,
+    residents: residents.filter((name) => name !== listingServer).slice(0, MAX_COMPLEXITY_TRIES - 1),
+  };
+}
 
+async function measureRoom(
+  ctx: CrawlerContext,
+  gate: ServerGate,
+  listingServer: string,
+  room: Room,
+): Promise<RoomFacts> {
   let complexity: number | null = null;
   let answeredBy: string | null = null;
-  // The complexity and hierarchy endpoints want a signed request.
+  // The complexity endpoint wants a signed request.
   if (ctx.ownServerName) {
-    const tries = [listingServer, ...residents.filter((name) => name !== listingServer)].slice(
+    const tries = [listingServer, ...room.residents.filter((name) => name !== listingServer)].slice(
       0,
       MAX_COMPLEXITY_TRIES,
     );
     for (const server of tries) {
-      const value = await gate.ask(server, () =>
-        fetchComplexity(ctx.federation, server, room.roomId, ctx.signal),
-      );
+      const value = await gate.ask(server, async () => {
+        const release = await ctx.complexitySlots.acquire(ctx.signal);
+        try {
+          return await fetchComplexity(ctx.federation, server, room.roomId, ctx.signal);
+        } finally {
+          release();
+        }
+      });
       if (value !== null) {
         complexity = value;
         answeredBy = server;
         break;
       }
     }
-    if (room.roomType === 'm.space') {
-      const hierarchy = await gate.ask(listingServer, () =>
-        fetchHierarchy(ctx.federation, listingServer, room.roomId, ctx.signal),
-      );
-      for (const child of hierarchy?.children ?? []) {
-        for (const name of child.via) offer(candidates, { name, via: 'hierarchy', from: room.roomId });
-        const idServer = serverOfRoomId(child.roomId);
-        if (idServer) offer(candidates, { name: idServer, via: 'room_id', from: child.roomId });
-      }
-      for (const alias of hierarchy?.childAliases ?? []) {
-        const aliasServer = serverOfAlias(alias);
-        if (aliasServer) offer(candidates, { name: aliasServer, via: 'alias', from: alias });
-      }
-    }
   }
+  // Servers in the room were stored by the leads step (null keeps them).
   if (complexity === null) {
     return {
       roomId: room.roomId,
       complexity: estimateComplexity(room.numJoinedMembers),
       source: 'estimate',
       server: null,
-      serversInRoom,
+      serversInRoom: null,
     };
   }
-  return { roomId: room.roomId, complexity, source: 'federation', server: answeredBy, serversInRoom };
+  return { roomId: room.roomId, complexity, source: 'federation', server: answeredBy, serversInRoom: null };
 }

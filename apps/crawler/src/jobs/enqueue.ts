@@ -49,23 +49,45 @@ export async function enqueueDiscover(ctx: CrawlerContext, candidates: readonly 
 }
 
 /**
- * One complexity job per server at a time works through its queued rooms. A request made while
- * that job runs is kept and run after it (`keepLastIfActive`), so rooms queued at the last moment
- * are never left behind.
+ * BullMQ priority of complexity-step jobs. Jobs without a priority (the leads step) are taken
+ * first, on Redis and on PostgreSQL alike, so measuring never holds up finding servers.
  */
-export async function enqueueRoomFacts(
+export const COMPLEXITY_STEP_PRIORITY = 10;
+
+/**
+ * One job per server and step at a time works through its queued rooms. A request made while that
+ * job runs is kept and run after it (`keepLastIfActive`), so rooms queued at the last moment are
+ * never left behind.
+ */
+async function addRoomFactsJobs(
   ctx: CrawlerContext,
   listingServers: readonly string[],
+  step: RoomFactsPayload['step'],
 ): Promise<void> {
   if (listingServers.length === 0) return;
   await ctx.queues.queue<RoomFactsPayload>('complexity').addBulk(
     listingServers.map((listingServer) => ({
       name: 'complexity',
-      data: { listingServer },
-      opts: { deduplication: { id: jobIdFor('complexity', listingServer), keepLastIfActive: true } },
+      data: { listingServer, step },
+      opts: {
+        // The leads step keeps the id older jobs used; the complexity step has its own.
+        deduplication: {
+          id: jobIdFor('complexity', step === 'leads' ? listingServer : `measure ${listingServer}`),
+          keepLastIfActive: true,
+        },
+        ...(step === 'complexity' ? { priority: COMPLEXITY_STEP_PRIORITY } : {}),
+      },
     })),
   );
 }
+
+/** Queues the leads step of the servers' queued rooms; the complexity step follows it. */
+export const enqueueRoomFacts = (ctx: CrawlerContext, listingServers: readonly string[]) =>
+  addRoomFactsJobs(ctx, listingServers, 'leads');
+
+/** Queues the complexity step of the servers' rooms whose leads are gathered. */
+export const enqueueRoomComplexity = (ctx: CrawlerContext, listingServers: readonly string[]) =>
+  addRoomFactsJobs(ctx, listingServers, 'complexity');
 
 /** Queues whose jobs the crawler runs; `crawl --once` waits for all of them to drain. */
 export const CRAWL_QUEUES: readonly QueueName[] = ['discover', 'probe', 'crawl', 'complexity'];

@@ -2,7 +2,7 @@ import { getServerStatuses, listingServerOf, queueRoomFacts } from '@atlas/share
 import { crawlPayload, discoverPayload, probePayload, sweepPayload } from '@atlas/shared/queue';
 import { crawlServer } from '../crawl/crawl-server.ts';
 import { discoverServers } from '../discover/discover-servers.ts';
-import { measureRooms } from '../facts/measure-rooms.ts';
+import { gatherLeads, measureRooms } from '../facts/measure-rooms.ts';
 import { enqueueRoomFacts } from '../jobs/enqueue.ts';
 import { complexityJobPayload } from '../jobs/payloads.ts';
 import { probeServer } from '../probe/probe-server.ts';
@@ -31,7 +31,7 @@ export const probeWorker: WorkerRegistration = {
   setup: (ctx) => ({
     processor: async (job) => {
       const { serverName } = parseJobData(probePayload, job);
-      return { verdict: await probeServer(ctx, serverName) };
+      return { verdict: await ctx.complexitySlots.whileFinding(() => probeServer(ctx, serverName)) };
     },
   }),
 };
@@ -42,18 +42,24 @@ export const crawlWorker: WorkerRegistration = {
   setup: (ctx) => ({
     processor: async (job) => {
       const { serverName } = parseJobData(crawlPayload, job);
-      return crawlServer(ctx, serverName);
+      return ctx.complexitySlots.whileFinding(() => crawlServer(ctx, serverName));
     },
   }),
 };
 
 export const complexityWorker: WorkerRegistration = {
   queue: 'complexity',
-  concurrency: (ctx) => ctx.settings.concurrency,
+  // Its jobs mostly wait on one server each (one request at a time per host), and complexity
+  // requests have their own few slots, so more jobs than the other queues run at once.
+  concurrency: (ctx) => ctx.settings.concurrency * 4,
   setup: (ctx) => ({
     processor: async (job) => {
       const data = parseJobData(complexityJobPayload, job);
-      if ('listingServer' in data) return { measured: await measureRooms(ctx, data) };
+      if ('listingServer' in data) {
+        return data.step === 'complexity'
+          ? { measured: await measureRooms(ctx, data) }
+          : { leads: await ctx.complexitySlots.whileFinding(() => gatherLeads(ctx, data.listingServer)) };
+      }
       // The single-room form: queue the room for a known server among those given (or one that
       // lists it), and let that server's job measure it.
       const known = await getServerStatuses(ctx.database.sql, data.servers);

@@ -21,6 +21,17 @@ export interface RoomNeedingFacts {
   canonicalAlias: string | null;
   roomType: string | null;
   numJoinedMembers: number;
+  /** Servers in the room besides the listing server, as the leads step found them (complexity step). */
+  residents: string[];
+}
+
+/**
+ * The order rooms are measured in, highest first: spaces (their hierarchy names servers and rooms),
+ * then rooms by members, so the rooms people are likeliest to join are measured first. `alias`
+ * names a relation with `room_type` and `num_joined_members`.
+ */
+function factsPriority(alias: 'i' | 'r'): string {
+  return `case when ${alias}.room_type = 'm.space' then 2147483647 else least(${alias}.num_joined_members, 2147483646) end`;
 }
 
 /** How old a complexity measurement may get before a crawl asks for a new one (ms). */
@@ -117,8 +128,9 @@ export async function upsertDirectoryRooms(
       returning 1
     ),
     queued as (
-      insert into pending_room_facts (server_name, room_id)
-      select ${serverName}, i.room_id from input i left join old o using (room_id)
+      insert into pending_room_facts (server_name, room_id, priority)
+      select ${serverName}, i.room_id, ${sql.unsafe(factsPriority('i'))}
+      from input i left join old o using (room_id)
       where o.room_id is null or o.complexity_at is null
         or o.complexity_at < ${cutoff}::timestamptz
         or o.num_joined_members <> i.num_joined_members
@@ -241,24 +253,112 @@ export async function recordRoomFacts(
 }
 
 /**
- * The next rooms a server is to be asked about. Rooms measured since they were queued (another
- * listing server answered first) leave the queue here.
+ * The next rooms whose leads (query/directory, space hierarchy) a server's job is to gather,
+ * highest priority first.
+ */
+export async function takePendingRoomLeads(
+  sql: Sql,
+  serverName: string,
+  limit: number,
+): Promise<RoomNeedingFacts[]> {
+  const rows = await sql<Omit<RoomNeedingFacts, 'residents'>[]>`
+    select r.room_id as "roomId", r.canonical_alias as "canonicalAlias", r.room_type as "roomType",
+      r.num_joined_members as "numJoinedMembers"
+    from pending_room_facts p join rooms r on r.room_id = p.room_id
+    where p.server_name = ${serverName} and p.leads_at is null
+    order by p.priority desc
+    limit ${limit}`;
+  return rows.map((row) => ({ ...row, residents: [] }));
+}
+
+/** What the leads step learnt about one room. */
+export interface RoomLeads {
+  roomId: string;
+  /** Servers in the room from query/directory; null when unknown (keeps the last known value). */
+  serversInRoom: number | null;
+  /** Resident servers to ask for complexity besides the listing server (a few at most). */
+  residents: readonly string[];
+}
+
+/**
+ * Stores the servers in each room and marks the rooms' leads as gathered, so the complexity step
+ * can take them. One statement for the batch.
+ */
+export async function recordRoomLeads(
+  sql: Sql,
+  serverName: string,
+  leads: readonly RoomLeads[],
+): Promise<void> {
+  if (leads.length === 0) return;
+  const byId = new Map<string, RoomLeads>();
+  for (const lead of leads) byId.set(lead.roomId, lead);
+  const batch = [...byId.values()].sort((a, b) => (a.roomId < b.roomId ? -1 : a.roomId > b.roomId ? 1 : 0));
+  // Server names hold no spaces, so each row's residents travel as one space-separated string.
+  await sql`
+    with t as (
+      select * from unnest(
+        ${textArray(batch.map((l) => l.roomId))}::text[],
+        ${textArray(batch.map((l) => l.serversInRoom))}::int[],
+        ${textArray(batch.map((l) => l.residents.join(' ')))}::text[]
+      ) as t(room_id, servers_in_room, residents)
+    ),
+    counted as (
+      update rooms r set servers_in_room = t.servers_in_room
+      from t where r.room_id = t.room_id and t.servers_in_room is not null
+        and r.servers_in_room is distinct from t.servers_in_room
+      returning 1
+    )
+    update pending_room_facts p set leads_at = now(), residents = string_to_array(nullif(t.residents, ''), ' ')
+    from t where p.server_name = ${serverName} and p.room_id = t.room_id`;
+}
+
+/**
+ * The next rooms a server is to be asked about for complexity (their leads gathered), highest
+ * priority first. Rooms measured since they were queued (another listing server answered first)
+ * leave the queue here.
  */
 export async function takePendingRoomFacts(
   sql: Sql,
   serverName: string,
   limit: number,
 ): Promise<RoomNeedingFacts[]> {
-  await sql`
-    delete from pending_room_facts p using rooms r
-    where p.server_name = ${serverName} and r.room_id = p.room_id and r.complexity_at > p.queued_at`;
-  return sql<RoomNeedingFacts[]>`
-    select r.room_id as "roomId", r.canonical_alias as "canonicalAlias", r.room_type as "roomType",
-      r.num_joined_members as "numJoinedMembers"
-    from pending_room_facts p join rooms r on r.room_id = p.room_id
-    where p.server_name = ${serverName}
-    order by p.room_id
-    limit ${limit}`;
+  for (;;) {
+    const rows = await sql<
+      (Omit<RoomNeedingFacts, 'residents'> & { residents: string; measured: boolean })[]
+    >`
+      with batch as (
+        select p.room_id, p.queued_at, p.residents, p.priority from pending_room_facts p
+        where p.server_name = ${serverName} and p.leads_at is not null
+        order by p.priority desc
+        limit ${limit}
+      ),
+      measured as (
+        delete from pending_room_facts p using batch b, rooms r
+        where p.server_name = ${serverName} and p.room_id = b.room_id
+          and r.room_id = b.room_id and r.complexity_at > b.queued_at
+        returning p.room_id
+      )
+      select r.room_id as "roomId", r.canonical_alias as "canonicalAlias", r.room_type as "roomType",
+        r.num_joined_members as "numJoinedMembers", array_to_string(b.residents, ' ') as residents,
+        exists (select 1 from measured m where m.room_id = b.room_id) as measured
+      from batch b join rooms r on r.room_id = b.room_id
+      order by b.priority desc`;
+    const left = rows
+      .filter((row) => !row.measured)
+      .map(({ measured: _measured, residents, ...room }) => ({
+        ...room,
+        residents: residents ? residents.split(' ') : [],
+      }));
+    // A batch that was all measured elsewhere is gone now; look at the next one.
+    if (left.length > 0 || rows.length === 0) return left;
+  }
+}
+
+/** Whether a server still has rooms waiting for their leads step. */
+export async function hasPendingRoomLeads(sql: Sql, serverName: string): Promise<boolean> {
+  const rows = await sql`
+    select 1 from pending_room_facts where server_name = ${serverName} and leads_at is null limit 1`;
+  return rows.length > 0;
 }
 
 /** Queues stored rooms to be measured through `serverName` (a request from elsewhere in Atlas). */
@@ -269,10 +369,11 @@ export async function queueRoomFacts(
 ): Promise<number> {
   if (roomIds.length === 0) return 0;
   const rows = await sql`
-    insert into pending_room_facts (server_name, room_id)
-    select ${serverName}, r.room_id from rooms r
+    insert into pending_room_facts (server_name, room_id, priority)
+    select ${serverName}, r.room_id, ${sql.unsafe(factsPriority('r'))} from rooms r
     where r.room_id = any(${textArray([...new Set(roomIds)].sort())}::text[])
-    on conflict (server_name, room_id) do update set queued_at = now()
+    on conflict (server_name, room_id) do update
+      set queued_at = now(), leads_at = null, residents = null, priority = excluded.priority
     returning 1`;
   return rows.length;
 }

@@ -3,8 +3,9 @@
 // crawler's memory.
 // Usage: npm run bench:crawl -- [--runs 3] [--servers 1000] [--rooms 100000] [--big 200000]
 //   [--queue postgres|redis] [--only federation|big] [--stored-only] [--out results.json]
+//   [--node-options=--cpu-prof] [--sim-node-options=--cpu-prof]
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,8 +25,10 @@ const { values } = parseArgs({
     /** Rooms in the single-directory run; 0 skips it. */
     big: { type: 'string', default: '200000' },
     queue: { type: 'string', default: 'postgres' },
-    /** Flags for the crawler's node (NODE_OPTIONS), e.g. --max-semi-space-size=2. */
+    /** Flags for the crawler's node, e.g. --max-semi-space-size=2 or --cpu-prof (given as `--node-options=...`). */
     'node-options': { type: 'string', default: '' },
+    /** Flags for the simulated federation's node, e.g. --cpu-prof. */
+    'sim-node-options': { type: 'string', default: '' },
     /** Run only one of the two benchmarks. */
     only: { type: 'string' },
     /** Stop once every room is stored instead of waiting for complexity measuring. */
@@ -39,6 +42,44 @@ interface Sample {
   t: number;
   rss: number;
   rooms: number;
+  /** Rooms with a complexity value (measured or estimated). */
+  measured: number;
+}
+
+const CLOCK_TICKS = 100;
+
+/** Fields of /proc/<pid>/stat after the command name: [state, ppid, ..., utime at 11, stime, cutime, cstime]. */
+async function procStat(pid: number): Promise<string[] | null> {
+  try {
+    const text = await readFile(`/proc/${pid}/stat`, 'utf8');
+    return text.slice(text.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return null;
+  }
+}
+
+/** CPU seconds a process used (user + system), with its reaped children's when asked. */
+async function cpuSeconds(pid: number, withChildren = false): Promise<number> {
+  const f = await procStat(pid);
+  if (!f) return 0;
+  const ticks = Number(f[11]) + Number(f[12]) + (withChildren ? Number(f[13]) + Number(f[14]) : 0);
+  return ticks / CLOCK_TICKS;
+}
+
+/**
+ * CPU seconds of a PostgreSQL cluster: the postmaster, the backends it has reaped, and the live
+ * ones (its children), read before it stops.
+ */
+async function postgresCpuSeconds(clusterDir: string): Promise<number> {
+  const postmaster = Number((await readFile(path.join(clusterDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+  if (!Number.isInteger(postmaster) || postmaster <= 0) return 0;
+  let total = await cpuSeconds(postmaster, true);
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const f = await procStat(Number(entry));
+    if (f && Number(f[1]) === postmaster) total += await cpuSeconds(Number(entry));
+  }
+  return total;
 }
 
 function rssOf(pid: number): Promise<number> {
@@ -54,18 +95,39 @@ function median(list: number[]): number {
   return sorted.length % 2 ? (sorted[mid] ?? Number.NaN) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
+/** Node flags as command-line arguments (some, like --cpu-prof, are refused in NODE_OPTIONS). */
+function nodeFlags(text: string | undefined): string[] {
+  return (text ?? '').split(/\s+/).filter((flag) => flag.length > 0);
+}
+
 const mb = (bytes: number) => Math.round(bytes / (1024 * 1024));
 
-async function startSimfed(
-  args: string[],
-  dir: string,
-): Promise<{ child: ChildProcess; manifest: Manifest }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/simfed/cli.ts', ...args, '--out', dir], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+interface Simfed {
+  child: ChildProcess;
+  manifest: Manifest;
+  /** Everything the simulated federation printed on stdout (its totals line comes at the end). */
+  stdout: () => string;
+}
+
+async function startSimfed(args: string[], dir: string): Promise<Simfed> {
+  const child = spawn(
+    process.execPath,
+    [
+      ...nodeFlags(values['sim-node-options']),
+      '--import',
+      'tsx',
+      'test/simfed/cli.ts',
+      ...args,
+      '--out',
+      dir,
+    ],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  let buffer = '';
   await new Promise<void>((resolve, reject) => {
-    let buffer = '';
     child.stdout?.on('data', (chunk: Buffer) => {
       buffer += chunk.toString();
       if (buffer.includes('simfed ready')) resolve();
@@ -73,7 +135,7 @@ async function startSimfed(
     child.once('exit', (code) => reject(new Error(`simfed exited with ${code}`)));
   });
   const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
-  return { child, manifest };
+  return { child, manifest, stdout: () => buffer };
 }
 
 function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
@@ -103,7 +165,30 @@ interface RunResult {
   peakRssMb: number;
   rssAtStoredMb: number;
   baselineRssMb: number;
+  /** Rooms with a complexity value when the crawler stopped, and per second of the whole run. */
+  measuredRooms: number;
+  complexityRoomsPerSecond: number | null;
+  /** CPU seconds of each process until every room was stored, and until the crawler ended. */
+  cpuAtStored: CpuSeconds | null;
+  cpuAtExit: CpuSeconds;
+  /** Load average (1 min) during the run: median and highest. */
+  loadAverage: { median: number; max: number };
+  /** Requests the simulated federation answered, per endpoint, and its TLS handshakes. */
+  simfed: SimfedTotals | null;
   summary: unknown;
+}
+
+interface CpuSeconds {
+  crawler: number;
+  simfed: number;
+  postgres: number;
+}
+
+interface SimfedTotals {
+  requests: number;
+  tlsConnections: number;
+  keyFetches: number;
+  byEndpoint: Record<string, number>;
 }
 
 async function crawlOnce(options: {
@@ -121,10 +206,19 @@ async function crawlOnce(options: {
   const sim = await startSimfed(options.simArgs, path.join(dir, 'sim'));
   const database = connectDatabase(pg.url, { max: 2 });
   const expectedRooms = storableRooms(sim.manifest);
+  const clusterDir = path.join(dir, 'pg', 'postgres');
+  const simCpuAtStart = await cpuSeconds(sim.child.pid ?? 0);
+  const pgCpuAtStart = await postgresCpuSeconds(clusterDir).catch(() => 0);
   const started = performance.now();
   const crawler = spawn(
     process.execPath,
-    [path.join(ROOT, 'apps/crawler/bin/atlas.mjs'), 'crawl', '--once', '--json'],
+    [
+      ...nodeFlags(values['node-options']),
+      path.join(ROOT, 'apps/crawler/bin/atlas.mjs'),
+      'crawl',
+      '--once',
+      '--json',
+    ],
     {
       cwd: ROOT,
       env: {
@@ -136,7 +230,6 @@ async function crawlOnce(options: {
         PORT: '0',
         HOST: '127.0.0.1',
         LOG_LEVEL: 'error',
-        NODE_OPTIONS: values['node-options'] ?? '',
         ATLAS_CRAWL_MAX_PAGES: '10000',
         ATLAS_CRAWL_MAX_SECONDS: '3600',
         ...options.env,
@@ -149,12 +242,20 @@ async function crawlOnce(options: {
     stdout += chunk.toString();
   });
   let lastProgress = '';
+  // The last lines of the crawler's stderr, shown when it fails.
+  let stderrTail: string[] = [];
   crawler.stderr?.on('data', (chunk: Buffer) => {
     const lines = chunk.toString().trim().split('\n');
     lastProgress = lines[lines.length - 1] ?? lastProgress;
+    stderrTail = [...stderrTail, ...lines].slice(-30);
   });
   const exited = new Promise<number | null>((resolve) => crawler.once('exit', (code) => resolve(code)));
   const samples: Sample[] = [];
+  const loads: number[] = [];
+  let crawlerCpu = 0;
+  let ticks = 0;
+  let lastCount = { rooms: 0, measured: 0 };
+  let cpuAtStored: CpuSeconds | undefined;
   let storedAt: number | undefined;
   let baseline = 0;
   let done = false;
@@ -165,17 +266,32 @@ async function crawlOnce(options: {
     await new Promise((resolve) => setTimeout(resolve, 250));
     const pid = crawler.pid;
     if (!pid) break;
-    const [rss, rows] = await Promise.all([
+    // Counting rooms scans the table, so it runs once a second (the crawler's memory, four times).
+    const last = [{ n: String(lastCount.rooms), m: String(lastCount.measured) }];
+    const [rss, rows, cpu] = await Promise.all([
       rssOf(pid),
-      database.sql<{ n: string }[]>`select count(*) as n from rooms`.catch(() => [{ n: '0' }]),
+      ticks++ % 4 === 0
+        ? database.sql<{ n: string; m: string }[]>`
+            select count(*) as n, count(complexity_at) as m from rooms`.catch(() => last)
+        : last,
+      cpuSeconds(pid),
     ]);
+    if (cpu > 0) crawlerCpu = cpu;
     const rooms = Number(rows[0]?.n ?? 0);
+    const measured = Number(rows[0]?.m ?? 0);
+    lastCount = { rooms, measured };
     const t = (performance.now() - started) / 1000;
-    samples.push({ t, rss, rooms });
+    samples.push({ t, rss, rooms, measured });
+    loads.push(loadavg()[0] ?? 0);
     // Memory before the first directory is read: the process, its libraries and connections.
     if (rooms === 0 && rss > 0) baseline = rss;
     if (storedAt === undefined && rooms >= expectedRooms) {
       storedAt = t;
+      cpuAtStored = {
+        crawler: crawlerCpu,
+        simfed: (await cpuSeconds(sim.child.pid ?? 0)) - simCpuAtStart,
+        postgres: (await postgresCpuSeconds(clusterDir).catch(() => 0)) - pgCpuAtStart,
+      };
       process.stderr.write(`  all ${rooms} rooms stored at ${t.toFixed(1)} s; ${lastProgress}\n`);
       if (options.stopWhenStored) await stop(crawler);
     }
@@ -183,6 +299,9 @@ async function crawlOnce(options: {
       process.stderr.write(`  ${t.toFixed(0)} s: ${rooms} rooms, RSS ${mb(rss)} MB\n`);
   }
   const code = await exited;
+  if (code !== 0 && storedAt === undefined) {
+    process.stderr.write(`  crawler exited with ${code}:\n    ${stderrTail.join('\n    ')}\n`);
+  }
   const exitSeconds = (performance.now() - started) / 1000;
   const final = samples[samples.length - 1];
   const storedSeconds = storedAt ?? final?.t ?? Number.NaN;
@@ -194,8 +313,15 @@ async function crawlOnce(options: {
   } catch {
     summary = null;
   }
+  const cpuAtExit: CpuSeconds = {
+    crawler: crawlerCpu,
+    simfed: (await cpuSeconds(sim.child.pid ?? 0)) - simCpuAtStart,
+    postgres: (await postgresCpuSeconds(clusterDir).catch(() => 0)) - pgCpuAtStart,
+  };
   await database.close();
   await stop(sim.child);
+  const totalsLine = /simfed totals (.*)/.exec(sim.stdout())?.[1];
+  const simfed = totalsLine ? (JSON.parse(totalsLine) as SimfedTotals) : null;
   await pg.stop();
   await rm(dir, { recursive: true, force: true });
   return {
@@ -207,6 +333,20 @@ async function crawlOnce(options: {
     peakRssMb: mb(Math.max(...samples.map((s) => s.rss))),
     rssAtStoredMb: mb(atStored?.rss ?? 0),
     baselineRssMb: mb(baseline),
+    measuredRooms: final?.measured ?? 0,
+    complexityRoomsPerSecond: code === 0 && final ? final.measured / exitSeconds : null,
+    cpuAtStored: cpuAtStored ?? null,
+    cpuAtExit,
+    loadAverage: {
+      median: Math.round(median(loads) * 10) / 10,
+      max: Math.round(Math.max(0, ...loads) * 10) / 10,
+    },
+    simfed: simfed && {
+      requests: simfed.requests,
+      tlsConnections: simfed.tlsConnections,
+      keyFetches: simfed.keyFetches,
+      byEndpoint: simfed.byEndpoint,
+    },
     summary,
   };
 }
@@ -226,7 +366,7 @@ async function main(): Promise<void> {
   const redis = values.queue === 'redis' ? await startRedis() : undefined;
   const queueEnv: Record<string, string> = redis ? { REDIS_URL: redis.url } : {};
   const federation: RunResult[] = [];
-  for (let run = 0; run < runs; run++) {
+  for (let run = 0; values.only !== 'big' && run < runs; run++) {
     process.stderr.write(
       `federation run ${run + 1}/${runs}: ${values.servers} servers, ${values.rooms} listings\n`,
     );
@@ -245,7 +385,7 @@ async function main(): Promise<void> {
       }),
     );
     const r = federation[federation.length - 1];
-    process.stderr.write(`  -> ${JSON.stringify({ ...r, summary: undefined })}\n`);
+    process.stderr.write(`  -> ${JSON.stringify({ ...r, summary: undefined, simfed: undefined })}\n`);
   }
   const big: RunResult[] = [];
   const bigRooms = Number(values.big);
@@ -269,7 +409,7 @@ async function main(): Promise<void> {
       }),
     );
     const r = big[big.length - 1];
-    process.stderr.write(`  -> ${JSON.stringify({ ...r, summary: undefined })}\n`);
+    process.stderr.write(`  -> ${JSON.stringify({ ...r, summary: undefined, simfed: undefined })}\n`);
   }
   await redis?.stop();
   const report = {
@@ -285,6 +425,9 @@ async function main(): Promise<void> {
         storedSeconds: median(federation.map((r) => r.storedSeconds)),
         exitSeconds: median(federation.map((r) => r.exitSeconds ?? Number.NaN)),
         peakRssMb: median(federation.map((r) => r.peakRssMb)),
+        complexityRoomsPerSecond: median(federation.map((r) => r.complexityRoomsPerSecond ?? Number.NaN)),
+        crawlerCpuSecondsAtStored: median(federation.map((r) => r.cpuAtStored?.crawler ?? Number.NaN)),
+        loadAverage: median(federation.map((r) => r.loadAverage.median)),
       },
     },
     bigDirectory:
@@ -297,6 +440,8 @@ async function main(): Promise<void> {
               roomsPerSecond: Math.round(median(big.map((r) => r.roomsPerSecond))),
               rssGrowthMb: median(big.map((r) => r.peakRssMb - r.baselineRssMb)),
               peakRssMb: median(big.map((r) => r.peakRssMb)),
+              storedSeconds: median(big.map((r) => r.storedSeconds)),
+              loadAverage: median(big.map((r) => r.loadAverage.median)),
             },
           },
     loadAverageAtEnd: loadavg().map((l) => Math.round(l * 10) / 10),

@@ -16,7 +16,8 @@ Options:
   --slow-ms MS            delay of slow servers (default 1000)
 
 Prints "simfed ready <manifest path>" on stdout once serving; SIGUSR2 applies a seeded round of
-changes, rewrites the manifest and prints "simfed changed <summary JSON>"; SIGINT/SIGTERM stop it.`;
+changes, rewrites the manifest and prints "simfed changed <summary JSON>"; SIGINT/SIGTERM stop it
+after printing "simfed totals <JSON>" (requests per endpoint, TLS handshakes, key fetches).`;
 
 function positiveInt(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -103,6 +104,8 @@ async function main(): Promise<number> {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  // What the federation served (requests per endpoint, TLS handshakes), for benchmarks.
+  process.stdout.write(`simfed totals ${JSON.stringify(sim.totals())}\n`);
   await sim.close();
   return 0;
 }

@@ -1,6 +1,7 @@
-// Search benchmark: 100,000 rooms, the API in its own process, autocannon at fixed rates.
+// Search benchmark: 100,000 rooms, the API in its own process, requests at fixed rates (evenly paced,
+// see paced-load.ts; or autocannon's per-second bursts with --autocannon).
 // Usage: node --import tsx bench/search/run.ts [--runs 3] [--duration 30] [--rooms 100000]
-//          [--with-cache] [--skip-ramp] [--database-url URL] [--api-cpu-prof DIR]
+//          [--with-cache] [--skip-ramp] [--database-url URL] [--api-cpu-prof DIR] [--autocannon]
 // Run it under `flock /tmp/atlas-bench.lock` so that two benchmarks never share the machine.
 import { type ChildProcess, fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { createPostgresSearchIndex, rebuildSearchIndex, type SearchCacheStats } 
 import autocannon from 'autocannon';
 import { freePort } from '../../test/support/ports.ts';
 import { generateDataset, queryMix } from './dataset.ts';
+import { pacedLoad } from './paced-load.ts';
 
 const { values } = parseArgs({
   options: {
@@ -25,6 +27,8 @@ const { values } = parseArgs({
     'skip-ramp': { type: 'boolean', default: false },
     /** Also measure with the API's answer cache (what `atlas start` runs), after the database path. */
     'with-cache': { type: 'boolean', default: false },
+    /** Load with autocannon's rate limit (each second's quota in a burst) instead of evenly paced requests. */
+    autocannon: { type: 'boolean', default: false },
     /** Writes the API process's V8 CPU profile (node --cpu-prof) into this folder. */
     'api-cpu-prof': { type: 'string' },
   },
@@ -71,9 +75,10 @@ function machineCpuMs(): number {
 const round = (value: number, digits = 2) => Number(value.toFixed(digits));
 
 /**
- * A fixed request rate, latencies taken exactly (float ms) from every response. Enough connections
- * that a slow answer does not hold the rate back (autocannon waits for an answer on a connection
- * before reusing it, so too few connections would hide queueing by sending less).
+ * A fixed request rate, latencies taken exactly (float ms) from every response. Paced: one request
+ * every 1/rate s whatever the answers do. With autocannon: enough connections that a slow answer
+ * does not hold the rate back (it waits for an answer on a connection before reusing it, so too few
+ * connections would hide queueing by sending less).
  */
 async function load(
   url: string,
@@ -90,39 +95,50 @@ async function load(
     machine: machineCpuMs(),
     client: process.cpuUsage(),
   };
-  const instance = autocannon({
-    url,
-    connections: Math.max(10, Math.ceil(rate / 10)),
-    duration: seconds,
-    overallRate: rate,
-    requests: [
-      {
-        setupRequest: (request) => {
-          request.path = paths[next++ % paths.length] ?? '/';
-          return request;
+  let requests: number;
+  let errors: number;
+  if (values.autocannon) {
+    const instance = autocannon({
+      url,
+      connections: Math.max(10, Math.ceil(rate / 10)),
+      duration: seconds,
+      overallRate: rate,
+      requests: [
+        {
+          setupRequest: (request) => {
+            request.path = paths[next++ % paths.length] ?? '/';
+            return request;
+          },
         },
-      },
-    ],
-  });
-  instance.on('response', (_client, statusCode, _bytes, responseTime) => {
-    if (statusCode === 200) latencies.push(responseTime);
-  });
-  const result = await instance;
+      ],
+    });
+    instance.on('response', (_client, statusCode, _bytes, responseTime) => {
+      if (statusCode === 200) latencies.push(responseTime);
+    });
+    const result = await instance;
+    requests = result.requests.total;
+    errors = result.errors + result.timeouts + result.non2xx;
+  } else {
+    const result = await pacedLoad(url, paths, rate, seconds);
+    latencies.push(...result.latencies);
+    requests = result.requests;
+    errors = result.errors;
+  }
   const client = process.cpuUsage(before.client);
-  const requests = Math.max(1, result.requests.total);
+  const answered = Math.max(1, requests);
   latencies.sort((a, b) => a - b);
   return {
     rate,
-    requests: result.requests.total,
-    errors: result.errors + result.timeouts + result.non2xx,
+    requests,
+    errors,
     p50: round(percentile(latencies, 50)),
     p90: round(percentile(latencies, 90)),
     p99: round(percentile(latencies, 99)),
     max: round(latencies[latencies.length - 1] ?? Number.NaN),
     load: [round(before.load, 1), round(loadavg()[0] ?? 0, 1)],
-    apiCpuMs: round((processCpuMs(api) - before.api) / requests),
-    machineCpuMs: round((machineCpuMs() - before.machine) / requests),
-    clientCpuMs: round((client.user + client.system) / 1000 / requests),
+    apiCpuMs: round((processCpuMs(api) - before.api) / answered),
+    machineCpuMs: round((machineCpuMs() - before.machine) / answered),
+    clientCpuMs: round((client.user + client.system) / 1000 / answered),
   };
 }
 

@@ -142,6 +142,22 @@ async function load(
   };
 }
 
+/**
+ * Waits until the API process is idle (under 10 % of a core for half a second, at most two
+ * minutes): after an overload it is still answering requests whose clients gave up, which would
+ * otherwise be charged to the next measurement.
+ */
+async function settle(api: number): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  let last = processCpuMs(api);
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const now = processCpuMs(api);
+    if (now - last < 50) return;
+    last = now;
+  }
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
@@ -230,19 +246,27 @@ async function measure(
   const api = child.pid ?? 0;
   const suffix = cache ? ' (answer cache on)' : '';
   try {
+    // Every query of the mix once (the cache, when on, then holds the whole mix, as it would after a
+    // while in service), and the feed's answers.
     console.error(`warming up${suffix}`);
-    await load(url, paths, 300, 5, api);
+    await load(url, paths, 250, paths.length / 250, api);
     await load(url, FEED, 300, 2, api);
+    await settle(api);
     const search: Measure[] = [];
     const element: Measure[] = [];
     const before = await cacheStats(child);
+    // The search runs back to back: with the cache on, each run after the first starts with the
+    // answers the previous one left (the steady state), not with a cache emptied by a pause.
     for (let i = 0; i < runs; i++) {
       search.push(await load(url, paths, 500, duration, api));
       console.error(`search run ${i + 1}${suffix}:`, search[i]);
+    }
+    const after = await cacheStats(child);
+    await settle(api);
+    for (let i = 0; i < runs; i++) {
       element.push(await load(url, FEED, 500, duration, api));
       console.error(`element run ${i + 1}${suffix}:`, element[i]);
     }
-    const after = await cacheStats(child);
     const summary: Record<string, unknown>[] = [
       {
         ...summarise(`rooms search @500/s${suffix}`, search),
@@ -253,6 +277,7 @@ async function measure(
     if (!values['skip-ramp']) {
       let best: Measure | undefined;
       for (const rate of [25, 50, 100, 150, 200, 300, 400, 500, 600, 750, 1000, 1500, 2000, 3000]) {
+        await settle(api);
         const step = await load(url, paths, rate, RAMP_SECONDS, api);
         console.error(`ramp ${rate}/s${suffix}:`, step);
         if (step.errors > 0 || step.p99 > 100 || step.requests < rate * RAMP_SECONDS * 0.95) break;

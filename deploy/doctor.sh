@@ -45,11 +45,20 @@ min_port=$(env_get TURN_MIN_PORT)
 max_port=$(env_get TURN_MAX_PORT)
 
 echo "Programs"
-for program in docker curl openssl dig ss; do
-  if command -v "$program" >/dev/null 2>&1; then ok "$program"; else bad "$program is missing (apt-get install docker.io curl openssl dnsutils iproute2)"; fi
+for program in curl openssl dig ss; do
+  if command -v "$program" >/dev/null 2>&1; then ok "$program"; else bad "$program is missing (apt-get install curl openssl dnsutils iproute2)"; fi
 done
-if command -v docker >/dev/null 2>&1 && ! docker compose version >/dev/null 2>&1; then
+have_compose=no
+if [ -n "${ATLAS_DEPLOY_COMPOSE:-}" ]; then
+  have_compose=yes
+  ok "compose: $ATLAS_DEPLOY_COMPOSE (ATLAS_DEPLOY_COMPOSE)"
+elif ! command -v docker >/dev/null 2>&1; then
+  bad "docker is missing (apt-get install docker.io docker-compose-plugin)"
+elif ! docker compose version >/dev/null 2>&1; then
   bad "docker compose (v2) is missing: install docker-compose-plugin"
+else
+  have_compose=yes
+  ok "docker compose"
 fi
 
 echo "Addresses"
@@ -92,15 +101,17 @@ echo "Ports"
 listening_tcp=$(ss -Hltn 2>/dev/null | awk '{print $4}' | sed 's/.*://' | sort -u | tr '\n' ' ')
 listening_udp=$(ss -Hlun 2>/dev/null | awk '{print $4}' | sed 's/.*://' | sort -u | tr '\n' ' ')
 running=no
-if command -v docker >/dev/null 2>&1 && compose ps --status running --services 2>/dev/null | grep -q haproxy; then
-  running=yes
+running_services=""
+if [ "$have_compose" = yes ]; then
+  running_services=$(compose ps --status running --services 2>/dev/null || true)
 fi
+if printf '%s\n' "$running_services" | grep -qx haproxy; then running=yes; fi
 for port in 80 443 8448 3478 5349; do
   case " $listening_tcp " in
     *" $port "*)
       if [ "$running" = yes ]; then ok "tcp $port is listening"; else bad "tcp $port is taken by another program: ss -ltnp | grep :$port"; fi
       ;;
-    *) if [ "$running" = yes ]; then bad "tcp $port is not listening"; else ok "tcp $port is free"; fi ;;
+    *) if [ "$running" = yes ]; then bad "tcp $port is not listening: is its service up? docker compose ps"; else ok "tcp $port is free"; fi ;;
   esac
 done
 case " $listening_udp " in
@@ -128,40 +139,75 @@ fi
 if [ "$running" = yes ] || [ "$after_start" = yes ]; then
   echo "Server (from outside)"
   check_json() {
-    headers=$(curl -sS --max-time 10 -D - -o /dev/null "$1" 2>&1) || { bad "$1: $headers"; return; }
-    printf '%s' "$headers" | grep -qi '^content-type: *application/json' || bad "$1 is not served as application/json"
-    printf '%s' "$headers" | grep -qi '^access-control-allow-origin: *\*' || bad "$1 has no Access-Control-Allow-Origin: *"
-    ok "$1"
+    headers=$(curl -sS --max-time 10 -D - -o /dev/null "$1" 2>&1) || {
+      bad "$1: $headers"
+      return
+    }
+    if ! printf '%s' "$headers" | grep -qi '^content-type: *application/json'; then
+      bad "$1 is not served as application/json (clients ignore it): run setup.sh again and restart haproxy"
+    elif ! printf '%s' "$headers" | grep -qi '^access-control-allow-origin: *\*'; then
+      bad "$1 has no Access-Control-Allow-Origin: * (web clients cannot read it): run setup.sh again and restart haproxy"
+    else
+      ok "$1"
+    fi
   }
   check_json "https://$server_name/.well-known/matrix/server"
   check_json "https://$server_name/.well-known/matrix/client"
   delegated=$(curl -sS --max-time 10 "https://$server_name/.well-known/matrix/server" 2>/dev/null |
     sed -n 's/.*"m.server" *: *"\([^"]*\)".*/\1/p')
-  if [ -n "$delegated" ]; then
-    version=$(curl -sS --max-time 10 "https://$delegated/_matrix/federation/v1/version" 2>&1) || true
-    case "$version" in
-      *'"server"'*) ok "federation through the delegation to $delegated: $version" ;;
-      *) bad "federation request to https://$delegated/_matrix/federation/v1/version failed: $version" ;;
-    esac
+  # Server discovery (Matrix server-server API, "Resolving server names"): a delegated name
+  # without a port means port 8448 (unless SRV records say otherwise; doctor does not follow SRV).
+  case "$delegated" in
+    "") target="" ;;
+    *\]:* | [!\[]*:*) target=$delegated ;;
+    *) target="$delegated:8448" ;;
+  esac
+  if [ -z "$target" ]; then
+    bad "https://$server_name/.well-known/matrix/server has no m.server: other servers cannot find this one; run setup.sh again and restart haproxy"
   else
-    bad "/.well-known/matrix/server has no m.server"
+    version=$(curl -sS --max-time 10 "https://$target/_matrix/federation/v1/version" 2>&1) || true
+    key=$(curl -sS --max-time 10 "https://$target/_matrix/key/v2/server" 2>&1) || true
+    case "$version" in
+      *'"server"'*)
+        if printf '%s' "$key" | grep -Fq "\"server_name\":\"$server_name\""; then
+          ok "federation through the delegation to $target: $version"
+        else
+          bad "https://$target/_matrix/key/v2/server is not the key of $server_name ($key): the well-known delegates to another server; fix m.server with setup.sh"
+        fi
+        ;;
+      *) bad "federation request through the delegation to https://$target/_matrix/federation/v1/version failed ($version): is that port open and routed to Synapse? docker compose logs haproxy synapse" ;;
+    esac
   fi
-  if curl -sS --max-time 10 -o /dev/null "https://$server_name:8448/_matrix/federation/v1/version" 2>/dev/null; then
+  if curl -fsS --max-time 10 -o /dev/null "https://$server_name:8448/_matrix/federation/v1/version" 2>/dev/null; then
     ok "port 8448 answers federation requests"
   else
-    bad "https://$server_name:8448/ does not answer (firewall?)"
+    bad "https://$server_name:8448/ does not answer federation requests: open tcp 8448 in the firewall; docker compose logs haproxy"
   fi
-  # A TURN allocation, with REST API credentials from the shared secret (expiry:user).
+  # A TURN allocation with TURN REST API credentials from the shared secret (username
+  # "expiry:user", password base64(HMAC-SHA1(secret, username))), as Synapse hands them to
+  # clients; from coturn's own container, on the host's network. -y relays between two
+  # allocations, so the relay address must be one coturn accepts as a peer (a public one).
   secret=$(head -n 1 "$STACK/secrets/turn_shared_secret" 2>/dev/null || true)
   if [ -z "$secret" ]; then
-    bad "cannot read secrets/turn_shared_secret (run as root)"
+    bad "cannot read secrets/turn_shared_secret (run doctor.sh as root)"
+  elif ! printf '%s\n' "$running_services" | grep -qx coturn; then
+    bad "coturn is not running, so voice and video calls cannot relay: docker compose up -d coturn; then docker compose logs coturn"
   else
     turn_user="$(($(date +%s) + 600)):doctor"
     turn_password=$(printf '%s' "$turn_user" | openssl dgst -sha1 -mac HMAC -macopt "key:$secret" -binary | openssl base64 -A)
-    if compose exec -T coturn turnutils_uclient -y -n 1 -m 1 -l 64 -u "$turn_user" -w "$turn_password" "$turn_domain" >/dev/null 2>&1; then
-      ok "TURN allocation on $turn_domain:3478"
+    turn_out=$(compose exec -T coturn timeout 30 turnutils_uclient -y -c -n 1 -m 1 -l 64 \
+      -u "$turn_user" -w "$turn_password" "$turn_domain" 2>&1) && turn_status=0 || turn_status=$?
+    if [ "$turn_status" -eq 0 ]; then
+      ok "TURN allocation on $turn_domain:3478 with credentials from the shared secret"
     else
-      bad "TURN allocation on $turn_domain:3478 failed: docker compose logs coturn; is udp 3478 open?"
+      case "$turn_out" in
+        *"Cannot complete Allocation"*)
+          bad "coturn on $turn_domain:3478 refused the allocation: it does not use secrets/turn_shared_secret? docker compose up -d --force-recreate coturn; docker compose logs coturn" ;;
+        *"403"*)
+          bad "coturn allocated a relay on a private address, which it refuses as a peer: clients outside cannot use it. Behind NAT run setup.sh --public-ip <public address>, then docker compose up -d coturn" ;;
+        *)
+          bad "TURN allocation on $turn_domain:3478 failed ($(printf '%s' "$turn_out" | tail -n 1)): is udp 3478 open in the firewall and $turn_domain this machine? docker compose logs coturn" ;;
+      esac
     fi
   fi
 fi

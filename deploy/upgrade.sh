@@ -13,6 +13,7 @@ STACK=$(
 . "$STACK/lib/common.sh"
 
 backup=yes
+backup_dir=""
 while [ "$#" -gt 0 ]; do
   case "$1" in
     --no-backup) backup=no; shift ;;
@@ -23,16 +24,19 @@ done
 require_stack
 require_compose
 
+restore_hint="no backup was made (--no-backup)"
 if [ "$backup" = yes ]; then
   info "upgrade: backup first"
-  sh "$STACK/backup.sh" >/dev/null || die "the backup failed, so nothing was upgraded"
+  backup_dir=$(sh "$STACK/backup.sh") || die "the backup failed, so nothing was upgraded"
+  restore_hint="to go back: check out the version of this repository you upgraded from, then sh $STACK/restore.sh $backup_dir --yes"
 fi
 info "upgrade: pulling images"
-compose pull --ignore-buildable || die "docker compose pull failed (network? registry?)"
+compose pull --ignore-buildable || die "docker compose pull failed (network? registry?); nothing was changed"
 info "upgrade: building Atlas"
-compose build || die "building Atlas's image failed"
+compose build || die "building Atlas's image failed; nothing was changed"
 info "upgrade: restarting what changed"
-compose up -d --wait --remove-orphans || die "the stack is not healthy after the upgrade: docker compose ps; docker compose logs. The backup is under $STACK/backups"
+compose up -d --wait --remove-orphans ||
+  die "the stack is not healthy after the upgrade: see docker compose ps and docker compose logs <service>; $restore_hint"
 info "upgrade: checking the server from outside"
-sh "$STACK/doctor.sh" --after-start || die "doctor.sh found problems after the upgrade (see above)"
-info "upgrade: done"
+sh "$STACK/doctor.sh" --after-start || die "doctor.sh found problems after the upgrade (see above); $restore_hint"
+info "upgrade: done${backup_dir:+ (backup: $backup_dir)}"

@@ -1,13 +1,20 @@
 // Docker's embedded DNS for the test network: every compose service name answers 127.0.0.1
-// (where the test runs it), at 127.0.0.11:53 like Docker's. Runs inside the network namespace:
-//   nsenter --net=<ns> node --import tsx test/deploy/support/dns-stub.ts
+// (where the test runs it), at 127.0.0.11:53 like Docker's; and the public names a test gives as
+// NAME=ADDRESS arguments (the stack's DNS records, for scripts run on the "host" of the network).
+// Runs inside the network namespace:
+//   nsenter --net=<ns> node --import tsx test/deploy/support/dns-stub.ts [NAME=ADDRESS...]
 import { startDnsServer } from '../../support/dns-server.ts';
 import { SERVICE_NAMES } from './sandbox.ts';
 
 const server = await startDnsServer({ host: '127.0.0.11', port: 53 });
-server.setRecords(
-  [...SERVICE_NAMES, 'coturn'].map((name) => ({ type: 'A' as const, name, address: '127.0.0.1' })),
-);
+const extra = process.argv.slice(2).map((arg) => {
+  const [name = '', address = ''] = arg.split('=');
+  return { type: 'A' as const, name, address };
+});
+server.setRecords([
+  ...[...SERVICE_NAMES, 'coturn'].map((name) => ({ type: 'A' as const, name, address: '127.0.0.1' })),
+  ...extra,
+]);
 process.stdout.write('ready\n');
 const stop = () => {
   void server.close().then(() => process.exit(0));

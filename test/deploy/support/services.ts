@@ -13,8 +13,15 @@ import type { ContainerSpec, Mount, Network } from './sandbox.ts';
  *    PostgreSQL (its embedded default);
  *  - PostgreSQL's socket folder is shared between "exec" invocations of the postgres service
  *    (in Docker they are the same container);
- *  - the test passes loopback listening addresses to coturn (see coturnArgs in the test).
+ *  - the test passes loopback listening addresses to coturn (see coturnArgs in the test);
+ *  - the services in NOT_RUN_HERE are not started by the compose stand-in's `up`.
  */
+
+/** Services whose image's program cannot run here, and why (the compose stand-in skips them). */
+export const NOT_RUN_HERE: Record<string, string> = {
+  meilisearch: 'no Meilisearch binary can be installed here (Atlas searches with PostgreSQL)',
+  element: "Element Web's image is nginx serving static files; no nginx here (HAProxy's route is tested)",
+};
 
 export interface StackContext {
   stackDir: string;

@@ -20,11 +20,15 @@ export interface TestStack {
   waitForHttp(what: string, url: string, timeoutMs?: number): Promise<void>;
   /** Writes the state file the compose stand-in reads (scripts run `docker compose` through it). */
   composeEnv(): Promise<Record<string, string>>;
+  /** The compose stand-in's calls so far, one line each ("pull --ignore-buildable"). */
+  composeCalls(): Promise<string[]>;
   /** Reads compose.yaml and .env again. */
   reload(): Promise<void>;
   /** Everything the running containers printed, for failure messages. */
   logs(): Promise<string>;
   stopService(name: string): Promise<void>;
+  /** A running container started by start(), by its label. */
+  container(label: string): Container | undefined;
   close(): Promise<void>;
 }
 
@@ -34,7 +38,10 @@ export function synapseVenv(): string {
 }
 
 /** Docker's embedded DNS stand-in (HAProxy's resolvers ask it). */
-export async function startDns(network: Network): Promise<ChildProcess> {
+export async function startDns(
+  network: Network,
+  records: Record<string, string> = {},
+): Promise<ChildProcess> {
   const child = spawn(
     'nsenter',
     [
@@ -44,6 +51,7 @@ export async function startDns(network: Network): Promise<ChildProcess> {
       '--import',
       'tsx',
       path.join(REPO_ROOT, 'test/deploy/support/dns-stub.ts'),
+      ...Object.entries(records).map(([name, address]) => `${name}=${address}`),
     ],
     { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
   );
@@ -72,6 +80,17 @@ export async function createStack(
   let composeState: string | undefined;
   // Services the compose stand-in started (`up -d`), as <service>.<pid>.pid files.
   const runDir = path.join(volumeRoot, 'compose-run');
+  const callLog = path.join(volumeRoot, 'compose-calls.log');
+  // The test's own containers count as the project's running services for the stand-in's
+  // `ps` and `exec` (in Docker they would be the same containers).
+  const pidFiles = new Map<string, string>();
+  const stopContainer = async (label: string, container: Container) => {
+    running.delete(label);
+    await container.stop(stopSignal(label));
+    const file = pidFiles.get(label);
+    pidFiles.delete(label);
+    if (file) await rm(file, { force: true });
+  };
 
   const stack: TestStack = {
     ctx,
@@ -83,7 +102,15 @@ export async function createStack(
       const spec = serviceSpec(from, options.service ?? name, { ...options, label: options.label ?? name });
       if (options.extraArgs) spec.command = [...spec.command, ...options.extraArgs];
       const container = await startContainer(spec);
-      running.set(options.label ?? name, container);
+      const label = options.label ?? name;
+      running.set(label, container);
+      if (!options.fromStackDir && container.process.pid !== undefined) {
+        await mkdir(runDir, { recursive: true });
+        const file = path.join(runDir, `${options.service ?? name}.${container.process.pid}.pid`);
+        // No work folder: the test removes it itself when it stops the container.
+        await writeFile(file, `${container.process.pid}\n`);
+        pidFiles.set(label, file);
+      }
       void container.exited.then(() => undefined);
       return container;
     },
@@ -118,13 +145,24 @@ export async function createStack(
       await mkdir(runDir, { recursive: true });
       await writeFile(
         composeState,
-        JSON.stringify({ stackDir, nsPath: network.nsPath, volumes, synapseVenv: ctx.synapseVenv, runDir }),
+        JSON.stringify({
+          stackDir,
+          nsPath: network.nsPath,
+          volumes,
+          synapseVenv: ctx.synapseVenv,
+          runDir,
+          callLog,
+        }),
       );
       return {
         ATLAS_DEPLOY_COMPOSE: `${process.execPath} --import tsx ${path.join(REPO_ROOT, 'test/deploy/support/compose-standin.ts')}`,
         ATLAS_TEST_COMPOSE_STATE: composeState,
         NODE_PATH: path.join(REPO_ROOT, 'node_modules'),
       };
+    },
+    async composeCalls() {
+      const text = await readFile(callLog, 'utf8').catch(() => '');
+      return text.split('\n').filter(Boolean);
     },
     async reload() {
       ctx.model = (await loadCompose(stackDir)).model;
@@ -135,22 +173,28 @@ export async function createStack(
         parts.push(`--- ${container.name}\n${(await container.log()).slice(-6000)}`);
       return parts.join('\n');
     },
+    container(label) {
+      return running.get(label);
+    },
     async stopService(name) {
       const container = running.get(name);
       if (!container) return;
-      running.delete(name);
-      await container.stop();
+      await stopContainer(name, container);
     },
     async close() {
-      for (const [name, container] of [...running.entries()].reverse()) {
-        running.delete(name);
-        await container.stop();
-      }
+      // What the stand-in started (crawlers, element-config) uses what the test started: stop it
+      // first, as compose stops dependents before what they depend on.
       await stopDetached(runDir);
+      for (const [name, container] of [...running.entries()].reverse()) await stopContainer(name, container);
       await rm(volumeRoot, { recursive: true, force: true });
     },
   };
   return stack;
+}
+
+/** The signal `docker stop` sends: the image's STOPSIGNAL (PostgreSQL's is SIGINT, a fast shutdown). */
+function stopSignal(service: string): NodeJS.Signals {
+  return service === 'postgres' ? 'SIGINT' : 'SIGTERM';
 }
 
 /** Stops what the compose stand-in started with `up -d`, and removes its container folders. */
@@ -164,20 +208,24 @@ async function stopDetached(runDir: string): Promise<void> {
   for (const file of files) {
     const [pidLine = '', work = ''] = (await readFile(path.join(runDir, file), 'utf8')).split('\n');
     const pid = Number(pidLine);
-    if (!Number.isInteger(pid) || pid <= 0) continue;
+    // Files without a work folder are the test's own containers: it stops those itself.
+    if (!work || !Number.isInteger(pid) || pid <= 0) continue;
     try {
-      process.kill(pid, 'SIGTERM');
+      process.kill(pid, stopSignal(file.split('.')[0] ?? ''));
     } catch {
       // Already gone.
     }
-    for (let i = 0; i < 100; i++) {
+    let gone = false;
+    for (let i = 0; i < 100 && !gone; i++) {
       try {
         process.kill(pid, 0);
+        await new Promise((resolve) => setTimeout(resolve, 100));
       } catch {
-        break;
+        gone = true;
       }
-      await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    if (work) await rm(work, { recursive: true, force: true });
+    // Still there after 10 s: killed, as `docker stop` does after its grace period.
+    if (!gone) process.kill(pid, 'SIGKILL');
+    await rm(work, { recursive: true, force: true });
   }
 }

@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,10 @@ import { createStack, startDns, synapseVenv, type TestStack } from './support/st
 const SERVER = 'example.test';
 const ATLAS = 'directory.example.test';
 const ELEMENT = `element.${SERVER}`;
+// The machine's public address, as a VPS has it on an interface: it exists only inside the test's
+// network namespace (on its loopback interface), where the DNS stand-in answers the stack's names
+// with it. Not a private range, so coturn relays there as on a real server.
+const PUBLIC_IP = '100.128.0.1';
 
 describe('the stack, run from its rendered configs', () => {
   let stackDir: string;
@@ -29,7 +33,9 @@ describe('the stack, run from its rendered configs', () => {
     ({ dir: stackDir } = await renderStack(['--domain', SERVER, '--atlas-domain', ATLAS]));
     network = await createNetwork();
     stack = await createStack(stackDir, network);
-    dns = await startDns(network);
+    const address = await network.exec(['ip', 'addr', 'add', `${PUBLIC_IP}/32`, 'dev', 'lo']);
+    if (address.code !== 0) throw new Error(`cannot add ${PUBLIC_IP} in the test network: ${address.stderr}`);
+    dns = await startDns(network, { [SERVER]: PUBLIC_IP, [ELEMENT]: PUBLIC_IP, [ATLAS]: PUBLIC_IP });
 
     await stack.start('postgres');
     const init = await waitForInit(stack);
@@ -306,6 +312,145 @@ describe('the stack, run from its rendered configs', () => {
     expect(unknown.status).toBe(404);
   });
 
+  /**
+   * Runs a deploy script as the operator would on the server: its DNS resolver is the stack's DNS
+   * (the test's stand-in, answering the public names with PUBLIC_IP) and it trusts the stack's
+   * self-signed certificate, as it would trust a Let's Encrypt one.
+   */
+  async function onTheServer(script: string, args: string[]) {
+    const resolvConf = path.join(stackDir, 'test-resolv.conf');
+    await writeFile(resolvConf, 'nameserver 127.0.0.11\n');
+    return network.exec(
+      [
+        'unshare',
+        '--mount',
+        '--propagation',
+        'private',
+        '--',
+        'sh',
+        '-c',
+        'mount --bind "$0" /etc/resolv.conf && exec "$@"',
+        resolvConf,
+        'sh',
+        path.join(stackDir, script),
+        ...args,
+      ],
+      {
+        env: { ...(await stack.composeEnv()), CURL_CA_BUNDLE: path.join(stackDir, 'certs/fullchain.pem') },
+        timeoutMs: 240_000,
+      },
+    );
+  }
+
+  async function startCoturn() {
+    // As in coturn.test.ts, the test names the listener and relay addresses (coturn will not pick
+    // them itself when every address sits on the loopback interface).
+    const coturn = await stack.start('coturn', {
+      extraArgs: ['--listening-ip=127.0.0.1', `--listening-ip=${PUBLIC_IP}`, `--relay-ip=${PUBLIC_IP}`],
+    });
+    await waitFor('coturn to listen on 3478', async () => {
+      if (coturn.process.exitCode !== null) throw new Error(`coturn exited:\n${await coturn.log()}`);
+      const ss = await network.exec(['ss', '-Hlun', 'sport = :3478']);
+      return ss.stdout.trim().length > 0;
+    });
+  }
+
+  it('doctor.sh --after-start finds the well-knowns, federation through the delegation and a TURN allocation working', async () => {
+    await startCoturn();
+    const doctor = await onTheServer('doctor.sh', ['--after-start']);
+    const report = doctor.stdout;
+    expect(report).toContain(`ok    https://${SERVER}/.well-known/matrix/server`);
+    expect(report).toContain(`ok    https://${SERVER}/.well-known/matrix/client`);
+    expect(report).toMatch(
+      new RegExp(`ok    federation through the delegation to ${SERVER}:443: .*"Synapse"`),
+    );
+    expect(report).toContain('ok    port 8448 answers federation requests');
+    expect(report).toContain(
+      `ok    TURN allocation on ${SERVER}:3478 with credentials from the shared secret`,
+    );
+    // The preflight part sees the running stack: its DNS records, its ports, no NAT.
+    expect(report).toContain(`ok    ${SERVER} -> ${PUBLIC_IP}, an address of this machine (no NAT)`);
+    for (const port of [80, 443, 8448, 3478, 5349])
+      expect(report).toContain(`ok    tcp ${port} is listening`);
+    expect(report).not.toContain('PERMANENT');
+    expect(report).not.toContain('FAIL');
+    expect(report).toContain('doctor: no problems found');
+    expect(doctor.code, `${report}\n${doctor.stderr}`).toBe(0);
+  }, 120_000);
+
+  it('upgrade.sh makes a backup first, then pulls, builds and restarts, and leaves the stack healthy', async () => {
+    // doctor.sh (run at the end) makes a TURN allocation: coturn runs, as after the test above.
+    if (!stack.container('coturn')) await startCoturn();
+    const callsBefore = (await stack.composeCalls()).length;
+    const upgrade = await onTheServer('upgrade.sh', []);
+    const log = upgrade.stderr;
+    expect(upgrade.code, `${log}\n${upgrade.stdout}`).toBe(0);
+    const backupDir = /backup: done: (\S+)/.exec(log)?.[1] ?? '';
+    expect(backupDir.startsWith(path.join(stackDir, 'backups'))).toBe(true);
+    expect(log).toContain(`upgrade: done (backup: ${backupDir})`);
+    // The backup is complete (its checksums hold) and was finished before anything was pulled.
+    const sums = await network.exec(['sha256sum', '-c', 'SHA256SUMS'], { cwd: backupDir });
+    expect(sums.code, sums.stdout + sums.stderr).toBe(0);
+    expect(log.indexOf('backup: done')).toBeLessThan(log.indexOf('upgrade: pulling images'));
+    const calls = (await stack.composeCalls()).slice(callsBefore);
+    const firstOf = (prefix: string) => calls.findIndex((call) => call.startsWith(prefix));
+    const lastOf = (prefix: string) => calls.findLastIndex((call) => call.startsWith(prefix));
+    expect(firstOf('exec -T postgres pg_dump')).toBe(0);
+    expect(lastOf('run --rm --no-deps -T --entrypoint tar')).toBeLessThan(firstOf('pull'));
+    expect(calls.filter((call) => /^(pull|build|up)/.test(call))).toEqual([
+      'pull --ignore-buildable',
+      'build',
+      'up -d --wait --remove-orphans',
+    ]);
+    // Afterwards every service of the stack runs (init and migrate ran again and exited), and
+    // doctor.sh found the server working from outside.
+    const env = await stack.composeEnv();
+    const services = await network.exec(
+      ['sh', '-c', '. "$0/lib/common.sh" && STACK=$0 && compose ps --status running --services', stackDir],
+      { env },
+    );
+    expect(services.stdout.split('\n').filter(Boolean).sort()).toEqual(
+      ['atlas-api', 'coturn', 'crawler', 'element-config', 'haproxy', 'postgres', 'redis', 'synapse'].sort(),
+    );
+    expect(upgrade.stdout).toContain('doctor: no problems found');
+    expect((await get(`https://${SERVER}/_matrix/client/versions`)).status).toBe(200);
+    expect((await get(`https://${ATLAS}/readyz`)).status).toBe(200);
+  }, 240_000);
+
+  it('upgrade.sh stops with the way back when a service is unhealthy after the restart', async () => {
+    // A hung HAProxy: the process runs, its health check gets no answer.
+    const haproxy = stack.container('haproxy');
+    const pid = haproxy?.process.pid;
+    if (pid === undefined) throw new Error('HAProxy is not running');
+    const frozen = await processTree(pid);
+    for (const each of frozen) process.kill(each, 'SIGSTOP');
+    try {
+      const upgrade = await onTheServer('upgrade.sh', []);
+      expect(upgrade.code).not.toBe(0);
+      const backupDir = /backup: done: (\S+)/.exec(upgrade.stderr)?.[1] ?? '';
+      expect(backupDir).not.toBe('');
+      expect(upgrade.stderr).toContain('container haproxy is unhealthy');
+      expect(upgrade.stderr).toContain('error: the stack is not healthy after the upgrade');
+      expect(upgrade.stderr).toContain(`restore.sh ${backupDir} --yes`);
+      expect(upgrade.stderr).not.toContain('upgrade: done');
+    } finally {
+      for (const each of frozen) process.kill(each, 'SIGCONT');
+    }
+  }, 240_000);
+
+  it('doctor.sh names what is down and how to fix it', async () => {
+    await stack.stopService('coturn');
+    const doctor = await onTheServer('doctor.sh', ['--after-start']);
+    expect(doctor.code).toBe(1);
+    expect(doctor.stdout).toContain(
+      'FAIL  coturn is not running, so voice and video calls cannot relay: docker compose up -d coturn; then docker compose logs coturn',
+    );
+    expect(doctor.stdout).toContain('FAIL  tcp 3478 is not listening');
+    // The rest of the server still checks out.
+    expect(doctor.stdout).toContain('ok    port 8448 answers federation requests');
+    expect(doctor.stdout).toMatch(/doctor: 3 problem\(s\) found/);
+  }, 120_000);
+
   it('serves Atlas under /atlas/ on the homeserver domain when it has no domain of its own', async () => {
     const { dir: pathDir } = await renderStack(['--domain', SERVER]);
     try {
@@ -414,6 +559,23 @@ describe('the stack, run from its rendered configs', () => {
     expect((await stat(path.join(stackDir, 'certs/haproxy.pem'))).mode & 0o777).toBe(0o600);
   });
 });
+
+/** A process and all its descendants (HAProxy's master and workers). */
+async function processTree(root: number): Promise<number[]> {
+  const parents = new Map<number, number>();
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    // pid (comm) state ppid ...: comm may hold spaces, so read after the last ')'.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    parents.set(Number(entry), ppid);
+  }
+  const tree = [root];
+  for (let i = 0; i < tree.length; i++) {
+    for (const [pid, ppid] of parents) if (ppid === tree[i] && !tree.includes(pid)) tree.push(pid);
+  }
+  return tree;
+}
 
 interface KeyAnswer {
   verify_keys: Record<string, { key: string }>;

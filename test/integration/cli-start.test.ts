@@ -38,6 +38,19 @@ function startAtlas(env: Record<string, string>): Running {
   return { child, output: () => output, exited };
 }
 
+/** Waits for /healthz; if Atlas exited instead, the timeout error carries its output. */
+function untilHealthy(running: Running, base: string): Promise<void> {
+  return waitFor(
+    'Atlas to answer /healthz',
+    async () => {
+      if (running.child.exitCode !== null) throw new Error(`atlas start exited:\n${running.output()}`);
+      return (await fetch(`${base}/healthz`)).ok;
+    },
+    120_000,
+    500,
+  );
+}
+
 async function getJson<T>(url: string): Promise<T> {
   const response = await fetch(url);
   if (!response.ok) throw new Error(`${url} answered ${response.status}`);
@@ -96,15 +109,7 @@ describe('atlas start on the embedded default (the Quick start)', () => {
   it('starts its own PostgreSQL, crawls, and serves the rooms it found', { timeout: 300_000 }, async () => {
     atlas = startAtlas(env);
     const running = atlas;
-    await waitFor(
-      'Atlas to answer /healthz',
-      async () => {
-        if (running.child.exitCode !== null) throw new Error(`atlas start exited:\n${running.output()}`);
-        return (await fetch(`${base}/healthz`)).ok;
-      },
-      120_000,
-      500,
-    );
+    await untilHealthy(running, base);
     // The data folder holds the database and the signing key; the key is the operator's alone.
     expect((await stat(path.join(dir, 'data'))).isDirectory()).toBe(true);
     expect(await portOpen(pgPort)).toBe(true);
@@ -162,15 +167,7 @@ describe('atlas start on the embedded default (the Quick start)', () => {
 
     atlas = startAtlas(env);
     const second = atlas;
-    await waitFor(
-      'Atlas to answer again',
-      async () => {
-        if (second.child.exitCode !== null) throw new Error(`atlas start exited:\n${second.output()}`);
-        return (await fetch(`${base}/healthz`)).ok;
-      },
-      120_000,
-      500,
-    );
+    await untilHealthy(second, base);
     // Same signing key, and what the first run found is still there.
     const keyAfter = await getJson<{ verify_keys: Record<string, unknown> }>(`${base}/_matrix/key/v2/server`);
     expect(keyAfter.verify_keys).toEqual(keyBefore.verify_keys);

@@ -2,63 +2,21 @@ import {
   DEFAULT_COMPLEXITY_LIMIT,
   loadIndexDecisions,
   type PgTimestamp,
-  type RoomDocument,
   type RoomFilters,
+  type RoomJson,
   type RoomSort,
   type SearchIndex,
   type SearchPage,
   type SearchQuery,
   timestampToIso,
+  toJsonRow,
 } from '@atlas/shared/search';
 import type { Sql } from 'postgres';
 import { etagOf } from '../json.ts';
 
 /** A room as the JSON API shows it (snake_case, like Matrix). */
-export interface ApiRoom {
-  room_id: string;
-  name: string | null;
-  topic: string | null;
-  canonical_alias: string | null;
-  avatar_url: string | null;
-  servers: string[];
-  num_joined_members: number;
-  world_readable: boolean;
-  guest_can_join: boolean;
-  join_rule: string;
-  room_type: string | null;
-  language: string | null;
-  complexity: number | null;
-  complexity_estimated: boolean;
-  growth_7d: number;
-  growth_30d: number;
-  first_seen_at: string;
-  last_seen_at: string;
-  stale: boolean;
-}
-
-export function toApiRoom(doc: RoomDocument): ApiRoom {
-  return {
-    room_id: doc.roomId,
-    name: doc.name,
-    topic: doc.topic,
-    canonical_alias: doc.canonicalAlias,
-    avatar_url: doc.avatarUrl,
-    servers: doc.servers,
-    num_joined_members: doc.numJoinedMembers,
-    world_readable: doc.worldReadable,
-    guest_can_join: doc.guestCanJoin,
-    join_rule: doc.joinRule,
-    room_type: doc.roomType,
-    language: doc.language,
-    complexity: doc.complexity,
-    complexity_estimated: doc.complexityEstimated,
-    growth_7d: doc.growth7d,
-    growth_30d: doc.growth30d,
-    first_seen_at: new Date(doc.firstSeenAt).toISOString(),
-    last_seen_at: new Date(doc.lastSeenAt).toISOString(),
-    stale: doc.stale,
-  };
-}
+export type ApiRoom = RoomJson;
+export const toApiRoom = toJsonRow;
 
 export interface RoomSearchParams {
   q?: string | undefined;

@@ -57,7 +57,13 @@ export function toDocument(row: Row): RoomDocument {
   };
 }
 
-export function toJsonRow(doc: RoomDocument): Record<string, unknown> {
+/** A room in snake_case, like Matrix: what the JSON API serves and the upsert statement reads. */
+export interface RoomJson extends Omit<Row, 'first_seen_at' | 'last_seen_at'> {
+  first_seen_at: string;
+  last_seen_at: string;
+}
+
+export function toJsonRow(doc: RoomDocument): RoomJson {
   return {
     room_id: doc.roomId,
     name: doc.name,

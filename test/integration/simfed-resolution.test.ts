@@ -13,6 +13,7 @@ import {
   lookupAddress,
   rawRequest,
   type SpecClientOptions,
+  wellKnownSite,
 } from '../simfed/spec-client.ts';
 
 // Each simulated server must be reachable exactly the way its manifest entry says, through the
@@ -118,15 +119,7 @@ describe('simulated federation: resolution, TLS and unauthenticated endpoints', 
 
   it('serves well-known client and support documents and registration as the manifest says', async () => {
     for (const server of servers((s) => s.reachable && s.resolution !== 'ip_literal')) {
-      const hostname = server.name.replace(/:\d+$/, '');
-      const site: Located = {
-        step: 'default_port',
-        connectHost: hostname,
-        connectPort: 443,
-        hostHeader: hostname,
-        tlsServername: hostname,
-        delegatedTo: undefined,
-      };
+      const site = wellKnownSite(server.name);
       if (server.endpoint?.startsWith(`${sim.network.replace(/\.0\/24$/, '')}.2:`)) {
         // Nothing listens on 443 for these: the well-known fetch is refused.
         await expect(get(site, '/.well-known/matrix/server')).rejects.toMatchObject({ code: 'ECONNREFUSED' });

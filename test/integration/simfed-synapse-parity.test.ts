@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManifestRoom, ManifestServer } from '../simfed/model.ts';
 import { encodeSinceToken } from '../simfed/since-token.ts';
 import type { Located, RawResponse } from '../simfed/spec-client.ts';
-import { rawRequest } from '../simfed/spec-client.ts';
+import { rawRequest, wellKnownSite } from '../simfed/spec-client.ts';
 import { type SignedSimFed, startSignedSimFed } from './simfed-signed.ts';
 
 // Each difference the Synapse suite found between real Synapse 1.163.2 and the simulated
@@ -54,17 +54,7 @@ describe('simulated federation behaves like Synapse 1.163', () => {
     throw new Error('paging did not end');
   };
   const publishing = (s: ManifestServer) => s.reachable && s.publishes;
-  const site = (server: ManifestServer): Located => {
-    const hostname = server.name.replace(/:\d+$/, '');
-    return {
-      step: 'default_port',
-      connectHost: hostname,
-      connectPort: 443,
-      hostHeader: hostname,
-      tlsServername: hostname,
-      delegatedTo: undefined,
-    };
-  };
+  const site = (server: ManifestServer): Located => wellKnownSite(server.name);
   /** Serves its well-known files on 443 (not an IP literal, not parked where 443 is closed). */
   const on443 = (s: ManifestServer) =>
     s.reachable &&

@@ -25,6 +25,19 @@ export interface Located {
   delegatedTo: string | undefined;
 }
 
+/** Where a server's website answers: its hostname on 443, where `/.well-known/matrix/*` lives. */
+export function wellKnownSite(serverName: string): Located {
+  const hostname = serverName.replace(/:\d+$/, '');
+  return {
+    step: 'default_port',
+    connectHost: hostname,
+    connectPort: 443,
+    hostHeader: hostname,
+    tlsServername: hostname,
+    delegatedTo: undefined,
+  };
+}
+
 export interface SpecClientOptions {
   resolver: Resolver;
   /** PEM CA certificate(s) to trust. */

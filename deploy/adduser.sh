@@ -15,6 +15,8 @@ STACK=$(
 )
 # shellcheck source=lib/common.sh
 . "$STACK/lib/common.sh"
+# shellcheck source=lib/hmac.sh
+. "$STACK/lib/hmac.sh"
 
 usage() {
   echo "Usage: adduser.sh USERNAME [--admin]" >&2
@@ -95,8 +97,8 @@ nonce=$(printf '%s' "$body" | json_field nonce)
 [ -n "$nonce" ] || die "Synapse's nonce answer has no nonce: $body"
 
 # 2. The registration, authenticated by HMAC-SHA1(secret, nonce NUL user NUL password NUL admin).
-mac=$(printf '%s\0%s\0%s\0%s' "$nonce" "$user" "$password" "$admin" |
-  openssl dgst -sha1 -mac HMAC -macopt "key:$secret" | sed 's/^.*= *//')
+# The secret stays off every command line (see lib/hmac.sh).
+mac=$(printf '%s\0%s\0%s\0%s' "$nonce" "$user" "$password" "$admin" | hmac_sha1_hex "$secret")
 is_admin=false
 [ "$admin" = notadmin ] || is_admin=true
 payload="{\"nonce\":\"$nonce\",\"username\":$(json_string "$user"),\"password\":$(json_string "$password"),\"admin\":$is_admin,\"mac\":\"$mac\"}"

@@ -194,7 +194,7 @@ set_mode() {
 # --- static files: the stack folder is self-contained -------------------------------------------
 if [ "$STACK" != "$src" ]; then
   mkdir -p "$STACK/lib" "$STACK/postgres" "$STACK/coturn" "$STACK/acme"
-  for file in compose.yaml adduser.sh backup.sh doctor.sh restore.sh upgrade.sh lib/common.sh \
+  for file in compose.yaml adduser.sh backup.sh doctor.sh restore.sh upgrade.sh lib/common.sh lib/hmac.sh \
     postgres/init.sh coturn/entrypoint.sh acme/renew.sh; do
     case "$file" in *.sh) mode=0755 ;; *) mode=0644 ;; esac
     write_file "$STACK/$file" "$mode" <"$src/$file"

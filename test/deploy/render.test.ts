@@ -309,6 +309,7 @@ describe('setup.sh renders the stack', () => {
       'upgrade.sh',
       'doctor.sh',
       'lib/common.sh',
+      'lib/hmac.sh',
       'postgres/init.sh',
       'coturn/entrypoint.sh',
       'acme/renew.sh',

@@ -602,6 +602,7 @@ async function copyDeployFolder(target: string): Promise<void> {
     'backup.sh',
     'adduser.sh',
     'lib/common.sh',
+    'lib/hmac.sh',
     'postgres/init.sh',
     'coturn/entrypoint.sh',
     'acme/renew.sh',

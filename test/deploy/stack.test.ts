@@ -104,6 +104,8 @@ describe('the stack, run from its rendered configs', () => {
     const key = await get(`https://${ATLAS}/_matrix/key/v2/server`);
     expect(key.status).toBe(200);
     expect(key.json<{ server_name: string }>().server_name).toBe(ATLAS);
+    // Metrics stay inside the stack's network.
+    expect((await get(`https://${ATLAS}/metrics`)).status).toBe(404);
   });
 
   it("fills Element's room directory from Atlas's feed", async () => {
@@ -467,6 +469,7 @@ describe('the stack, run from its rendered configs', () => {
       expect(synapseKey.json<{ server_name: string }>().server_name).toBe(SERVER);
       const atlasKey = await pathGet(`https://${SERVER}/atlas/_matrix/key/v2/server`);
       expect(atlasKey.json<{ server_name: string }>().server_name).toBe(ATLAS);
+      expect((await pathGet(`https://${SERVER}/atlas/metrics`)).status).toBe(404);
     } finally {
       await stack.stopService('haproxy-path');
       await rm(pathDir, { recursive: true, force: true });

@@ -1,13 +1,15 @@
 // Search benchmark: 100,000 rooms, the API in its own process, requests at fixed rates (evenly paced,
 // see paced-load.ts; or autocannon's per-second bursts with --autocannon).
 // Usage: node --import tsx bench/search/run.ts [--runs 3] [--duration 30] [--rooms 100000]
-//          [--with-cache] [--skip-ramp] [--database-url URL] [--api-cpu-prof DIR] [--autocannon]
+//          [--with-cache] [--cache-only] [--skip-ramp] [--database-url URL] [--api-cpu-prof DIR]
+//          [--autocannon]
 // Run it under `flock /tmp/atlas-bench.lock` so that two benchmarks never share the machine.
 import { type ChildProcess, fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { connectDatabase, migrateDatabase, startEmbeddedPostgres } from '@atlas/shared/db';
 import { silentLogger } from '@atlas/shared/log';
@@ -27,6 +29,8 @@ const { values } = parseArgs({
     'skip-ramp': { type: 'boolean', default: false },
     /** Also measure with the API's answer cache (what `atlas start` runs), after the database path. */
     'with-cache': { type: 'boolean', default: false },
+    /** Only the answer cache's configuration (the database path's runs take minutes of overload). */
+    'cache-only': { type: 'boolean', default: false },
     /** Load with autocannon's rate limit (each second's quota in a burst) instead of evenly paced requests. */
     autocannon: { type: 'boolean', default: false },
     /** Writes the API process's V8 CPU profile (node --cpu-prof) into this folder. */
@@ -51,6 +55,24 @@ interface Measure {
   apiCpuMs: number;
   machineCpuMs: number;
   clientCpuMs: number;
+  /** How late this (load) process's event loop ran, p99 and max in ms: lateness it adds to latencies. */
+  loadLoopDelayMs: [number, number];
+  /** The API process over the measurement: event-loop hold-ups and GC pauses. */
+  api?: ProcessStats | undefined;
+}
+
+/** What the API process (server.ts) reports about itself since the previous report. */
+interface ProcessStats {
+  loopDelayP50Ms: number;
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
+  gcCount: number;
+  gcTotalMs: number;
+  gcMaxMs: number;
+  gcOver5Ms: number;
+  gcMajor: number;
+  gcMinorMs: number;
+  heapUsedMb: number;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -86,8 +108,12 @@ async function load(
   rate: number,
   seconds: number,
   api: number,
+  child?: ChildProcess,
 ): Promise<Measure> {
   const latencies: number[] = [];
+  if (child) await apiStats(child);
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  loopDelay.enable();
   let next = 0;
   const before = {
     load: loadavg()[0] ?? 0,
@@ -125,6 +151,8 @@ async function load(
     errors = result.errors;
   }
   const client = process.cpuUsage(before.client);
+  loopDelay.disable();
+  const apiProcess = child ? (await apiStats(child)).process : undefined;
   const answered = Math.max(1, requests);
   latencies.sort((a, b) => a - b);
   return {
@@ -139,6 +167,8 @@ async function load(
     apiCpuMs: round((processCpuMs(api) - before.api) / answered),
     machineCpuMs: round((machineCpuMs() - before.machine) / answered),
     clientCpuMs: round((client.user + client.system) / 1000 / answered),
+    loadLoopDelayMs: [round(loopDelay.percentile(99) / 1e6), round(loopDelay.max / 1e6)],
+    api: apiProcess,
   };
 }
 
@@ -178,6 +208,10 @@ function summarise(label: string, measures: Measure[]): Record<string, unknown> 
     apiCpuMs: mid((m) => m.apiCpuMs),
     machineCpuMs: mid((m) => m.machineCpuMs),
     load: measures.map((m) => m.load),
+    loadLoopDelayP99Ms: mid((m) => m.loadLoopDelayMs[0]),
+    apiLoopDelayP99Ms: mid((m) => m.api?.loopDelayP99Ms ?? Number.NaN),
+    apiLoopDelayMaxMs: round(Math.max(...measures.map((m) => m.api?.loopDelayMaxMs ?? 0))),
+    apiGcMaxMs: round(Math.max(...measures.map((m) => m.api?.gcMaxMs ?? 0))),
   };
 }
 
@@ -202,12 +236,18 @@ async function startApi(databaseUrl: string, cache: boolean): Promise<{ child: C
   return { child, url: `http://127.0.0.1:${port}` };
 }
 
-function cacheStats(child: ChildProcess): Promise<SearchCacheStats | null> {
+function apiStats(
+  child: ChildProcess,
+): Promise<{ cache: SearchCacheStats | null; process: ProcessStats | undefined }> {
   return new Promise((resolve) => {
-    child.once('message', (message) => resolve((message as { cache: SearchCacheStats | null }).cache));
+    child.once('message', (message) =>
+      resolve(message as { cache: SearchCacheStats | null; process: ProcessStats | undefined }),
+    );
     child.send('stats');
   });
 }
+
+const cacheStats = async (child: ChildProcess) => (await apiStats(child)).cache;
 
 /**
  * How the cache answered the runs: the share answered without waiting for the database (fresh or
@@ -258,13 +298,13 @@ async function measure(
     // The search runs back to back: with the cache on, each run after the first starts with the
     // answers the previous one left (the steady state), not with a cache emptied by a pause.
     for (let i = 0; i < runs; i++) {
-      search.push(await load(url, paths, 500, duration, api));
+      search.push(await load(url, paths, 500, duration, api, child));
       console.error(`search run ${i + 1}${suffix}:`, search[i]);
     }
     const after = await cacheStats(child);
     await settle(api);
     for (let i = 0; i < runs; i++) {
-      element.push(await load(url, FEED, 500, duration, api));
+      element.push(await load(url, FEED, 500, duration, api, child));
       console.error(`element run ${i + 1}${suffix}:`, element[i]);
     }
     const summary: Record<string, unknown>[] = [
@@ -278,7 +318,7 @@ async function measure(
       let best: Measure | undefined;
       for (const rate of [25, 50, 100, 150, 200, 300, 400, 500, 600, 750, 1000, 1500, 2000, 3000]) {
         await settle(api);
-        const step = await load(url, paths, rate, RAMP_SECONDS, api);
+        const step = await load(url, paths, rate, RAMP_SECONDS, api, child);
         console.error(`ramp ${rate}/s${suffix}:`, step);
         if (step.errors > 0 || step.p99 > 100 || step.requests < rate * RAMP_SECONDS * 0.95) break;
         best = step;
@@ -323,8 +363,9 @@ try {
   }
   const paths = await queryMix(database.sql, 2000);
   const loadBefore = uptime();
-  const summary = await measure(databaseUrl, paths, false);
-  if (values['with-cache']) summary.push(...(await measure(databaseUrl, paths, true)));
+  const summary = values['cache-only'] ? [] : await measure(databaseUrl, paths, false);
+  if (values['with-cache'] || values['cache-only'])
+    summary.push(...(await measure(databaseUrl, paths, true)));
   console.log(
     JSON.stringify(
       {

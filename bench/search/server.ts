@@ -30,7 +30,7 @@ loopDelay.enable();
 const gc = { count: 0, totalMs: 0, maxMs: 0, over5Ms: 0, major: 0, minorMs: 0 };
 new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) {
-    const kind = (entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
+    const kind = (entry as unknown as { detail?: { kind?: number } }).detail?.kind;
     if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) gc.major++;
     if (kind === constants.NODE_PERFORMANCE_GC_MINOR) gc.minorMs += entry.duration;
     gc.count++;

@@ -2,7 +2,7 @@ import postgres, { type Sql } from 'postgres';
 import { SELECT_COLUMNS, toJsonRow } from './postgres-rows.ts';
 import { searchPostgres } from './postgres-search.ts';
 import { loadTierSizes, type TierSizes } from './postgres-tiers.ts';
-import type { RoomDocument, SearchIndex, SearchStats } from './types.ts';
+import type { IndexChangeListener, RoomDocument, SearchIndex, SearchStats } from './types.ts';
 import { TypoDictionary } from './typo-dictionary.ts';
 
 export interface PostgresSearchOptions {
@@ -17,6 +17,10 @@ const UPSERT_BATCH = 500;
 const REFRESH_MS = 5 * 60_000;
 /** Words kept in memory for typo tolerance (a few tens of MB at most). */
 const MAX_DICTIONARY = 300_000;
+/** Announces committed writes to `room_search` to every process watching (answer caches). */
+const CHANGES_CHANNEL = 'atlas_search_changed';
+/** Wait before listening again after the watch connection was lost. */
+const WATCH_RETRY_MS = 2_000;
 
 /**
  * A value loaded from the database and reused for a while; the previous value is served while a
@@ -95,17 +99,22 @@ export function createPostgresSearchIndex(options: PostgresSearchOptions): Searc
       }
     },
     async upsert(documents) {
-      for (let i = 0; i < documents.length; i += UPSERT_BATCH) {
-        await upsertBatch(sql, dedupe(documents.slice(i, i + UPSERT_BATCH)));
+      if (documents.length === 0) return;
+      try {
+        for (let i = 0; i < documents.length; i += UPSERT_BATCH) {
+          await upsertBatch(sql, dedupe(documents.slice(i, i + UPSERT_BATCH)));
+        }
+      } finally {
+        // Also after a failed batch: the ones before it were committed.
+        await announceChange(sql);
       }
-      if (documents.length > 0) {
-        dictionary.forget();
-        tierSizes.forget();
-      }
+      dictionary.forget();
+      tierSizes.forget();
     },
     async remove(roomIds) {
       if (roomIds.length === 0) return;
       await sql`delete from room_search where room_id = any(${roomIds}::text[])`;
+      await announceChange(sql);
     },
     search: (query) =>
       searchPostgres({ browse: sql, words: wordsSql }, query, {
@@ -129,15 +138,84 @@ export function createPostgresSearchIndex(options: PostgresSearchOptions): Searc
             written += part.length;
           }
         }
+        // Sent when the transaction commits, not before.
+        await announceChange(tx);
         return written;
       });
       dictionary.forget();
       tierSizes.forget();
       return count;
     },
+    watchChanges: (listener) => watchChanges(options.databaseUrl, listener),
     async close() {
       await Promise.all([sql.end({ timeout: 5 }), wordsSql.end({ timeout: 5 })]);
     },
+  };
+}
+
+/**
+ * Tells watching processes that the index changed. Outside a transaction the notification goes
+ * out at once, after the writes before it committed; inside one, when it commits. A notification
+ * that is lost (the process dies between the two) is bounded by the caches' maximum age.
+ */
+async function announceChange(sql: Sql | postgres.TransactionSql): Promise<void> {
+  await sql`select pg_notify(${CHANGES_CHANNEL}, '')`.catch(() => {});
+}
+
+/**
+ * LISTENs on a connection of its own (one per watcher). When it is lost the listener hears
+ * `watching(false)` and the watch starts again every few seconds until it is back.
+ */
+function watchChanges(databaseUrl: string, listener: IndexChangeListener): () => Promise<void> {
+  let stopped = false;
+  let retry: NodeJS.Timeout | undefined;
+  let current: Sql | undefined;
+
+  const lost = (connection: Sql) => {
+    if (current !== connection) return;
+    current = undefined;
+    listener.watching(false);
+    connection.end({ timeout: 0 }).catch(() => {});
+    if (!stopped) retry = setTimeout(start, WATCH_RETRY_MS);
+  };
+
+  function start() {
+    retry = undefined;
+    if (stopped) return;
+    // postgres.js delivers notifications to `onnotify`, which its types leave out (its own
+    // `listen` uses it, but neither tells when the connection is lost nor retries for good).
+    const settings: postgres.Options<Record<string, never>> & {
+      onnotify(channel: string, payload: string): void;
+    } = {
+      max: 1,
+      // Kept open for good: a connection that ends stops the watch.
+      idle_timeout: 0,
+      max_lifetime: null,
+      connect_timeout: 15,
+      onnotice: () => {},
+      connection: { application_name: 'atlas-search-watch' },
+      onnotify: (channel) => {
+        if (channel === CHANGES_CHANNEL) listener.changed();
+      },
+      onclose: () => lost(connection),
+    };
+    const connection: Sql = postgres(databaseUrl, settings);
+    current = connection;
+    connection`listen ${connection(CHANGES_CHANNEL)}`.then(
+      () => {
+        if (current === connection) listener.watching(true);
+      },
+      () => lost(connection),
+    );
+  }
+
+  start();
+  return async () => {
+    stopped = true;
+    if (retry) clearTimeout(retry);
+    const connection = current;
+    current = undefined;
+    await connection?.end({ timeout: 1 });
   };
 }
 

@@ -110,7 +110,23 @@ export interface SearchIndex {
    * new one is complete. Returns how many documents the new index holds.
    */
   rebuild(source: AsyncIterable<RoomDocument[]>): Promise<number>;
+  /**
+   * Tells `listener` of every change to the index committed by any process (the index queue writes
+   * in another one), so answers can be kept until the index changes. Returns a function that stops
+   * watching. Backends that cannot tell leave it out.
+   */
+  watchChanges?(listener: IndexChangeListener): () => Promise<void>;
   close(): Promise<void>;
+}
+
+export interface IndexChangeListener {
+  /** A change to the index was committed. */
+  changed(): void;
+  /**
+   * Whether changes are being watched from now on. `true` also follows a reconnection, when
+   * changes made meanwhile went unseen; while `false`, changes cannot be learned of.
+   */
+  watching(on: boolean): void;
 }
 
 /** A cursor that does not belong to this query, or is not a cursor at all. */

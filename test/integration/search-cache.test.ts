@@ -1,0 +1,65 @@
+import { createPostgresSearchIndex, type SearchIndex, withSearchCache } from '@atlas/shared/search';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { waitFor } from '../support/ports.ts';
+import { roomDocument } from '../support/seed-rooms.ts';
+
+// The API's answer cache keeps answers until the index changes. The index queue writes through a
+// backend of its own (in another process), so the cache must learn of those writes from the
+// database: here the writer is a second backend on the same database, as the index queue's is.
+let database: TestDatabase;
+let writer: SearchIndex;
+let cache: ReturnType<typeof withSearchCache>;
+
+beforeAll(async () => {
+  database = await createTestDatabase('search_cache');
+  writer = createPostgresSearchIndex({ databaseUrl: database.url, poolSize: 2 });
+  await writer.init();
+  await writer.upsert([roomDocument({ roomId: '!one:example.org', name: 'Lighthouse keepers' })]);
+  // No freshness of their own, no stale period: an answer lasts exactly as long as nothing changes.
+  cache = withSearchCache(createPostgresSearchIndex({ databaseUrl: database.url, poolSize: 2 }), {
+    ttlMs: 0,
+    staleMs: 0,
+  });
+  // Starting to watch counts as a change (whatever happened before was not seen).
+  await waitFor('the cache to watch the index', () => cache.cacheStats().changes > 0);
+});
+
+afterAll(async () => {
+  await cache?.close();
+  await writer?.close();
+  await database?.drop();
+});
+
+const names = async (q: string) => (await cache.search({ q, limit: 20 })).hits.map((h) => h.name);
+
+describe('answer cache over the PostgreSQL backend', () => {
+  it('keeps an answer while the index does not change, and answers from the index once it does', async () => {
+    expect(await names('lighthouse')).toEqual(['Lighthouse keepers']);
+    const before = cache.cacheStats();
+    expect(await names('lighthouse')).toEqual(['Lighthouse keepers']);
+    expect(cache.cacheStats().hits).toBe(before.hits + 1);
+    expect(cache.cacheStats().misses).toBe(before.misses);
+
+    await writer.upsert([roomDocument({ roomId: '!two:example.org', name: 'Lighthouse photography' })]);
+    await waitFor('the change to reach the cache', () => cache.cacheStats().changes > before.changes);
+    expect((await names('lighthouse')).sort()).toEqual(['Lighthouse keepers', 'Lighthouse photography']);
+
+    await writer.remove(['!one:example.org']);
+    await waitFor('the removal to reach the cache', () => cache.cacheStats().changes > before.changes + 1);
+    expect(await names('lighthouse')).toEqual(['Lighthouse photography']);
+  });
+
+  it('does not miss a change made while its watch was cut off', async () => {
+    expect(await names('harbour')).toEqual([]);
+    const before = cache.cacheStats();
+    await database.sql`
+      select pg_terminate_backend(pid) from pg_stat_activity
+      where application_name = 'atlas-search-watch' and datname = current_database()`;
+    await writer.upsert([roomDocument({ roomId: '!three:example.org', name: 'Harbour pilots' })]);
+    // Cut off (a change), then watching again (another): whether the write was announced to the
+    // old connection, to the new one or to none, the answer must not outlive it.
+    await waitFor('the watch to come back', () => cache.cacheStats().changes >= before.changes + 2);
+    expect(await names('harbour')).toEqual(['Harbour pilots']);
+  });
+});

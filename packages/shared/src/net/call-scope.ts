@@ -1,5 +1,33 @@
 import { HttpError } from './types.ts';
 
+/** Callbacks of the calls in flight under each caller's signal. */
+const pending = new WeakMap<AbortSignal, Set<() => void>>();
+
+/**
+ * Runs `callback` when `signal` aborts; the returned function forgets it. A crawler passes one
+ * process-wide signal to hundreds of calls at once, and an EventTarget scans its listener list on
+ * every add and remove, so each signal gets one listener and the calls wait in a Set.
+ */
+function whenAborted(signal: AbortSignal, callback: () => void): () => void {
+  let callbacks = pending.get(signal);
+  if (!callbacks) {
+    const created = new Set<() => void>();
+    callbacks = created;
+    pending.set(signal, created);
+    signal.addEventListener(
+      'abort',
+      () => {
+        pending.delete(signal);
+        for (const waiting of created) waiting();
+      },
+      { once: true },
+    );
+  }
+  const own = callbacks;
+  own.add(callback);
+  return () => own.delete(callback);
+}
+
 /**
  * The lifetime of one `request()` call: its total timeout, the caller's absolute deadline and
  * abort signal, merged into one AbortSignal whose reason is the HttpError to report. Waiting for
@@ -33,9 +61,9 @@ export class CallScope {
       );
     }
     if (signal && !signal.aborted) {
-      const onAbort = () => this.fail(new HttpError('aborted', `request to ${url} was cancelled`, url));
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.detach = () => signal.removeEventListener('abort', onAbort);
+      this.detach = whenAborted(signal, () =>
+        this.fail(new HttpError('aborted', `request to ${url} was cancelled`, url)),
+      );
     }
   }
 

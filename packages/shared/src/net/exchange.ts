@@ -2,7 +2,7 @@ import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { isIP, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { checkServerIdentity, type PeerCertificate, TLSSocket } from 'node:tls';
+import { checkServerIdentity, TLSSocket } from 'node:tls';
 import type { AddressPolicy } from './address-policy.ts';
 import type { CallScope } from './call-scope.ts';
 import { BufferedResponse } from './response.ts';
@@ -52,8 +52,10 @@ const certificateExpiry = new WeakMap<Socket, Date | undefined>();
 function certValidTo(socket: Socket | null): Date | undefined {
   if (!(socket instanceof TLSSocket)) return undefined;
   if (certificateExpiry.has(socket)) return certificateExpiry.get(socket);
-  const certificate: PeerCertificate | undefined = socket.getPeerCertificate();
-  const validTo = certificate?.valid_to ? new Date(certificate.valid_to) : undefined;
+  // Only the expiry is wanted: getPeerCertificate() would also hash the certificate three times
+  // and copy every field into an object, ~1 ms per new connection.
+  const certificate = socket.getPeerX509Certificate();
+  const validTo = certificate ? new Date(certificate.validTo) : undefined;
   const value = validTo && !Number.isNaN(validTo.getTime()) ? validTo : undefined;
   certificateExpiry.set(socket, value);
   return value;

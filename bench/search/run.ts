@@ -2,7 +2,7 @@
 // see paced-load.ts; or autocannon's per-second bursts with --autocannon).
 // Usage: node --import tsx bench/search/run.ts [--runs 3] [--duration 30] [--rooms 100000]
 //          [--with-cache] [--cache-only] [--skip-ramp] [--database-url URL] [--api-cpu-prof DIR]
-//          [--autocannon]
+//          [--autocannon] [--api-node-flags "FLAGS"] [--index-churn SECONDS]
 // Run it under `flock /tmp/atlas-bench.lock` so that two benchmarks never share the machine.
 import { type ChildProcess, fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -13,7 +13,12 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { connectDatabase, migrateDatabase, startEmbeddedPostgres } from '@atlas/shared/db';
 import { silentLogger } from '@atlas/shared/log';
-import { createPostgresSearchIndex, rebuildSearchIndex, type SearchCacheStats } from '@atlas/shared/search';
+import {
+  createPostgresSearchIndex,
+  loadIndexDecisions,
+  rebuildSearchIndex,
+  type SearchCacheStats,
+} from '@atlas/shared/search';
 import autocannon from 'autocannon';
 import { freePort } from '../../test/support/ports.ts';
 import { generateDataset, queryMix } from './dataset.ts';
@@ -35,6 +40,14 @@ const { values } = parseArgs({
     autocannon: { type: 'boolean', default: false },
     /** Writes the API process's V8 CPU profile (node --cpu-prof) into this folder. */
     'api-cpu-prof': { type: 'string' },
+    /** node flags for the API process, space-separated (e.g. V8's young generation size). */
+    'api-node-flags': { type: 'string', default: '' },
+    /**
+     * Every this many seconds during the search runs, 500 rooms are written to the index again
+     * through a backend of the runner's own, as the index queue does while crawls go on (0: never;
+     * the benchmark's definition is an index that does not change during the runs).
+     */
+    'index-churn': { type: 'string', default: '0' },
   },
 });
 const runs = Number(values.runs);
@@ -225,6 +238,7 @@ async function startApi(databaseUrl: string, cache: boolean): Promise<{ child: C
         '--import',
         'tsx',
         ...(values['api-cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['api-cpu-prof']}`] : []),
+        ...(values['api-node-flags'] ?? '').split(' ').filter(Boolean),
       ],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     },
@@ -260,6 +274,7 @@ function cacheSummary(before: SearchCacheStats, after: SearchCacheStats): Record
     cacheHitRate: round((delta('hits') + delta('stale')) / answered),
     cacheStaleRate: round(delta('stale') / answered),
     databaseSearchesPerSecond: round((delta('misses') + delta('refreshes')) / (runs * duration), 1),
+    indexChangesSeen: delta('changes'),
   };
 }
 
@@ -268,6 +283,39 @@ async function stopApi(child: ChildProcess | undefined): Promise<void> {
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
   await exited;
+}
+
+/**
+ * Rewrites 500 random rooms' documents every `seconds` (as the index queue does after crawls), so
+ * the answer cache sees the index change. Returns how many writes were made when stopped.
+ */
+function startChurn(databaseUrl: string, seconds: number): { stop(): Promise<void> } {
+  if (seconds <= 0) return { stop: async () => {} };
+  const sql = connectDatabase(databaseUrl, { max: 1 });
+  const index = createPostgresSearchIndex({ databaseUrl, poolSize: 1 });
+  let writes = 0;
+  let running: Promise<void> = Promise.resolve();
+  const timer = setInterval(() => {
+    running = running.then(async () => {
+      const ids = await sql.sql<{ room_id: string }[]>`
+        select room_id from rooms tablesample system (1) limit 500`;
+      const decisions = await loadIndexDecisions(
+        sql.sql,
+        ids.map((r) => r.room_id),
+      );
+      await index.upsert(decisions.flatMap((d) => (d.document ? [d.document] : [])));
+      writes++;
+    });
+  }, seconds * 1000);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+      console.error(`index churn: ${writes} writes of 500 rooms`);
+      await index.close();
+      await sql.close();
+    },
+  };
 }
 
 const FEED = [
@@ -297,9 +345,14 @@ async function measure(
     const before = await cacheStats(child);
     // The search runs back to back: with the cache on, each run after the first starts with the
     // answers the previous one left (the steady state), not with a cache emptied by a pause.
-    for (let i = 0; i < runs; i++) {
-      search.push(await load(url, paths, 500, duration, api, child));
-      console.error(`search run ${i + 1}${suffix}:`, search[i]);
+    const churn = startChurn(databaseUrl, Number(values['index-churn']));
+    try {
+      for (let i = 0; i < runs; i++) {
+        search.push(await load(url, paths, 500, duration, api, child));
+        console.error(`search run ${i + 1}${suffix}:`, search[i]);
+      }
+    } finally {
+      await churn.stop();
     }
     const after = await cacheStats(child);
     await settle(api);

@@ -1,7 +1,7 @@
 // Atlas's CLI compiled to plain JavaScript, rebuilt when a source changes.
 //
 // Why: loading the TypeScript sources through tsx runs tsx's module hooks on a second V8 thread
-// for the life of the process, ~35 MB of a crawler's memory before it does any work. esbuild (the
+// for the life of the process, ~40 MB of a crawler's memory before it does any work. esbuild (the
 // same compiler tsx uses, with the same tsconfig) bundles the CLI and everything it imports from
 // the workspaces into node_modules/.cache/atlas-cli in ~0.2 s; the next start reuses it as long as
 // every source file is unchanged (size and modification time). npm packages stay external: they are

@@ -2,7 +2,7 @@
 // see paced-load.ts; or autocannon's per-second bursts with --autocannon).
 // Usage: node --import tsx bench/search/run.ts [--runs 3] [--duration 30] [--rooms 100000]
 //          [--with-cache] [--cache-only] [--skip-ramp] [--database-url URL] [--api-cpu-prof DIR]
-//          [--autocannon] [--api-node-flags "FLAGS"] [--index-churn SECONDS]
+//          [--autocannon] [--api-node-flags="FLAGS"] [--index-churn SECONDS]
 // Run it under `flock /tmp/atlas-bench.lock` so that two benchmarks never share the machine.
 import { type ChildProcess, fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';

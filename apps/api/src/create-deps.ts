@@ -43,7 +43,7 @@ export async function createAppDeps(
   config: Config,
   input: AppDepsInput,
 ): Promise<AppDeps & { close(): Promise<void> }> {
-  // Identical searches within a few seconds share one answer (see withSearchCache).
+  // Identical searches share one answer until the index changes (see withSearchCache).
   const search = withSearchCache(
     await createSearchIndex({ databaseUrl: input.database.url, meili: config.meili }),
   );

@@ -4,13 +4,16 @@
 import v8 from 'node:v8';
 import { loadMain } from './compiled-cli.mjs';
 
-// Memory over speed, set here, before anything is loaded, so every way of starting Atlas (npm
-// start, the container, the tests, the benchmark) runs with it. Under a crawl's allocation rate V8
-// let the heap grow to about three times what is live (~40 MB live, ~130 MB held) before a full
-// collection; optimizing for size keeps it near what is live, for more, shorter collections
-// (BENCHMARKS.md, "Crawl": with the compiled CLI, the crawler's peak memory went from 311 to
-// 163 MB; its CPU rose ~16 %, and rooms stored per second stayed within run-to-run spread).
-v8.setFlagsFromString('--optimize-for-size');
+// Memory over speed for the commands that crawl, set here, before anything is loaded, so every way
+// of starting them (the container's crawler role, `crawl --once`, the tests, the benchmark) runs
+// with it. Under a crawl's allocation rate V8 let the heap grow to about three times what is live
+// (~40 MB live, ~130 MB held) before a full collection; optimizing for size keeps it near what is
+// live, for more, shorter collections (BENCHMARKS.md, "Crawl": with the compiled CLI, the crawler's
+// peak memory went from 311 to 163 MB; its CPU rose ~16 %). Not for the commands that answer
+// searches (`api`, and `start`, which serves the API too): there it collects ~15 times as often and
+// takes the search p99 from ~10 ms to ~116 ms (BENCHMARKS.md, "Search").
+const SERVES_SEARCHES = new Set(['start', 'api']);
+if (!SERVES_SEARCHES.has(process.argv[2] ?? '')) v8.setFlagsFromString('--optimize-for-size');
 
 const main = await loadMain();
 

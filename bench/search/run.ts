@@ -2,7 +2,7 @@
 // see paced-load.ts; or autocannon's per-second bursts with --autocannon).
 // Usage: node --import tsx bench/search/run.ts [--runs 3] [--duration 30] [--rooms 100000]
 //          [--with-cache] [--cache-only] [--skip-ramp] [--database-url URL] [--api-cpu-prof DIR]
-//          [--autocannon] [--api-node-flags="FLAGS"] [--index-churn SECONDS]
+//          [--autocannon | --vegeta PATH] [--api-node-flags="FLAGS"] [--index-churn SECONDS]
 // Run it under `flock /tmp/atlas-bench.lock` so that two benchmarks never share the machine.
 import { type ChildProcess, fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -23,6 +23,7 @@ import autocannon from 'autocannon';
 import { freePort } from '../../test/support/ports.ts';
 import { generateDataset, queryMix } from './dataset.ts';
 import { pacedLoad } from './paced-load.ts';
+import { vegetaLoad } from './vegeta-load.ts';
 
 const { values } = parseArgs({
   options: {
@@ -38,6 +39,8 @@ const { values } = parseArgs({
     'cache-only': { type: 'boolean', default: false },
     /** Load with autocannon's rate limit (each second's quota in a burst) instead of evenly paced requests. */
     autocannon: { type: 'boolean', default: false },
+    /** The paced load sent by this vegeta binary (a Go process) instead of this Node process. */
+    vegeta: { type: 'string' },
     /** Writes the API process's V8 CPU profile (node --cpu-prof) into this folder. */
     'api-cpu-prof': { type: 'string' },
     /** node flags for the API process, space-separated (e.g. V8's young generation size). */
@@ -158,7 +161,9 @@ async function load(
     requests = result.requests.total;
     errors = result.errors + result.timeouts + result.non2xx;
   } else {
-    const result = await pacedLoad(url, paths, rate, seconds);
+    const result = values.vegeta
+      ? await vegetaLoad(values.vegeta, url, paths, rate, seconds)
+      : await pacedLoad(url, paths, rate, seconds);
     latencies.push(...result.latencies);
     requests = result.requests;
     errors = result.errors;

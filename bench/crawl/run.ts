@@ -3,15 +3,16 @@
 // crawler's memory.
 // Usage: npm run bench:crawl -- [--runs 3] [--servers 1000] [--rooms 100000] [--big 200000]
 //   [--queue postgres|redis] [--only federation|big] [--stored-only] [--out results.json]
-//   [--node-options=--cpu-prof] [--sim-node-options=--cpu-prof]
+//   [--node-options=--cpu-prof] [--sim-node-options=--cpu-prof] [--pg-stats dir]
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { connectDatabase, startEmbeddedPostgres } from '@atlas/shared/db';
 import { silentLogger } from '@atlas/shared/log';
+import type { Sql } from 'postgres';
 import type { Manifest } from '../../test/simfed/model.ts';
 import { freePort } from '../../test/support/ports.ts';
 import { startRedis } from '../../test/support/redis.ts';
@@ -33,6 +34,8 @@ const { values } = parseArgs({
     only: { type: 'string' },
     /** Stop once every room is stored instead of waiting for complexity measuring. */
     'stored-only': { type: 'boolean', default: false },
+    /** Load pg_stat_statements and write the costliest statements of each run to this folder. */
+    'pg-stats': { type: 'string' },
     out: { type: 'string' },
   },
 });
@@ -191,6 +194,23 @@ interface SimfedTotals {
   byEndpoint: Record<string, number>;
 }
 
+/** The statements PostgreSQL spent most time on during a run (pg_stat_statements), as a text table. */
+async function writeStatementStats(sql: Sql, dir: string, label: string): Promise<void> {
+  const rows = await sql<{ calls: string; total_ms: number; mean_ms: number; rows: string; query: string }[]>`
+    select calls, round(total_exec_time::numeric, 0)::float8 as total_ms,
+      round(mean_exec_time::numeric, 3)::float8 as mean_ms, rows,
+      left(query, 400) as query
+    from pg_stat_statements order by total_exec_time desc limit 40`;
+  const lines = rows.map(
+    (r) =>
+      `${r.calls}\t${r.total_ms}\t${r.mean_ms}\t${r.rows}\t${r.query.replace(/\s+/g, ' ').slice(0, 200)}`,
+  );
+  await mkdir(dir, { recursive: true });
+  const file = path.join(dir, `pg-stats-${Date.now()}.tsv`);
+  await writeFile(file, `# ${label}\ncalls\ttotal_ms\tmean_ms\trows\tquery\n${lines.join('\n')}\n`);
+  process.stderr.write(`  statement statistics in ${file}\n`);
+}
+
 async function crawlOnce(options: {
   simArgs: string[];
   env: Record<string, string>;
@@ -202,9 +222,16 @@ async function crawlOnce(options: {
   // As root, the embedded PostgreSQL runs as the postgres user, which must be able to reach its folder.
   await chmod(dir, 0o711);
   const pgPort = await freePort();
-  const pg = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port: pgPort, log: silentLogger });
+  const pgStats = values['pg-stats'];
+  const pg = await startEmbeddedPostgres({
+    dataDir: path.join(dir, 'pg'),
+    port: pgPort,
+    log: silentLogger,
+    ...(pgStats ? { settings: ['shared_preload_libraries=pg_stat_statements', 'track_io_timing=on'] } : {}),
+  });
   const sim = await startSimfed(options.simArgs, path.join(dir, 'sim'));
   const database = connectDatabase(pg.url, { max: 2 });
+  if (pgStats) await database.sql`create extension if not exists pg_stat_statements`;
   const expectedRooms = storableRooms(sim.manifest);
   const clusterDir = path.join(dir, 'pg', 'postgres');
   const simCpuAtStart = await cpuSeconds(sim.child.pid ?? 0);
@@ -318,6 +345,7 @@ async function crawlOnce(options: {
     simfed: (await cpuSeconds(sim.child.pid ?? 0)) - simCpuAtStart,
     postgres: (await postgresCpuSeconds(clusterDir).catch(() => 0)) - pgCpuAtStart,
   };
+  if (pgStats) await writeStatementStats(database.sql, pgStats, options.simArgs.join(' '));
   await database.close();
   await stop(sim.child);
   const totalsLine = /simfed totals (.*)/.exec(sim.stdout())?.[1];

@@ -18,6 +18,8 @@ export interface EmbeddedOptions {
   log: Logger;
   /** Database to create on first start. */
   database?: string;
+  /** Extra server settings as `name=value` (e.g. a benchmark loading pg_stat_statements). */
+  settings?: readonly string[];
 }
 
 const USER = 'atlas';
@@ -64,6 +66,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
       'unix_socket_directories=',
       '-c',
       'max_connections=200',
+      ...(options.settings ?? []).flatMap((setting) => ['-c', setting]),
     ],
     onLog: (message) => log.debug({ message: message.trim() }, 'postgres'),
     onError: (error) => log.warn({ err: error }, 'postgres'),

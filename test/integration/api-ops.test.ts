@@ -79,6 +79,20 @@ describe('OpenAPI and docs', () => {
     );
   });
 
+  it('documents the query parameters of the search, servers and feed endpoints', async () => {
+    type Operation = { parameters?: { name: string; in: string }[] };
+    const doc = (await (await api.get('/api/v1/openapi.json')).json()) as {
+      paths: Record<string, { get?: Operation }>;
+    };
+    const query = (path: string) =>
+      (doc.paths[path]?.get?.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name);
+    expect(query('/api/v1/rooms')).toEqual(expect.arrayContaining(['q', 'server', 'sort', 'cursor']));
+    expect(query('/api/v1/servers')).toEqual(expect.arrayContaining(['status', 'software', 'sort']));
+    expect(query('/api/v1/element/config.json')).toEqual(
+      expect.arrayContaining(['limit', 'include', 'exclude', 'registration_open', 'software']),
+    );
+  });
+
   it('renders a readable docs page', async () => {
     const page = await api.get('/api/v1/docs');
     expect(page.headers.get('content-type')).toContain('text/html');

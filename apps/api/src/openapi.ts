@@ -1,4 +1,5 @@
-import { OpenAPIHono, z } from '@hono/zod-openapi';
+import { OpenAPIHono, type RouteConfig, z } from '@hono/zod-openapi';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv } from './env.ts';
 import { ApiError } from './errors.ts';
 
@@ -10,6 +11,10 @@ export function describeIssues(error: z.ZodError): string {
     .join('; ');
 }
 
+function badQuery(error: z.ZodError): ApiError {
+  return new ApiError('BAD_REQUEST', `invalid query: ${describeIssues(error)}`);
+}
+
 /**
  * A router whose validation failures become the API's one 400 envelope. Every resource router is
  * made here, so the hook cannot be forgotten.
@@ -18,6 +23,7 @@ export function createRouter(): OpenAPIHono<AppEnv> {
   return new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
       if (!result.success) {
+        if (result.target === 'query') throw badQuery(result.error);
         throw new ApiError('BAD_REQUEST', `invalid ${result.target}: ${describeIssues(result.error)}`);
       }
     },
@@ -117,3 +123,63 @@ export const cursorParam = z
   .max(2048)
   .optional()
   .openapi({ description: 'next_cursor of the previous page' });
+
+/** Query strings longer than this are validated each time, so that remembering them stays small. */
+const REMEMBERED_QUERY_CHARS = 512;
+const REMEMBERED_QUERIES = 2_000;
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/**
+ * Validates a query the way the router's validators do, but once per distinct query string: the
+ * directory's hot reads (searches, Element's feed) repeat the same few queries, and validating
+ * them each time kept every request's intermediate objects alive past the young generation's
+ * collections, whose pauses then set the latency tail. Remembered results are frozen, shared by
+ * every request that sends the same string.
+ */
+export function rememberedQuery<S extends z.ZodType>(schema: S): (c: Context) => z.output<S> {
+  const remembered = new Map<string, z.output<S>>();
+  return (c) => {
+    const url = c.req.url;
+    const mark = url.indexOf('?');
+    const raw = mark < 0 ? '' : url.slice(mark + 1);
+    const known = remembered.get(raw);
+    if (known !== undefined) return known;
+    const input = Object.fromEntries(
+      Object.entries(c.req.queries()).map(([key, values]) => [key, values.length === 1 ? values[0] : values]),
+    );
+    const result = schema.safeParse(input);
+    if (!result.success) throw badQuery(result.error);
+    if (raw.length <= REMEMBERED_QUERY_CHARS) {
+      if (remembered.size >= REMEMBERED_QUERIES) remembered.clear();
+      remembered.set(raw, deepFreeze(result.data));
+    }
+    return result.data;
+  };
+}
+
+type QueryRoute = RouteConfig & { method: 'get'; request: { query: z.ZodType } };
+
+/**
+ * Adds a GET route documented like `router.openapi(route, ...)` whose handler gets the query from
+ * `rememberedQuery`. Only for routes whose request is a query alone.
+ */
+export function openapiGetWithQuery<R extends QueryRoute>(
+  router: OpenAPIHono<AppEnv>,
+  route: R,
+  handler: (c: Context<AppEnv>, query: z.output<R['request']['query']>) => Promise<Response> | Response,
+): OpenAPIHono<AppEnv> {
+  const { middleware, ...documented } = route;
+  router.openAPIRegistry.registerPath(documented);
+  const query = rememberedQuery<R['request']['query']>(route.request.query);
+  const before: MiddlewareHandler<AppEnv>[] =
+    middleware === undefined ? [] : Array.isArray(middleware) ? [...middleware] : [middleware];
+  router.on(['GET'], [route.path], ...before, (c) => handler(c, query(c)));
+  return router;
+}

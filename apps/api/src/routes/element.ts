@@ -1,7 +1,14 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { etagOf, jsonWithEtag } from '../json.ts';
 import { cacheFor } from '../middleware/cache.ts';
-import { boolParam, createRouter, errorResponses, intParam, listParam } from '../openapi.ts';
+import {
+  boolParam,
+  createRouter,
+  errorResponses,
+  intParam,
+  listParam,
+  openapiGetWithQuery,
+} from '../openapi.ts';
 import { type ElementConfigFeed, elementServerList } from '../services/element-feed.ts';
 
 const serverName = z
@@ -57,8 +64,7 @@ interface FeedAnswer {
  */
 export function elementRoutes() {
   const answers = new Map<string, { at: number; answer: Promise<FeedAnswer>; refreshing: boolean }>();
-  return createRouter().openapi(feedRoute, async (c) => {
-    const params = c.req.valid('query');
+  return openapiGetWithQuery(createRouter(), feedRoute, async (c, params) => {
     const deps = c.get('deps');
     const compute = async (): Promise<FeedAnswer> => {
       const servers = await elementServerList(deps.database.sql, {

@@ -3,7 +3,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { ApiError } from '../errors.ts';
 import { jsonWithEtag } from '../json.ts';
 import { cacheFor } from '../middleware/cache.ts';
-import { createRouter, errorResponses } from '../openapi.ts';
+import { createRouter, errorResponses, openapiGetWithQuery } from '../openapi.ts';
 import { RoomDetailSchema, RoomListSchema, RoomQuerySchema } from '../schemas/rooms.ts';
 import { getRoomDetail, searchRoomsSerialised } from '../services/rooms.ts';
 
@@ -46,22 +46,18 @@ const detailRoute = createRoute({
 });
 
 export function roomRoutes() {
-  return createRouter()
-    .openapi(listRoute, async (c) => {
-      const params = c.req.valid('query');
-      try {
-        const answer = await searchRoomsSerialised(c.get('deps').search, params);
-        return jsonWithEtag(c, answer.data, answer);
-      } catch (error) {
-        if (error instanceof InvalidCursorError)
-          throw new ApiError('BAD_REQUEST', `cursor: ${error.message}`);
-        throw error;
-      }
-    })
-    .openapi(detailRoute, async (c) => {
-      const { roomId } = c.req.valid('param');
-      const room = await getRoomDetail(c.get('deps').database.sql, roomId);
-      if (!room) throw new ApiError('NOT_FOUND', `no room ${roomId} is listed here`);
-      return c.json(room, 200);
-    });
+  return openapiGetWithQuery(createRouter(), listRoute, async (c, params) => {
+    try {
+      const answer = await searchRoomsSerialised(c.get('deps').search, params);
+      return jsonWithEtag(c, answer.data, answer);
+    } catch (error) {
+      if (error instanceof InvalidCursorError) throw new ApiError('BAD_REQUEST', `cursor: ${error.message}`);
+      throw error;
+    }
+  }).openapi(detailRoute, async (c) => {
+    const { roomId } = c.req.valid('param');
+    const room = await getRoomDetail(c.get('deps').database.sql, roomId);
+    if (!room) throw new ApiError('NOT_FOUND', `no room ${roomId} is listed here`);
+    return c.json(room, 200);
+  });
 }

@@ -2,7 +2,7 @@ import { InvalidCursorError } from '@atlas/shared/search';
 import { createRoute, z } from '@hono/zod-openapi';
 import { ApiError } from '../errors.ts';
 import { cacheFor } from '../middleware/cache.ts';
-import { createRouter, errorResponses } from '../openapi.ts';
+import { createRouter, errorResponses, openapiGetWithQuery } from '../openapi.ts';
 import { ServerDetailSchema, ServerListSchema, ServerQuerySchema } from '../schemas/servers.ts';
 import { getServerDetail, listServers } from '../services/servers.ts';
 
@@ -44,21 +44,18 @@ const detailRoute = createRoute({
 });
 
 export function serverRoutes() {
-  return createRouter()
-    .openapi(listRoute, async (c) => {
-      try {
-        return c.json(await listServers(c.get('deps').database.sql, c.req.valid('query')), 200);
-      } catch (error) {
-        if (error instanceof InvalidCursorError)
-          throw new ApiError('BAD_REQUEST', `cursor: ${error.message}`);
-        throw error;
-      }
-    })
-    .openapi(detailRoute, async (c) => {
-      const { name } = c.req.valid('param');
-      const deps = c.get('deps');
-      const server = await getServerDetail(deps.database.sql, deps.search, name.toLowerCase());
-      if (!server) throw new ApiError('NOT_FOUND', `no server ${name} is listed here`);
-      return c.json(server, 200);
-    });
+  return openapiGetWithQuery(createRouter(), listRoute, async (c, query) => {
+    try {
+      return c.json(await listServers(c.get('deps').database.sql, query), 200);
+    } catch (error) {
+      if (error instanceof InvalidCursorError) throw new ApiError('BAD_REQUEST', `cursor: ${error.message}`);
+      throw error;
+    }
+  }).openapi(detailRoute, async (c) => {
+    const { name } = c.req.valid('param');
+    const deps = c.get('deps');
+    const server = await getServerDetail(deps.database.sql, deps.search, name.toLowerCase());
+    if (!server) throw new ApiError('NOT_FOUND', `no server ${name} is listed here`);
+    return c.json(server, 200);
+  });
 }

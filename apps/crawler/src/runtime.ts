@@ -13,6 +13,12 @@ import { CrawlStats } from './stats.ts';
 
 /** How long an idle connection to a remote server is kept for reuse. */
 const IDLE_SOCKET_MS = 5_000;
+/**
+ * TLS sessions kept for resumption. A server is met again after its idle connection closed (probe,
+ * then directory read, then leads from other servers' rooms), and a resumed session skips the
+ * certificate signature and verification of a full handshake. A session takes under a kilobyte.
+ */
+const TLS_SESSIONS = 4_000;
 
 export interface CrawlerRuntimeOptions {
   config: Config;
@@ -42,6 +48,7 @@ export async function createCrawlerRuntime(options: CrawlerRuntimeOptions): Prom
     // A crawl talks to thousands of servers, each over its own TLS connection; one is reused within
     // milliseconds while its server is read, then only costs memory.
     idleSocketMs: IDLE_SOCKET_MS,
+    maxCachedSessions: TLS_SESSIONS,
   });
   const resolver = createServerResolver({ http });
   const federation = new FederationClient({ http, resolver, identity: options.identity });

@@ -83,6 +83,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       lookup,
       secureContext,
       minVersion: 'TLSv1.2',
+      maxCachedSessions: options.maxCachedSessions ?? 100,
     }),
     policy,
     userAgent: options.userAgent,

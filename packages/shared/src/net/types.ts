@@ -111,6 +111,12 @@ export interface HttpClientOptions {
   maxInFlight: number;
   /** Idle keep-alive connections are closed after this long (default 30 s). */
   idleSocketMs?: number;
+  /**
+   * TLS sessions kept for resumption, one per host and TLS name (default 100, Node's). A host
+   * reconnected to after its idle connection closed resumes its session instead of a full
+   * handshake, which spares both sides the certificate signature and its verification.
+   */
+  maxCachedSessions?: number;
 }
 
 export interface HttpClient {

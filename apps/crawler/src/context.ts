@@ -5,6 +5,7 @@ import type { FederationClient, ServerResolver } from '@atlas/shared/matrix';
 import type { HttpClient } from '@atlas/shared/net';
 import type { QueueBackend } from '@atlas/shared/queue';
 import type { BlockCache } from './blocks.ts';
+import type { KnownServers } from './discover/known-servers.ts';
 import type { MeasureSlots } from './facts/measure-slots.ts';
 import type { ViaHomeserver } from './remote/via-homeserver.ts';
 import type { CrawlStats } from './stats.ts';
@@ -43,6 +44,8 @@ export interface CrawlerContext {
   via: ViaHomeserver | undefined;
   settings: CrawlSettings;
   blocks: BlockCache;
+  /** Server names already put forward for discovery by this process (see known-servers.ts). */
+  knownServers: KnownServers;
   /**
    * Complexity requests in flight: up to ATLAS_CRAWL_CONCURRENCY, one while directories are read or
    * servers found, so measuring never slows the work that stores rooms.

@@ -7,6 +7,7 @@ import { createHttpClient, httpClientOptionsFromConfig } from '@atlas/shared/net
 import type { QueueBackend } from '@atlas/shared/queue';
 import { createBlockCache } from './blocks.ts';
 import type { CrawlerContext } from './context.ts';
+import { KnownServers } from './discover/known-servers.ts';
 import { MeasureSlots } from './facts/measure-slots.ts';
 import { createViaHomeserver } from './remote/via-homeserver.ts';
 import { CrawlStats } from './stats.ts';
@@ -88,6 +89,7 @@ export async function createCrawlerRuntime(options: CrawlerRuntimeOptions): Prom
       factsMeasuredBefore: () => options.factsMeasuredSince ?? new Date(Date.now() - FACTS_MAX_AGE_MS),
     },
     blocks: createBlockCache(options.database.sql),
+    knownServers: new KnownServers(),
     complexitySlots: new MeasureSlots(concurrency),
     stats: new CrawlStats(),
     signal: controller.signal,

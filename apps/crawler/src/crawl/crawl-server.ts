@@ -12,7 +12,8 @@ import {
 import { serverOfAlias, serverOfRoomId } from '@atlas/shared/matrix';
 import type { CrawlerContext } from '../context.ts';
 import type { DirectoryPage } from '../directory/public-rooms.ts';
-import { type Candidate, enqueueDiscover, enqueueRoomFacts } from '../jobs/enqueue.ts';
+import { discoverServers } from '../discover/discover-servers.ts';
+import { type Candidate, enqueueRoomFacts } from '../jobs/enqueue.ts';
 import { type CrawlOutcome, nextCrawlDelay, withJitter } from '../policy/schedule.ts';
 import { type ClientEndpoint, clientEndpoints } from '../remote/client-api.ts';
 import { fetchClientPage, fetchFederationPage } from '../remote/directory.ts';
@@ -67,6 +68,8 @@ export async function crawlServer(ctx: CrawlerContext, serverName: string): Prom
   const sent = new Set<string>([serverName]);
   let candidatesLeft = MAX_CANDIDATES_PER_CRAWL;
   let roomsStored = 0;
+  let factsRequested = false;
+  let factsSinceRequest = false;
 
   const storePage = async (page: DirectoryPage): Promise<void> => {
     const { stored, factsQueued } = await upsertDirectoryRooms(sql, serverName, page.rooms, {
@@ -86,10 +89,18 @@ export async function crawlServer(ctx: CrawlerContext, serverName: string): Prom
       if (room.canonicalAlias) offer(serverOfAlias(room.canonicalAlias), 'alias', room.canonicalAlias);
       offer(serverOfRoomId(room.roomId), 'room_id', room.roomId);
     }
-    await enqueueDiscover(ctx, candidates);
-    // The server's complexity job measures what this page queued; a request made while it runs is
-    // kept for after it, so nothing queued late is left behind.
-    if (factsQueued > 0) await enqueueRoomFacts(ctx, [serverName]);
+    await discoverServers(ctx, candidates);
+    // The server's leads job works through what the pages queue: asked for on the first page that
+    // queues rooms, it takes rooms queued meanwhile too; whatever later pages queued is asked for
+    // again when the read ends (a request made while the job runs is kept for after it), so nothing
+    // queued late is left behind, at two queue writes per read instead of one per page.
+    if (factsQueued > 0) {
+      if (factsRequested) factsSinceRequest = true;
+      else {
+        await enqueueRoomFacts(ctx, [serverName]);
+        factsRequested = true;
+      }
+    }
   };
 
   let endpoints: Promise<ClientEndpoint[]> | undefined;
@@ -137,6 +148,7 @@ export async function crawlServer(ctx: CrawlerContext, serverName: string): Prom
     }
   }
   if (!result) throw new Error('no crawl mode to try');
+  if (factsSinceRequest) await enqueueRoomFacts(ctx, [serverName]);
 
   const counts = {
     pages: result.pages,

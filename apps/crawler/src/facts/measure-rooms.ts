@@ -10,7 +10,8 @@ import {
 } from '@atlas/shared/db';
 import { serverOfAlias, serverOfRoomId } from '@atlas/shared/matrix';
 import type { CrawlerContext } from '../context.ts';
-import { type Candidate, enqueueDiscover, enqueueRoomComplexity, enqueueRoomFacts } from '../jobs/enqueue.ts';
+import { discoverServers } from '../discover/discover-servers.ts';
+import { type Candidate, enqueueRoomComplexity, enqueueRoomFacts } from '../jobs/enqueue.ts';
 import type { RoomFactsPayload } from '../jobs/payloads.ts';
 import { estimateComplexity } from '../policy/complexity.ts';
 import { type ClientEndpoint, clientEndpoints } from '../remote/client-api.ts';
@@ -51,6 +52,7 @@ class ServerGate {
     previous?: ServerGate,
   ): Promise<ServerGate> {
     const rows = await getServerStatuses(ctx.database.sql, [...names]);
+    for (const row of rows) ctx.knownServers.add(row.name);
     const gate = new ServerGate(ctx, new Map(rows.map((r) => [r.name, r])));
     for (const name of previous?.failed ?? []) gate.failed.add(name);
     return gate;
@@ -139,8 +141,9 @@ export async function gatherLeads(ctx: CrawlerContext, listingServer: string): P
       leadsOf(ctx, active, listingServer, room, candidates),
     );
     if (ctx.signal.aborted) break;
+    // Servers first: once the leads are recorded, the rooms are not asked about again.
+    await discoverServers(ctx, [...candidates.values()]);
     await recordRoomLeads(ctx.database.sql, listingServer, leads);
-    await enqueueDiscover(ctx, [...candidates.values()]);
     handled += leads.length;
     ctx.stats.roomsLeads += leads.length;
   }

@@ -36,15 +36,24 @@ export interface Candidate {
   from?: string | undefined;
 }
 
+/**
+ * Queues discover jobs for the candidates this process has not put forward yet (the first way each
+ * was found is kept); names already known queue nothing.
+ */
 export async function enqueueDiscover(ctx: CrawlerContext, candidates: readonly Candidate[]): Promise<void> {
+  const fresh = new Map<string, Candidate>();
+  for (const c of candidates) if (!fresh.has(c.name) && !ctx.knownServers.has(c.name)) fresh.set(c.name, c);
+  const list = [...fresh.values()];
   const queue = ctx.queues.queue<DiscoverPayload>('discover');
-  for (let i = 0; i < candidates.length; i += DISCOVER_BATCH) {
-    const batch = candidates.slice(i, i + DISCOVER_BATCH).map((c) => ({
+  for (let i = 0; i < list.length; i += DISCOVER_BATCH) {
+    const slice = list.slice(i, i + DISCOVER_BATCH);
+    const batch = slice.map((c) => ({
       name: c.name,
       via: c.via,
       ...(c.from !== undefined ? { from: c.from.slice(0, 512) } : {}),
     }));
     await queue.add('discover', { candidates: batch });
+    for (const c of slice) ctx.knownServers.add(c.name);
   }
 }
 

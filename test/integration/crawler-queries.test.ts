@@ -182,6 +182,49 @@ describe('crawler write queries on PostgreSQL', () => {
     expect(await takePendingRoomFacts(database.sql, 'b.example', 10)).toEqual([]);
   });
 
+  it("hands a room's servers found through one listing server to the others' leads steps", async () => {
+    await upsertDirectoryRooms(database.sql, 'a.example', [
+      room('!shared:a.example'),
+      room('!lone:a.example'),
+    ]);
+    await upsertDirectoryRooms(database.sql, 'b.example', [
+      room('!shared:a.example'),
+      room('!lone:a.example'),
+    ]);
+    const onA = await takePendingRoomLeads(database.sql, 'a.example', 100);
+    const shared = (r: { roomId: string }) =>
+      r.roomId === '!shared:a.example' || r.roomId === '!lone:a.example';
+    expect(onA.filter(shared).map((r) => r.answeredElsewhere)).toEqual([null, null]);
+    await recordRoomLeads(database.sql, 'a.example', [
+      { roomId: '!shared:a.example', serversInRoom: 3, residents: ['b.example', 'c.example'] },
+      // The alias's server did not answer: nothing to hand on.
+      { roomId: '!lone:a.example', serversInRoom: null, residents: [] },
+    ]);
+    const onB = (await takePendingRoomLeads(database.sql, 'b.example', 100)).filter(shared);
+    expect(Object.fromEntries(onB.map((r) => [r.roomId, r.answeredElsewhere]))).toEqual({
+      '!shared:a.example': ['a.example', 'b.example', 'c.example'],
+      '!lone:a.example': null,
+    });
+    // Taken over without asking, it is answered for b.example too, and ready for complexity.
+    await recordRoomLeads(database.sql, 'b.example', [
+      {
+        roomId: '!shared:a.example',
+        serversInRoom: null,
+        residents: ['a.example', 'c.example'],
+        answered: true,
+      },
+    ]);
+    const ready = await takePendingRoomFacts(database.sql, 'b.example', 100);
+    expect(ready.find((r) => r.roomId === '!shared:a.example')?.residents).toEqual([
+      'a.example',
+      'c.example',
+    ]);
+    expect(
+      (await database.sql`select servers_in_room from rooms where room_id = '!shared:a.example'`)[0]
+        ?.servers_in_room,
+    ).toBe(3);
+  });
+
   it('stales a room only when a complete crawl of every listing server misses it', async () => {
     await upsertDirectoryRooms(database.sql, 'a.example', [room('!s1:a.example'), room('!s2:a.example')]);
     await upsertDirectoryRooms(database.sql, 'b.example', [room('!s2:a.example')]);

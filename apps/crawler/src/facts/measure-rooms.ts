@@ -3,6 +3,7 @@ import {
   type RoomFacts,
   type RoomLeads,
   type RoomNeedingFacts,
+  type RoomNeedingLeads,
   recordRoomFacts,
   recordRoomLeads,
   takePendingRoomFacts,
@@ -40,20 +41,32 @@ interface KnownServer {
  */
 class ServerGate {
   readonly failed = new Set<string>();
+  /** Names whose status was read (known or not), so the next batch does not read them again. */
+  readonly asked = new Set<string>();
   constructor(
     private readonly ctx: CrawlerContext,
-    private readonly known: Map<string, KnownServer>,
+    readonly known: Map<string, KnownServer>,
   ) {}
 
-  /** Reads the servers' stored status; a gate from the previous batch passes on what failed. */
+  /**
+   * Reads the servers' stored status. A gate from the previous batch of the same job passes on what
+   * failed and the statuses it read (a job lasts a few hundred rooms), so only new names are read.
+   */
   static async load(
     ctx: CrawlerContext,
     names: Iterable<string>,
     previous?: ServerGate,
   ): Promise<ServerGate> {
-    const rows = await getServerStatuses(ctx.database.sql, [...names]);
-    for (const row of rows) ctx.knownServers.add(row.name);
-    const gate = new ServerGate(ctx, new Map(rows.map((r) => [r.name, r])));
+    const known = new Map(previous?.known);
+    const unread = [...new Set(names)].filter((name) => !previous?.asked.has(name));
+    const rows = unread.length > 0 ? await getServerStatuses(ctx.database.sql, unread) : [];
+    for (const row of rows) {
+      known.set(row.name, row);
+      ctx.knownServers.add(row.name);
+    }
+    const gate = new ServerGate(ctx, known);
+    for (const name of previous?.asked ?? []) gate.asked.add(name);
+    for (const name of unread) gate.asked.add(name);
     for (const name of previous?.failed ?? []) gate.failed.add(name);
     return gate;
   }
@@ -84,6 +97,12 @@ class ServerGate {
 
 /** Rooms taken from the queue per batch: their results are written, and taken off the queue, together. */
 const BATCH = 50;
+/**
+ * Rooms per batch of the leads step. Its requests are one alias lookup per room, and each batch
+ * costs four statements (take, server statuses, record, discover) whatever its size, so its batches
+ * are bigger; a crash loses at most one batch's answers, asked again after the restart.
+ */
+const LEADS_BATCH = 100;
 /**
  * Rooms one job handles before it hands its worker back: the rest of the server's rooms go to a job
  * queued behind every other server's, so one server with thousands of rooms does not hold a worker
@@ -129,7 +148,7 @@ export async function gatherLeads(ctx: CrawlerContext, listingServer: string): P
       await enqueueRoomFacts(ctx, [listingServer]);
       return handled;
     }
-    const rooms = await takePendingRoomLeads(ctx.database.sql, listingServer, BATCH);
+    const rooms = await takePendingRoomLeads(ctx.database.sql, listingServer, LEADS_BATCH);
     if (rooms.length === 0) break;
     const aliasServers = rooms
       .map((room) => (room.canonicalAlias ? serverOfAlias(room.canonicalAlias) : null))
@@ -208,9 +227,21 @@ async function leadsOf(
   ctx: CrawlerContext,
   gate: ServerGate,
   listingServer: string,
-  room: Room,
+  room: RoomNeedingLeads,
   candidates: Map<string, Candidate>,
 ): Promise<RoomLeads> {
+  if (room.answeredElsewhere && room.roomType !== 'm.space') {
+    // Another listing server's job asked about this room lately and discovered its servers then;
+    // a space is still asked for its hierarchy, which this listing server may see otherwise.
+    return {
+      roomId: room.roomId,
+      serversInRoom: null,
+      residents: room.answeredElsewhere
+        .filter((name) => name !== listingServer)
+        .slice(0, MAX_COMPLEXITY_TRIES - 1),
+      answered: true,
+    };
+  }
   let residents: string[] = [];
   let serversInRoom: number | null = null;
   if (room.canonicalAlias) {

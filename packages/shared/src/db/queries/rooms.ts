@@ -262,6 +262,19 @@ export async function recordRoomFacts(
   });
 }
 
+/** A room waiting for its leads step on one listing server. */
+export interface RoomNeedingLeads extends RoomNeedingFacts {
+  /**
+   * Servers in the room as another listing server's leads step found them within the last hour
+   * (ANSWERED_WITHIN): that listing server, then the residents it kept; null when none did. Those
+   * servers were discovered then; asking the alias's server again would only say it twice.
+   */
+  answeredElsewhere: string[] | null;
+}
+
+/** How recent another listing server's answer about a room must be to be taken instead of asking. */
+const ANSWERED_WITHIN = '1 hour';
+
 /**
  * The next rooms whose leads (query/directory, space hierarchy) a server's job is to gather,
  * highest priority first.
@@ -270,15 +283,23 @@ export async function takePendingRoomLeads(
   sql: Sql,
   serverName: string,
   limit: number,
-): Promise<RoomNeedingFacts[]> {
-  const rows = await sql<Omit<RoomNeedingFacts, 'residents'>[]>`
+): Promise<RoomNeedingLeads[]> {
+  const rows = await sql<(Omit<RoomNeedingFacts, 'residents'> & { answeredElsewhere: string | null })[]>`
     select r.room_id as "roomId", r.canonical_alias as "canonicalAlias", r.room_type as "roomType",
-      r.num_joined_members as "numJoinedMembers"
+      r.num_joined_members as "numJoinedMembers",
+      (select trim(o.server_name || ' ' || array_to_string(o.residents, ' ')) from pending_room_facts o
+        where o.room_id = p.room_id and o.server_name <> p.server_name and o.residents is not null
+          and o.leads_at > now() - ${ANSWERED_WITHIN}::interval
+        limit 1) as "answeredElsewhere"
     from pending_room_facts p join rooms r on r.room_id = p.room_id
     where p.server_name = ${serverName} and p.leads_at is null
     order by p.priority desc
     limit ${limit}`;
-  return rows.map((row) => ({ ...row, residents: [] }));
+  return rows.map(({ answeredElsewhere, ...row }) => ({
+    ...row,
+    residents: [],
+    answeredElsewhere: answeredElsewhere === null ? null : answeredElsewhere.split(' ').filter(Boolean),
+  }));
 }
 
 /** What the leads step learnt about one room. */
@@ -288,11 +309,18 @@ export interface RoomLeads {
   serversInRoom: number | null;
   /** Resident servers to ask for complexity besides the listing server (a few at most). */
   residents: readonly string[];
+  /**
+   * Whether the room's servers are known from an answer (this one's or another listing server's);
+   * other listing servers' leads steps take them instead of asking again. Default: an answer
+   * counted the servers (`serversInRoom` is set).
+   */
+  answered?: boolean;
 }
 
 /**
  * Stores the servers in each room and marks the rooms' leads as gathered, so the complexity step
- * can take them. One statement for the batch.
+ * can take them. One statement for the batch. The residents of an answered room are kept (an empty
+ * list when there are none); those of an unanswered one stay null.
  */
 export async function recordRoomLeads(
   sql: Sql,
@@ -303,13 +331,14 @@ export async function recordRoomLeads(
   const byId = new Map<string, RoomLeads>();
   for (const lead of leads) byId.set(lead.roomId, lead);
   const batch = [...byId.values()].sort((a, b) => (a.roomId < b.roomId ? -1 : a.roomId > b.roomId ? 1 : 0));
-  // Server names hold no spaces, so each row's residents travel as one space-separated string.
+  // Server names hold no spaces, so each row's residents travel as one space-separated string
+  // (null: not answered).
   await sql`
     with t as (
       select * from unnest(
         ${textArray(batch.map((l) => l.roomId))}::text[],
         ${textArray(batch.map((l) => l.serversInRoom))}::int[],
-        ${textArray(batch.map((l) => l.residents.join(' ')))}::text[]
+        ${textArray(batch.map((l) => ((l.answered ?? l.serversInRoom !== null) ? l.residents.join(' ') : null)))}::text[]
       ) as t(room_id, servers_in_room, residents)
     ),
     counted as (
@@ -318,7 +347,8 @@ export async function recordRoomLeads(
         and r.servers_in_room is distinct from t.servers_in_room
       returning 1
     )
-    update pending_room_facts p set leads_at = now(), residents = string_to_array(nullif(t.residents, ''), ' ')
+    update pending_room_facts p set leads_at = now(),
+      residents = case when t.residents is null then null else string_to_array(t.residents, ' ') end
     from t where p.server_name = ${serverName} and p.room_id = t.room_id`;
 }
 

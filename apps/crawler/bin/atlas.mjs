@@ -1,19 +1,12 @@
 #!/usr/bin/env node
 // Atlas's command line. The sources are TypeScript; compiled-cli.mjs runs them compiled to
 // JavaScript (rebuilt when a source changes), so there is still no build step to remember.
-import v8 from 'node:v8';
 import { loadMain } from './compiled-cli.mjs';
+import { applyV8Flags } from './v8-flags.mjs';
 
-// Memory over speed for the commands that crawl, set here, before anything is loaded, so every way
-// of starting them (the container's crawler role, `crawl --once`, the tests, the benchmark) runs
-// with it. Under a crawl's allocation rate V8 let the heap grow to about three times what is live
-// (~40 MB live, ~130 MB held) before a full collection; optimizing for size keeps it near what is
-// live, for more, shorter collections (BENCHMARKS.md, "Crawl": with the compiled CLI, the crawler's
-// peak memory went from 311 to 163 MB; its CPU rose ~16 %). Not for the commands that answer
-// searches (`api`, and `start`, which serves the API too): there it collects ~15 times as often and
-// takes the search p99 from ~10 ms to ~116 ms (BENCHMARKS.md, "Search").
-const SERVES_SEARCHES = new Set(['start', 'api']);
-if (!SERVES_SEARCHES.has(process.argv[2] ?? '')) v8.setFlagsFromString('--optimize-for-size');
+// Set before anything else is loaded, so every way of starting a command (the container's roles,
+// `crawl --once`, the tests, the benchmarks) runs with them.
+applyV8Flags(process.argv[2]);
 
 const main = await loadMain();
 

@@ -1,7 +1,7 @@
 // Crawl benchmark: a simulated federation in its own process, `atlas crawl --once --json` in
 // another, against a fresh embedded PostgreSQL. Measures rooms stored per second end to end and the
 // crawler's memory.
-// Usage: npm run bench:crawl -- [--runs 3] [--servers 1000] [--rooms 100000] [--big 200000]
+// Usage: npm run bench:crawl -- [--runs 3] [--first-seed 0] [--servers 1000] [--rooms 100000] [--big 200000]
 //   [--queue postgres|redis] [--only federation|big] [--stored-only] [--out results.json]
 //   [--node-options=--cpu-prof] [--sim-node-options=--cpu-prof] [--pg-stats dir]
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -21,6 +21,8 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '3' },
+    /** First federation seed (bench-N): runs use bench-N, bench-N+1, ..., so two builds can be interleaved run by run. */
+    'first-seed': { type: 'string', default: '0' },
     servers: { type: 'string', default: '1000' },
     rooms: { type: 'string', default: '100000' },
     /** Rooms in the single-directory run; 0 skips it. */
@@ -404,7 +406,7 @@ async function main(): Promise<void> {
           '--servers',
           String(values.servers),
           '--seed',
-          `bench-${run}`,
+          `bench-${run + Number(values['first-seed'])}`,
           '--rooms',
           String(values.rooms),
         ],

@@ -11,8 +11,8 @@ export function describeIssues(error: z.ZodError): string {
     .join('; ');
 }
 
-function badQuery(error: z.ZodError): ApiError {
-  return new ApiError('BAD_REQUEST', `invalid query: ${describeIssues(error)}`);
+function invalidInput(target: string, error: z.ZodError): ApiError {
+  return new ApiError('BAD_REQUEST', `invalid ${target}: ${describeIssues(error)}`);
 }
 
 /**
@@ -22,10 +22,7 @@ function badQuery(error: z.ZodError): ApiError {
 export function createRouter(): OpenAPIHono<AppEnv> {
   return new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
-      if (!result.success) {
-        if (result.target === 'query') throw badQuery(result.error);
-        throw new ApiError('BAD_REQUEST', `invalid ${result.target}: ${describeIssues(result.error)}`);
-      }
+      if (!result.success) throw invalidInput(result.target, result.error);
     },
   });
 }
@@ -155,7 +152,7 @@ export function rememberedQuery<S extends z.ZodType>(schema: S): (c: Context) =>
       Object.entries(c.req.queries()).map(([key, values]) => [key, values.length === 1 ? values[0] : values]),
     );
     const result = schema.safeParse(input);
-    if (!result.success) throw badQuery(result.error);
+    if (!result.success) throw invalidInput('query', result.error);
     if (raw.length <= REMEMBERED_QUERY_CHARS) {
       if (remembered.size >= REMEMBERED_QUERIES) remembered.clear();
       remembered.set(raw, deepFreeze(result.data));

@@ -1,10 +1,7 @@
 import { insertDiscoveredServers } from '@atlas/shared/db';
 import { parseServerName } from '@atlas/shared/matrix';
 import type { CrawlerContext } from '../context.ts';
-import { type Candidate, enqueueProbes } from '../jobs/enqueue.ts';
-
-/** Longest `found_from` kept (a room id or alias; longer ones are cut). */
-const MAX_FROM = 512;
+import { type Candidate, enqueueProbes, MAX_FOUND_FROM } from '../jobs/enqueue.ts';
 
 /**
  * Records server names Atlas just heard of and queues a probe for each new one. Names that are not
@@ -23,7 +20,7 @@ export async function discoverServers(
   for (const candidate of candidates) {
     const name = parseServerName(candidate.name)?.name;
     if (!name || name === ctx.ownServerName || ctx.knownServers.has(name)) continue;
-    const from = candidate.from?.slice(0, MAX_FROM);
+    const from = candidate.from?.slice(0, MAX_FOUND_FROM);
     valid.push({ name, via: candidate.via, from, blocked: matcher(name) });
   }
   if (valid.length === 0) return [];

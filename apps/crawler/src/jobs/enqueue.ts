@@ -36,6 +36,9 @@ export interface Candidate {
   from?: string | undefined;
 }
 
+/** Longest `found_from` kept (a room id or alias; longer ones are cut). */
+export const MAX_FOUND_FROM = 512;
+
 /**
  * Queues discover jobs for the candidates this process has not put forward yet (the first way each
  * was found is kept); names already known queue nothing.
@@ -50,7 +53,7 @@ export async function enqueueDiscover(ctx: CrawlerContext, candidates: readonly 
     const batch = slice.map((c) => ({
       name: c.name,
       via: c.via,
-      ...(c.from !== undefined ? { from: c.from.slice(0, 512) } : {}),
+      ...(c.from !== undefined ? { from: c.from.slice(0, MAX_FOUND_FROM) } : {}),
     }));
     await queue.add('discover', { candidates: batch });
     for (const c of slice) ctx.knownServers.add(c.name);

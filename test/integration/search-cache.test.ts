@@ -17,10 +17,14 @@ beforeAll(async () => {
   await writer.init();
   await writer.upsert([roomDocument({ roomId: '!one:example.org', name: 'Lighthouse keepers' })]);
   // No freshness of their own, no stale period: an answer lasts exactly as long as nothing changes.
-  cache = withSearchCache(createPostgresSearchIndex({ databaseUrl: database.url, poolSize: 2 }), {
-    ttlMs: 0,
-    staleMs: 0,
-  });
+  cache = withSearchCache(
+    // Words another process indexes are read into the typo vocabulary within a second.
+    createPostgresSearchIndex({ databaseUrl: database.url, poolSize: 2, vocabularyReloadMs: 1_000 }),
+    {
+      ttlMs: 0,
+      staleMs: 0,
+    },
+  );
   // Starting to watch counts as a change (whatever happened before was not seen).
   await waitFor('the cache to watch the index', () => cache.cacheStats().changes > 0);
 });
@@ -61,5 +65,43 @@ describe('answer cache over the PostgreSQL backend', () => {
     // old connection, to the new one or to none, the answer must not outlive it.
     await waitFor('the watch to come back', () => cache.cacheStats().changes >= before.changes + 2);
     expect(await names('harbour')).toEqual(['Harbour pilots']);
+  });
+
+  it('corrects a typo of a word another process indexed, without waiting for the vocabulary refresh', async () => {
+    // The vocabulary is loaded by a search that corrects words, before the room exists.
+    expect(await names('cormorrant')).toEqual([]);
+    await writer.upsert([roomDocument({ roomId: '!four:example.org', name: 'Cormorant watchers' })]);
+    await waitFor('the typo to find the new room', async () =>
+      (await names('cormorrant')).includes('Cormorant watchers'),
+    );
+  });
+
+  it('announces a write only when it commits, and never stores half of one', async () => {
+    const payloads: string[] = [];
+    const listening = await database.sql.listen('atlas_search_changed', (payload) => payloads.push(payload));
+    try {
+      // The typo vocabulary refuses one word, so the second statement of the write fails.
+      await database.sql`
+        alter table search_terms add constraint no_zeppelin check (term <> 'zeppelin') not valid`;
+      try {
+        await expect(
+          writer.upsert([roomDocument({ roomId: '!five:example.org', name: 'Zeppelin club' })]),
+        ).rejects.toThrow(/no_zeppelin/);
+      } finally {
+        await database.sql`alter table search_terms drop constraint no_zeppelin`;
+      }
+      const [stored] = await database.sql<{ n: number }[]>`
+        select count(*)::int as n from room_search where room_id = '!five:example.org'`;
+      expect(stored?.n).toBe(0);
+
+      await writer.upsert([roomDocument({ roomId: '!six:example.org', name: 'Airship club' })]);
+      // Notifications arrive in commit order: once the marker is in, every earlier one is too.
+      await database.sql`select pg_notify('atlas_search_changed', 'marker')`;
+      await waitFor('the marker notification', () => payloads.includes('marker'));
+      expect(payloads).toEqual(['', 'marker']);
+      expect(await names('airship')).toEqual(['Airship club']);
+    } finally {
+      await listening.unlisten();
+    }
   });
 });

@@ -10,11 +10,18 @@ export interface PostgresSearchOptions {
   databaseUrl: string;
   /** Connections of the search pool; searches run beside the crawler's writes, not behind them. */
   poolSize?: number;
+  /**
+   * While changes are watched, the least time between two loads of the typo vocabulary after
+   * another process indexed new words (default one minute; each load reads up to 300,000 words).
+   */
+  vocabularyReloadMs?: number;
 }
 
 const UPSERT_BATCH = 500;
 /** How long the typo vocabulary and the tier sizes are reused before they are read again. */
 const REFRESH_MS = 5 * 60_000;
+/** The least time between two loads of the typo vocabulary prompted by other processes' writes. */
+const VOCABULARY_RELOAD_MS = 60_000;
 /** Words kept in memory for typo tolerance (a few tens of MB at most). */
 const MAX_DICTIONARY = 300_000;
 /** Announces committed writes to `room_search` to every process watching (answer caches). */
@@ -22,29 +29,46 @@ const CHANGES_CHANNEL = 'atlas_search_changed';
 /** Wait before listening again after the watch connection was lost. */
 const WATCH_RETRY_MS = 2_000;
 
+interface Refreshed<T> {
+  get(): Promise<T>;
+  forget(): void;
+  /** Loads it again now; settles once the new value is in use (or the old one kept, if loading failed). */
+  reload(): Promise<void>;
+  /** When the value in use was loaded, or undefined if it never was. */
+  loadedAt(): number | undefined;
+}
+
 /**
  * A value loaded from the database and reused for a while; the previous value is served while a
  * new one loads, and a failed load is retried on the next call.
  */
-function refreshed<T>(load: () => Promise<T>): { get(): Promise<T>; forget(): void } {
+function refreshed<T>(load: () => Promise<T>): Refreshed<T> {
   let cached: { at: number; value: Promise<T> } | undefined;
+  const start = (): Promise<T> | undefined => {
+    const previous = cached?.value;
+    const value = load();
+    value.catch(() => {
+      if (cached?.value === value) cached = undefined;
+    });
+    cached = { at: Date.now(), value: previous ? value.catch(() => previous) : value };
+    return previous;
+  };
   return {
     get() {
-      const now = Date.now();
-      if (!cached || now - cached.at > REFRESH_MS) {
-        const previous = cached?.value;
-        const value = load();
-        value.catch(() => {
-          if (cached?.value === value) cached = undefined;
-        });
-        cached = { at: now, value: previous ? value.catch(() => previous) : value };
+      if (!cached || Date.now() - cached.at > REFRESH_MS) {
+        const previous = start();
         if (previous) return previous;
       }
-      return cached.value;
+      return (cached as { value: Promise<T> }).value;
     },
     forget() {
       cached = undefined;
     },
+    async reload() {
+      start();
+      await cached?.value.catch(() => {});
+    },
+    loadedAt: () => cached?.at,
   };
 }
 
@@ -54,6 +78,7 @@ function refreshed<T>(load: () => Promise<T>): { get(): Promise<T>; forget(): vo
  * indexed words (pg_trgm), and an exact name or alias match ranked first.
  */
 export function createPostgresSearchIndex(options: PostgresSearchOptions): SearchIndex {
+  const vocabularyReloadMs = options.vocabularyReloadMs ?? VOCABULARY_RELOAD_MS;
   const base = {
     max: options.poolSize ?? 8,
     onnotice: () => {},
@@ -76,7 +101,8 @@ export function createPostgresSearchIndex(options: PostgresSearchOptions): Searc
     ...base,
     connection: { application_name: 'atlas-search-words', ...session, plan_cache_mode: 'force_generic_plan' },
   });
-  // The vocabulary for typo tolerance, in memory; reloaded after local writes and every few minutes.
+  // The vocabulary for typo tolerance, in memory; reloaded after local writes, after other
+  // processes' writes while they are watched, and every few minutes.
   const dictionary = refreshed(() =>
     sql<{ term: string }[]>`select term from search_terms limit ${MAX_DICTIONARY}`.then((rows) =>
       TypoDictionary.build(rows.map((row) => row.term)),
@@ -102,19 +128,24 @@ export function createPostgresSearchIndex(options: PostgresSearchOptions): Searc
       if (documents.length === 0) return;
       try {
         for (let i = 0; i < documents.length; i += UPSERT_BATCH) {
-          await upsertBatch(sql, dedupe(documents.slice(i, i + UPSERT_BATCH)));
+          const batch = dedupe(documents.slice(i, i + UPSERT_BATCH));
+          await sql.begin(async (tx) => {
+            await upsertBatch(tx, batch);
+            await announceChange(tx);
+          });
         }
       } finally {
         // Also after a failed batch: the ones before it were committed.
-        await announceChange(sql);
+        dictionary.forget();
+        tierSizes.forget();
       }
-      dictionary.forget();
-      tierSizes.forget();
     },
     async remove(roomIds) {
       if (roomIds.length === 0) return;
-      await sql`delete from room_search where room_id = any(${roomIds}::text[])`;
-      await announceChange(sql);
+      await sql.begin(async (tx) => {
+        await tx`delete from room_search where room_id = any(${roomIds}::text[])`;
+        await announceChange(tx);
+      });
     },
     search: (query) =>
       searchPostgres({ browse: sql, words: wordsSql }, query, {
@@ -146,7 +177,54 @@ export function createPostgresSearchIndex(options: PostgresSearchOptions): Searc
       tierSizes.forget();
       return count;
     },
-    watchChanges: (listener) => watchChanges(options.databaseUrl, listener),
+    watchChanges(listener) {
+      // Words another process indexed join the typo vocabulary soon after, not only at its
+      // periodic refresh: reloaded at most once per `vocabularyReloadMs`, and announced as a change
+      // once loaded, so that answers found with the old vocabulary are not kept as current.
+      let timer: NodeJS.Timeout | undefined;
+      let loading = false;
+      let again = false;
+      let stopped = false;
+      const vocabularyChanged = () => {
+        const loadedAt = dictionary.loadedAt();
+        if (stopped || loadedAt === undefined) return;
+        // A change committed while the load runs may have been read or not: load once more after.
+        if (loading) again = true;
+        if (loading || timer) return;
+        timer = setTimeout(
+          () => {
+            timer = undefined;
+            loading = true;
+            dictionary.reload().then(() => {
+              loading = false;
+              if (stopped) return;
+              listener.changed();
+              if (again) {
+                again = false;
+                vocabularyChanged();
+              }
+            });
+          },
+          Math.max(0, loadedAt + vocabularyReloadMs - Date.now()),
+        );
+        timer.unref();
+      };
+      const stop = watchChanges(options.databaseUrl, {
+        changed() {
+          vocabularyChanged();
+          listener.changed();
+        },
+        watching(on) {
+          if (on) vocabularyChanged();
+          listener.watching(on);
+        },
+      });
+      return async () => {
+        stopped = true;
+        clearTimeout(timer);
+        await stop();
+      };
+    },
     async close() {
       await Promise.all([sql.end({ timeout: 5 }), wordsSql.end({ timeout: 5 })]);
     },
@@ -154,12 +232,12 @@ export function createPostgresSearchIndex(options: PostgresSearchOptions): Searc
 }
 
 /**
- * Tells watching processes that the index changed. Outside a transaction the notification goes
- * out at once, after the writes before it committed; inside one, when it commits. A notification
- * that is lost (the process dies between the two) is bounded by the caches' maximum age.
+ * Tells watching processes that the index changed, inside the transaction that changes it:
+ * PostgreSQL sends the notification when, and only if, that transaction commits, so a committed
+ * write is never left unannounced and a failed one is never announced.
  */
-async function announceChange(sql: Sql | postgres.TransactionSql): Promise<void> {
-  await sql`select pg_notify(${CHANGES_CHANNEL}, '')`.catch(() => {});
+async function announceChange(tx: postgres.TransactionSql): Promise<void> {
+  await tx`select pg_notify(${CHANGES_CHANNEL}, '')`;
 }
 
 /**
@@ -226,7 +304,7 @@ function dedupe(documents: RoomDocument[]): RoomDocument[] {
   return [...byId.values()];
 }
 
-async function upsertBatch(sql: Sql | postgres.TransactionSql, documents: RoomDocument[]): Promise<void> {
+async function upsertBatch(sql: postgres.TransactionSql, documents: RoomDocument[]): Promise<void> {
   if (documents.length === 0) return;
   const payload = JSON.stringify(documents.map(toJsonRow));
   // Aliases index their localpart split into words (#linux-gaming:example.org -> linux, gaming)

@@ -75,7 +75,7 @@ function refreshed<T>(load: () => Promise<T>): Refreshed<T> {
 /**
  * The PostgreSQL backend: a weighted tsvector per room (name and alias A, topic C, servers D) with
  * a GIN index, accents folded by unaccent, words that match nothing replaced by their nearest
- * indexed words (pg_trgm), and an exact name or alias match ranked first.
+ * indexed words within one edit (`TypoDictionary`), and an exact name or alias match ranked first.
  */
 export function createPostgresSearchIndex(options: PostgresSearchOptions): SearchIndex {
   const vocabularyReloadMs = options.vocabularyReloadMs ?? VOCABULARY_RELOAD_MS;

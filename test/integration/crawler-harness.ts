@@ -52,11 +52,14 @@ export async function inProcessCrawler(options: {
   database: Database;
   redisUrl: string | undefined;
   namespace: string;
+  /** More settings, e.g. `ATLAS_PAGE_LIMIT`. */
+  env?: Record<string, string>;
 }): Promise<InProcessCrawl> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'atlas-crawler-it-'));
   const config: Config = loadConfig({
     ...atlasEnv(options.sim, options.database, dataDir, options.redisUrl),
     LOG_LEVEL: 'silent',
+    ...options.env,
   });
   const signingKey = await loadOrCreateSigningKey(path.join(dataDir, 'signing.key'));
   if (!config.serverName || !config.federation)

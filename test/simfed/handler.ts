@@ -226,6 +226,7 @@ export async function handleRequest(
     if (!server.publishes) return out.error(403, 'M_FORBIDDEN', `Federation denied with ${origin}.`);
     const parsed = content ? fromBody(content, 'federation') : fromQuery(query, 'federation');
     if (!parsed.ok) return out.error(parsed.status, parsed.errcode, parsed.error);
+    if (!content) await runtime.hold?.pass();
     const page = runtime.directory.page(parsed.request);
     if (!page.ok) return out.error(page.status, page.errcode, page.error);
     return out.json(200, page.body);

@@ -14,7 +14,7 @@ import { Listeners } from './listeners.ts';
 import { buildManifest } from './manifest.ts';
 import type { Manifest, SimServer } from './model.ts';
 import { applyMutation, type ChangeSummary, type Mutation, seededChanges } from './mutate.ts';
-import { emptyStats, type ServerStats, SimState } from './state.ts';
+import { DirectoryHold, emptyStats, type ServerStats, SimState } from './state.ts';
 
 export interface StartSimFedOptions {
   /** Number of simulated homeservers. */
@@ -73,6 +73,11 @@ export interface SimFed {
   mutate(mutation: Mutation): Promise<ChangeSummary>;
   /** A seeded round of changes (unpublished, renamed, resized and new rooms, new servers). */
   applyChanges(label?: string): Promise<ChangeSummary>;
+  /**
+   * Answers `pages` federation directory pages of `serverName`, then holds the next request until
+   * `release()` (to change the federation in the middle of a read). Filtered searches are not held.
+   */
+  holdDirectory(serverName: string, pages: number): { reached: Promise<void>; release(): void };
   close(): Promise<void>;
 }
 
@@ -303,6 +308,19 @@ async function startOnBlock(
     applyChanges(label) {
       rounds++;
       return mutate(seededChanges(federation, label ?? `round-${rounds}`));
+    },
+    holdDirectory(serverName, pages) {
+      const runtime = state.runtime(serverName);
+      if (!runtime) throw new Error(`no simulated server named ${serverName}`);
+      const hold = new DirectoryHold(pages);
+      runtime.hold = hold;
+      return {
+        reached: hold.reached,
+        release() {
+          if (runtime.hold === hold) runtime.hold = undefined;
+          hold.release();
+        },
+      };
     },
     async close() {
       await listeners.close();

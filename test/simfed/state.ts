@@ -22,10 +22,46 @@ export function emptyStats(): ServerStats {
   return { requests: 0, verified: 0, rejected: 0, maxInFlight: 0, inFlight: 0, byEndpoint: {} };
 }
 
+/**
+ * Holds a server's federation directory reads at a page (`SimFed.holdDirectory`): the first `pages`
+ * unfiltered page requests are answered, the next one waits until `release()`, then reading goes on.
+ * Tests change the federation while a read is half done.
+ */
+export class DirectoryHold {
+  private answered = 0;
+  private arrived!: () => void;
+  private released!: () => void;
+  /** Settles when a request is waiting at the hold. */
+  readonly reached = new Promise<void>((resolve) => {
+    this.arrived = resolve;
+  });
+  private readonly gate = new Promise<void>((resolve) => {
+    this.released = resolve;
+  });
+
+  constructor(private readonly pages: number) {}
+
+  /** Awaited by each unfiltered federation page request before its page is made. */
+  async pass(): Promise<void> {
+    if (this.answered < this.pages) {
+      this.answered++;
+      return;
+    }
+    this.arrived();
+    await this.gate;
+  }
+
+  release(): void {
+    this.released();
+  }
+}
+
 /** What the running simulator knows per server, beyond the generated model: keys, caches, counters. */
 export class ServerRuntime {
   private signingKey: SigningKey | undefined;
   readonly directory: ServerDirectory;
+  /** Set while a test holds this server's federation directory reads. */
+  hold: DirectoryHold | undefined;
   stats: ServerStats = emptyStats();
   private keyDocument: { text: string; renderedAt: number } | undefined;
   private remote: RemoteDirectories | undefined;

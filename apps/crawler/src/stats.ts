@@ -14,6 +14,8 @@ export class CrawlStats {
   roomsMeasured = 0;
   /** Rooms whose servers (query/directory) and space children were asked for. */
   roomsLeads = 0;
+  /** Rooms a complete read did not list that its directory's search found listed after all. */
+  roomsRecovered = 0;
   complexity: Record<'federation' | 'estimate', number> = { federation: 0, estimate: 0 };
   jobFailures = 0;
 
@@ -35,6 +37,7 @@ export class CrawlStats {
       roomsNoindex: this.roomsNoindex,
       roomsMeasured: this.roomsMeasured,
       roomsLeads: this.roomsLeads,
+      roomsRecovered: this.roomsRecovered,
       complexity: this.complexity,
       jobFailures: this.jobFailures,
     };

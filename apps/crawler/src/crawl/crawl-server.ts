@@ -19,6 +19,7 @@ import { type ClientEndpoint, clientEndpoints } from '../remote/client-api.ts';
 import { fetchClientPage, fetchFederationPage } from '../remote/directory.ts';
 import { DirectoryRefusedError, describeError, stopReasonFor } from '../remote/errors.ts';
 import { type PagerResult, pageThroughDirectory } from './pager.ts';
+import { recheckMissedListings } from './recheck.ts';
 
 export type CrawlMode = 'federation' | 'client' | 'via';
 
@@ -111,8 +112,8 @@ export async function crawlServer(ctx: CrawlerContext, serverName: string): Prom
     );
     return endpoints;
   };
-  const fetchPage = (mode: CrawlMode) => (since: string | undefined) => {
-    const request = { limit: ctx.settings.pageLimit, since, deadline, signal: ctx.signal };
+  const fetchPage = (mode: CrawlMode, searchTerm?: string) => (since: string | undefined) => {
+    const request = { limit: ctx.settings.pageLimit, since, deadline, signal: ctx.signal, searchTerm };
     switch (mode) {
       case 'federation':
         return fetchFederationPage(ctx.federation, serverName, request);
@@ -148,6 +149,21 @@ export async function crawlServer(ctx: CrawlerContext, serverName: string): Prom
     }
   }
   if (!result) throw new Error('no crawl mode to try');
+  let recovered = 0;
+  // The via-homeserver mode reads through a client that sends no search filter.
+  if (result.stopReason === 'end' && result.pages > 0 && mode !== 'via') {
+    const readMode = mode;
+    recovered = (
+      await recheckMissedListings(
+        sql,
+        serverName,
+        run.startedAt,
+        (term) => fetchPage(readMode, term)(undefined),
+        storePage,
+      )
+    ).found;
+    ctx.stats.roomsRecovered += recovered;
+  }
   if (factsSinceRequest) await enqueueRoomFacts(ctx, [serverName]);
 
   const counts = {
@@ -223,7 +239,15 @@ export async function crawlServer(ctx: CrawlerContext, serverName: string): Prom
   ctx.stats.count(ctx.stats.stopReasons, stopReason);
   ctx.stats.count(ctx.stats.modes, mode);
   log.info(
-    { mode, outcome, stopReason, pages: result.pages, rooms: roomsStored, malformed: result.malformed },
+    {
+      mode,
+      outcome,
+      stopReason,
+      pages: result.pages,
+      rooms: roomsStored,
+      recovered,
+      malformed: result.malformed,
+    },
     'directory read',
   );
   return { outcome, mode, stopReason, rooms: roomsStored };

@@ -11,6 +11,20 @@ export interface PageRequest {
   /** Epoch ms; reading stops with `read_deadline` past it (the crawl's wall-time cap). */
   deadline: number;
   signal?: AbortSignal | undefined;
+  /**
+   * Only rooms whose name, topic or canonical alias contain this (`filter.generic_search_term`):
+   * the request becomes a `POST`, the only form that carries a filter.
+   */
+  searchTerm?: string | undefined;
+}
+
+/** The `POST` body of a filtered directory request. */
+function searchBody(request: PageRequest & { searchTerm: string }) {
+  return {
+    limit: request.limit,
+    ...(request.since !== undefined ? { since: request.since } : {}),
+    filter: { generic_search_term: request.searchTerm },
+  };
 }
 
 /** A directory answer: a page, or a refusal (401/403), or an error for anything else. */
@@ -28,17 +42,20 @@ function pageFrom(status: number, body: unknown, what: string): DirectoryPage {
 
 /**
  * One page of `GET /_matrix/federation/v1/publicRooms` (server-server API "Public Room
- * Directory"), signed. Synapse caps pages at 100 rooms whatever `limit` says.
+ * Directory"), signed, or of its filtered `POST` form. Synapse caps pages at 100 rooms whatever
+ * `limit` says.
  */
 export async function fetchFederationPage(
   federation: FederationClient,
   serverName: string,
   request: PageRequest,
 ): Promise<DirectoryPage> {
+  const { searchTerm } = request;
   const response = await federation.request(serverName, {
-    method: 'GET',
     path: '/_matrix/federation/v1/publicRooms',
-    query: { limit: request.limit, since: request.since },
+    ...(searchTerm === undefined
+      ? { method: 'GET', query: { limit: request.limit, since: request.since } }
+      : { method: 'POST', body: searchBody({ ...request, searchTerm }) }),
     signed: true,
     maxBytes: PAGE_MAX_BYTES,
     timeouts: PAGE_TIMEOUTS,
@@ -49,23 +66,32 @@ export async function fetchFederationPage(
 }
 
 /**
- * One page of the unauthenticated client API directory, `GET /_matrix/client/v3/publicRooms`,
- * which servers with `allow_public_rooms_without_auth` answer without a token.
+ * One page of the unauthenticated client API directory, `GET /_matrix/client/v3/publicRooms`
+ * (or its filtered `POST` form), which servers with `allow_public_rooms_without_auth` answer
+ * without a token.
  */
 export async function fetchClientPage(
   http: HttpClient,
   endpoints: readonly ClientEndpoint[],
   request: PageRequest,
 ): Promise<DirectoryPage> {
+  const { searchTerm } = request;
   const query = new URLSearchParams({ limit: String(request.limit) });
   if (request.since !== undefined) query.set('since', request.since);
   const response = await clientApiRequest(
     http,
     endpoints,
-    `/_matrix/client/v3/publicRooms?${query.toString()}`,
+    searchTerm === undefined
+      ? `/_matrix/client/v3/publicRooms?${query.toString()}`
+      : '/_matrix/client/v3/publicRooms',
     {
-      method: 'GET',
-      headers: { accept: 'application/json' },
+      ...(searchTerm === undefined
+        ? { method: 'GET', headers: { accept: 'application/json' } }
+        : {
+            method: 'POST',
+            headers: { accept: 'application/json', 'content-type': 'application/json' },
+            body: JSON.stringify(searchBody({ ...request, searchTerm })),
+          }),
       maxBytes: PAGE_MAX_BYTES,
       timeouts: PAGE_TIMEOUTS,
       deadline: request.deadline,

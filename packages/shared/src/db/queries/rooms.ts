@@ -174,6 +174,32 @@ export async function hideNoindexRooms(
   return rows.length;
 }
 
+/** A room a server listed before and did not list in a read that has just ended. */
+export interface MissedListing {
+  roomId: string;
+  name: string | null;
+  canonicalAlias: string | null;
+}
+
+/**
+ * The server's active listings not seen since `startedAt`, most members first, at most `limit`:
+ * what a complete read is about to close (`closeCompleteCrawl`).
+ */
+export async function missedListings(
+  sql: Sql,
+  serverName: string,
+  startedAt: string,
+  limit: number,
+): Promise<MissedListing[]> {
+  const rows = await sql<{ room_id: string; name: string | null; canonical_alias: string | null }[]>`
+    select r.room_id, r.name, r.canonical_alias
+    from room_listings l join rooms r on r.room_id = l.room_id
+    where l.server_name = ${serverName} and l.active and l.last_seen_at < ${startedAt}::timestamptz
+    order by r.num_joined_members desc, r.room_id
+    limit ${limit}`;
+  return rows.map((row) => ({ roomId: row.room_id, name: row.name, canonicalAlias: row.canonical_alias }));
+}
+
 /**
  * After a complete read of a server's directory: its listings not seen since the run started are
  * no longer active, and a room that no server lists any more becomes stale (kept, with its

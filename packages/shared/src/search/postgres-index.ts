@@ -44,29 +44,28 @@ interface Refreshed<T> {
  */
 function refreshed<T>(load: () => Promise<T>): Refreshed<T> {
   let cached: { at: number; value: Promise<T> } | undefined;
-  const start = (): Promise<T> | undefined => {
+  /** Starts a load; until it settles, the value in use before it (if any) is what callers get. */
+  const start = () => {
     const previous = cached?.value;
     const value = load();
     value.catch(() => {
       if (cached?.value === value) cached = undefined;
     });
-    cached = { at: Date.now(), value: previous ? value.catch(() => previous) : value };
-    return previous;
+    const next = { at: Date.now(), value: previous ? value.catch(() => previous) : value };
+    cached = next;
+    return { previous, next };
   };
   return {
     get() {
-      if (!cached || Date.now() - cached.at > REFRESH_MS) {
-        const previous = start();
-        if (previous) return previous;
-      }
-      return (cached as { value: Promise<T> }).value;
+      if (cached && Date.now() - cached.at <= REFRESH_MS) return cached.value;
+      const { previous, next } = start();
+      return previous ?? next.value;
     },
     forget() {
       cached = undefined;
     },
     async reload() {
-      start();
-      await cached?.value.catch(() => {});
+      await start().next.value.catch(() => {});
     },
     loadedAt: () => cached?.at,
   };

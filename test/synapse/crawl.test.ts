@@ -1,4 +1,7 @@
 import path from 'node:path';
+import { createViaHomeserver, fetchClientPage } from '@atlas/crawler';
+import { silentLogger } from '@atlas/shared/log';
+import { createHttpClient } from '@atlas/shared/net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { freePort } from '../support/ports.ts';
@@ -369,6 +372,40 @@ describe('crawling without a federation identity of its own', () => {
     },
     CRAWL_TIMEOUT_MS,
   );
+
+  test('via-homeserver mode looks for a missed room with a filtered search that A relays to B', async () => {
+    const { alice } = scenario;
+    const http = createHttpClient({
+      ca: synapse.ca.cert,
+      allowNetworks: ['127.0.0.0/8'],
+      userAgent: 'Atlas test',
+      maxInFlight: 2,
+    });
+    const request = (searchTerm: string) => ({
+      limit: 20,
+      since: undefined,
+      deadline: Date.now() + 60_000,
+      searchTerm,
+    });
+    try {
+      // Via-homeserver mode: A relays the filtered search to B over federation.
+      const via = createViaHomeserver({
+        url: a.clientUrl,
+        token: alice.accessToken,
+        http,
+        log: silentLogger,
+      });
+      const onB = await via.fetchPage(b.serverName, request(`#bridge:${b.serverName}`));
+      expect(onB.rooms.map((r) => r.roomId)).toEqual([scenario.rooms.bridge]);
+      // Without a token the client API answers no filtered search, even where it lists its
+      // directory to anyone, so the client-API mode does not look for missed rooms.
+      await expect(fetchClientPage(http, [{ baseUrl: d.clientUrl }], request('D drei'))).rejects.toThrow(
+        /refused: HTTP 401 \(M_MISSING_TOKEN/,
+      );
+    } finally {
+      await http.close();
+    }
+  });
 
   test(
     'the client-API fallback reads a directory that is published only without a token',

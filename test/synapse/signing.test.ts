@@ -1,3 +1,4 @@
+import { fetchFederationPage } from '@atlas/crawler';
 import {
   createServerResolver,
   FederationClient,
@@ -61,6 +62,22 @@ function toA(uri: string, forge?: FederationRequest['forge']) {
 
 const URI = '/_matrix/federation/v1/publicRooms?limit=10';
 
+/** Atlas's own federation client, signing as Atlas; close its `http` when done. */
+function atlasFederationClient() {
+  const http = createHttpClient({
+    ca: caCert,
+    allowNetworks: ['127.0.0.0/8'],
+    userAgent: 'Atlas test',
+    maxInFlight: 2,
+  });
+  const client = new FederationClient({
+    http,
+    resolver: createServerResolver({ http }),
+    identity: { serverName: atlas.serverName, signingKey: atlas.signingKey },
+  });
+  return { http, client };
+}
+
 describe('signed federation requests to real Synapse', () => {
   test("a request signed with Atlas's key is accepted and lists A's rooms", async () => {
     const response = await toA(URI);
@@ -72,17 +89,7 @@ describe('signed federation requests to real Synapse', () => {
   });
 
   test("Atlas's FederationClient pages A's directory through Synapse's since tokens", async () => {
-    const http = createHttpClient({
-      ca: caCert,
-      allowNetworks: ['127.0.0.0/8'],
-      userAgent: 'Atlas test',
-      maxInFlight: 2,
-    });
-    const client = new FederationClient({
-      http,
-      resolver: createServerResolver({ http }),
-      identity: { serverName: atlas.serverName, signingKey: atlas.signingKey },
-    });
+    const { http, client } = atlasFederationClient();
     try {
       const seen: string[] = [];
       let since: string | undefined;
@@ -102,6 +109,26 @@ describe('signed federation requests to real Synapse', () => {
       }
       expect(seen).toHaveLength(2);
       expect(seen).toContain(roomId);
+    } finally {
+      await http.close();
+    }
+  });
+
+  test("Atlas's filtered directory search (a signed POST) finds a room by its alias and by its name", async () => {
+    const { http, client } = atlasFederationClient();
+    const search = (searchTerm: string) =>
+      fetchFederationPage(client, a.serverName, {
+        limit: 20,
+        since: undefined,
+        deadline: Date.now() + 30_000,
+        searchTerm,
+      });
+    try {
+      const byAlias = await search(`#signing:${a.serverName}`);
+      expect(byAlias.rooms.map((room) => room.roomId)).toEqual([roomId]);
+      const byName = await search(UNICODE_NAME);
+      expect(byName.rooms.map((room) => room.name)).toEqual([UNICODE_NAME]);
+      expect((await search('no room is called this')).rooms).toEqual([]);
     } finally {
       await http.close();
     }

@@ -150,8 +150,9 @@ export async function crawlServer(ctx: CrawlerContext, serverName: string): Prom
   }
   if (!result) throw new Error('no crawl mode to try');
   let recovered = 0;
-  // The via-homeserver mode reads through a client that sends no search filter.
-  if (result.stopReason === 'end' && result.pages > 0 && mode !== 'via') {
+  // Synapse answers the client API's filtered (POST) directory only with a token, which the
+  // client-API mode does not have.
+  if (result.stopReason === 'end' && result.pages > 0 && mode !== 'client') {
     const readMode = mode;
     recovered = (
       await recheckMissedListings(

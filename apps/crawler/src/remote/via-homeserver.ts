@@ -137,6 +137,10 @@ export function createViaHomeserver(options: ViaHomeserverOptions): ViaHomeserve
           server: serverName,
           limit: request.limit,
           ...(request.since !== undefined ? { since: request.since } : {}),
+          // With a filter the SDK sends the POST form, which the homeserver relays with it.
+          ...(request.searchTerm !== undefined
+            ? { filter: { generic_search_term: request.searchTerm } }
+            : {}),
         });
         return parseDirectoryPage(response as unknown);
       } catch (error) {

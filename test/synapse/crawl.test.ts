@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { createViaHomeserver, fetchClientPage } from '@atlas/crawler';
+import { createViaHomeserver } from '@atlas/crawler';
 import { silentLogger } from '@atlas/shared/log';
 import { createHttpClient } from '@atlas/shared/net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -399,9 +399,16 @@ describe('crawling without a federation identity of its own', () => {
       expect(onB.rooms.map((r) => r.roomId)).toEqual([scenario.rooms.bridge]);
       // Without a token the client API answers no filtered search, even where it lists its
       // directory to anyone, so the client-API mode does not look for missed rooms.
-      await expect(fetchClientPage(http, [{ baseUrl: d.clientUrl }], request('D drei'))).rejects.toThrow(
-        /refused: HTTP 401 \(M_MISSING_TOKEN/,
+      const filtered = await call(d.clientUrl, 'POST', '/_matrix/client/v3/publicRooms', {
+        body: { limit: 20, filter: { generic_search_term: 'D drei' } },
+      }).then(
+        () => undefined,
+        (error: unknown) => (error instanceof MatrixApiError ? error : undefined),
       );
+      expect({ status: filtered?.status, errcode: filtered?.errcode }).toEqual({
+        status: 401,
+        errcode: 'M_MISSING_TOKEN',
+      });
     } finally {
       await http.close();
     }

@@ -21,7 +21,7 @@ export { CRAWL_QUEUES, enqueueCrawls, enqueueDiscover, enqueueProbes } from './j
 export { type CrawlOnceOptions, crawlUntilDrained } from './once.ts';
 export { probeServer } from './probe/probe-server.ts';
 export { progressLine, queueDepths } from './progress.ts';
-export { fetchClientPage, fetchFederationPage, type PageRequest } from './remote/directory.ts';
+export { fetchFederationPage, type PageRequest } from './remote/directory.ts';
 export { createViaHomeserver } from './remote/via-homeserver.ts';
 export { type CrawlerRuntime, type CrawlerRuntimeOptions, createCrawlerRuntime } from './runtime.ts';
 export { CrawlStats } from './stats.ts';

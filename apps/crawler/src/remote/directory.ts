@@ -13,7 +13,8 @@ export interface PageRequest {
   signal?: AbortSignal | undefined;
   /**
    * Only rooms whose name, topic or canonical alias contain this (`filter.generic_search_term`):
-   * the request becomes a `POST`, the only form that carries a filter.
+   * the request becomes a `POST`, the only form that carries a filter. Federation and
+   * via-homeserver reads only: Synapse answers the client API's `POST` only with a token.
    */
   searchTerm?: string | undefined;
 }
@@ -66,32 +67,23 @@ export async function fetchFederationPage(
 }
 
 /**
- * One page of the unauthenticated client API directory, `GET /_matrix/client/v3/publicRooms`
- * (or its filtered `POST` form), which servers with `allow_public_rooms_without_auth` answer
- * without a token.
+ * One page of the unauthenticated client API directory, `GET /_matrix/client/v3/publicRooms`,
+ * which servers with `allow_public_rooms_without_auth` answer without a token.
  */
 export async function fetchClientPage(
   http: HttpClient,
   endpoints: readonly ClientEndpoint[],
   request: PageRequest,
 ): Promise<DirectoryPage> {
-  const { searchTerm } = request;
   const query = new URLSearchParams({ limit: String(request.limit) });
   if (request.since !== undefined) query.set('since', request.since);
   const response = await clientApiRequest(
     http,
     endpoints,
-    searchTerm === undefined
-      ? `/_matrix/client/v3/publicRooms?${query.toString()}`
-      : '/_matrix/client/v3/publicRooms',
+    `/_matrix/client/v3/publicRooms?${query.toString()}`,
     {
-      ...(searchTerm === undefined
-        ? { method: 'GET', headers: { accept: 'application/json' } }
-        : {
-            method: 'POST',
-            headers: { accept: 'application/json', 'content-type': 'application/json' },
-            body: JSON.stringify(searchBody({ ...request, searchTerm })),
-          }),
+      method: 'GET',
+      headers: { accept: 'application/json' },
       maxBytes: PAGE_MAX_BYTES,
       timeouts: PAGE_TIMEOUTS,
       deadline: request.deadline,

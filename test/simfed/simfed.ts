@@ -264,6 +264,12 @@ async function startOnBlock(
     return result.summary;
   };
 
+  const runtimeOf = (serverName: string) => {
+    const runtime = state.runtime(serverName);
+    if (!runtime) throw new Error(`no simulated server named ${serverName}`);
+    return runtime;
+  };
+
   return {
     get manifest() {
       return manifest;
@@ -275,9 +281,7 @@ async function startOnBlock(
     caCert: ca.cert,
     atlas,
     stats(serverName) {
-      const runtime = state.runtime(serverName);
-      if (!runtime) throw new Error(`no simulated server named ${serverName}`);
-      return runtime.stats;
+      return runtimeOf(serverName).stats;
     },
     totals() {
       const sum = {
@@ -310,8 +314,7 @@ async function startOnBlock(
       return mutate(seededChanges(federation, label ?? `round-${rounds}`));
     },
     holdDirectory(serverName, pages) {
-      const runtime = state.runtime(serverName);
-      if (!runtime) throw new Error(`no simulated server named ${serverName}`);
+      const runtime = runtimeOf(serverName);
       const hold = new DirectoryHold(pages);
       runtime.hold = hold;
       return {

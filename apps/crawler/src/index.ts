@@ -17,7 +17,7 @@ export {
 } from './crawler.ts';
 export { discoverServers } from './discover/discover-servers.ts';
 export { measureRooms } from './facts/measure-rooms.ts';
-export { CRAWL_QUEUES, enqueueCrawls, enqueueDiscover, enqueueProbes } from './jobs/enqueue.ts';
+export { CRAWL_QUEUES, enqueueCrawls, enqueueProbes } from './jobs/enqueue.ts';
 export { type CrawlOnceOptions, crawlUntilDrained } from './once.ts';
 export { probeServer } from './probe/probe-server.ts';
 export { progressLine, queueDepths } from './progress.ts';

@@ -153,16 +153,8 @@ export async function crawlServer(ctx: CrawlerContext, serverName: string): Prom
   // Synapse answers the client API's filtered (POST) directory only with a token, which the
   // client-API mode does not have.
   if (result.stopReason === 'end' && result.pages > 0 && mode !== 'client') {
-    const readMode = mode;
-    recovered = (
-      await recheckMissedListings(
-        sql,
-        serverName,
-        run.startedAt,
-        (term) => fetchPage(readMode, term)(undefined),
-        storePage,
-      )
-    ).found;
+    const search = (term: string) => fetchPage(mode, term)(undefined);
+    recovered = (await recheckMissedListings(sql, serverName, run.startedAt, search, storePage)).found;
     ctx.stats.roomsRecovered += recovered;
   }
   if (factsSinceRequest) await enqueueRoomFacts(ctx, [serverName]);

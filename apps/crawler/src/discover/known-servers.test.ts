@@ -9,7 +9,7 @@ describe('KnownServers', () => {
     expect(known.has('b.example')).toBe(false);
   });
 
-  it('forgets everything after ten minutes, so a lost discover job is made again', () => {
+  it('forgets everything after ten minutes', () => {
     let now = 0;
     const known = new KnownServers(() => now);
     known.add('a.example');

@@ -1,15 +1,14 @@
 /** Names remembered at most; past it the memory starts over (a few megabytes at most). */
 const MAX_NAMES = 50_000;
-/** How long a name is remembered, so a discover job that failed for good is made again later. */
+/** How long a name is remembered. */
 const FORGET_AFTER_MS = 10 * 60 * 1000;
 
 /**
  * Server names this process knows to be recorded. Every room's leads and every directory page name
  * mostly the same few servers again; recording names the `servers` table already holds changes
  * nothing (its insert keeps how a server was first found), so they are left out before any write.
- * A name counts once it was recorded or read back, or its discover job was queued (the queue keeps
- * the job through a crash). Servers are never deleted, so forgetting is only a bound on memory and
- * a second chance for a discover job that failed for good.
+ * A name counts once it was recorded or read back. Servers are never deleted, so forgetting is
+ * only a bound on memory.
  */
 export class KnownServers {
   private names = new Set<string>();

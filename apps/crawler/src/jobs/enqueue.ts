@@ -1,4 +1,4 @@
-import { type DiscoverPayload, type FoundVia, jobIdFor, type QueueName } from '@atlas/shared/queue';
+import { type FoundVia, jobIdFor, type QueueName } from '@atlas/shared/queue';
 import type { CrawlerContext } from '../context.ts';
 import type { RoomFactsPayload } from './payloads.ts';
 
@@ -7,8 +7,6 @@ import type { RoomFactsPayload } from './payloads.ts';
  * of a server waits or runs, adding another is a no-op, and the id is released when the job ends,
  * so a retained failed job never blocks the next probe of its server.
  */
-
-const DISCOVER_BATCH = 1000;
 
 async function addPerServer(
   ctx: CrawlerContext,
@@ -38,27 +36,6 @@ export interface Candidate {
 
 /** Longest `found_from` kept (a room id or alias; longer ones are cut). */
 export const MAX_FOUND_FROM = 512;
-
-/**
- * Queues discover jobs for the candidates this process has not put forward yet (the first way each
- * was found is kept); names already known queue nothing.
- */
-export async function enqueueDiscover(ctx: CrawlerContext, candidates: readonly Candidate[]): Promise<void> {
-  const fresh = new Map<string, Candidate>();
-  for (const c of candidates) if (!fresh.has(c.name) && !ctx.knownServers.has(c.name)) fresh.set(c.name, c);
-  const list = [...fresh.values()];
-  const queue = ctx.queues.queue<DiscoverPayload>('discover');
-  for (let i = 0; i < list.length; i += DISCOVER_BATCH) {
-    const slice = list.slice(i, i + DISCOVER_BATCH);
-    const batch = slice.map((c) => ({
-      name: c.name,
-      via: c.via,
-      ...(c.from !== undefined ? { from: c.from.slice(0, MAX_FOUND_FROM) } : {}),
-    }));
-    await queue.add('discover', { candidates: batch });
-    for (const c of slice) ctx.knownServers.add(c.name);
-  }
-}
 
 /**
  * BullMQ priority of complexity-step jobs. Jobs without a priority (the leads step) are taken

@@ -15,6 +15,11 @@ export const SWEEP_EVERY_MS = 30_000;
 /** Stable id of the sweeper's job scheduler: every crawler process upserts the same one. */
 export const SWEEP_SCHEDULER_ID = 'atlas-sweep';
 
+/**
+ * Records the candidates of a discover job. Directory reads and the leads step record the servers
+ * they find themselves (`discoverServers`); this worker drains the jobs earlier versions of Atlas
+ * left in the queue.
+ */
 export const discoverWorker: WorkerRegistration = {
   queue: 'discover',
   setup: (ctx) => ({

@@ -1,7 +1,6 @@
 import { createRedisKeyLock, HttpError, type SharedKeyLock } from '@atlas/shared/net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { randomNamespace } from '../support/database.ts';
-import { freePort } from '../support/ports.ts';
 import {
   expectHttpError,
   type NetTestBed,
@@ -223,12 +222,6 @@ describe('politeness shared by crawler workers', () => {
   it('a hold left by a worker that died lapses after its lease', async () => {
     await sharedLock().acquire('client.test', 300, new AbortController().signal);
     expect((await worker(sharedLock()).request({ url: url('/slow') })).status).toBe(200);
-  });
-
-  it('goes ahead under its own rule when Redis cannot be reached', async () => {
-    const unreachable = createRedisKeyLock(`redis://127.0.0.1:${await freePort()}`, prefix);
-    locks.push(unreachable);
-    expect((await worker(unreachable).request({ url: url('/slow') })).status).toBe(200);
   });
 
   it("waiting for another worker's hold counts against the request's total timeout", async () => {

@@ -112,20 +112,15 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       const politenessKey = input.politenessKey ?? url.hostname;
       releases.push(await perKey.acquire(politenessKey, scope.signal));
       if (options.sharedKeyLock) {
-        // Held for as long as the call may last, and a little more. When the lock itself fails
-        // (Redis unreachable), the request goes ahead under this process's rule alone: an outage
-        // of Atlas's own parts must not count against the remote server.
-        const release = await options.sharedKeyLock
-          .acquire(politenessKey, timeouts.totalMs + SHARED_LEASE_SLACK_MS, scope.signal)
-          .catch((error: unknown) => {
-            if (scope.signal.aborted) throw error;
-            return undefined;
-          });
-        if (release) {
-          releases.push(() => {
-            release().catch(() => {});
-          });
-        }
+        // Held for as long as the call may last, and a little more.
+        const release = await options.sharedKeyLock.acquire(
+          politenessKey,
+          timeouts.totalMs + SHARED_LEASE_SLACK_MS,
+          scope.signal,
+        );
+        releases.push(() => {
+          release().catch(() => {});
+        });
       }
       releases.push(await inFlight.acquire(scope.signal));
       let hop: Hop = {

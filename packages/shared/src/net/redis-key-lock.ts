@@ -25,13 +25,10 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 /**
  * Politeness across processes on Redis: a key is held with `SET NX PX` under a random token and
  * released only by its holder. A waiter asks again after 10 ms, doubling up to 200 ms, so a busy
- * server's next request starts soon after the last one ends without flooding Redis. While Redis
- * cannot be reached, `acquire` rejects after one reconnection attempt.
+ * server's next request starts soon after the last one ends without flooding Redis.
  */
 export function createRedisKeyLock(redisUrl: string, prefix = 'atlas:polite:'): SharedKeyLock {
-  // While Redis cannot be reached, a command fails after one reconnection attempt (a few tens of
-  // ms) instead of waiting: callers go ahead without the shared hold rather than wait for Redis.
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 3, lazyConnect: false });
   // Errors reach the commands that fail; the connection itself reconnects.
   redis.on('error', () => {});
   return {

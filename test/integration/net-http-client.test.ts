@@ -1,13 +1,6 @@
-import { createRedisKeyLock, HttpError, type SharedKeyLock } from '@atlas/shared/net';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { randomNamespace } from '../support/database.ts';
-import {
-  expectHttpError,
-  type NetTestBed,
-  sendJson,
-  startNetTestBed,
-  type TestServer,
-} from './net-test-servers.ts';
+import { HttpError } from '@atlas/shared/net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type NetTestBed, sendJson, startNetTestBed, type TestServer } from './net-test-servers.ts';
 
 /** The client's everyday behaviour against real TLS servers: reuse, politeness, headers, redirects. */
 let net: NetTestBed;
@@ -181,60 +174,6 @@ describe('politeness', () => {
     ]);
     await expect(pending).rejects.toBeInstanceOf(HttpError);
     barrier = [];
-  });
-});
-
-// Crawler workers scaled out are separate processes, each with its own HTTP client, and one request
-// at a time per remote server must hold across all of them. Two clients stand for two workers here,
-// sharing a lock on a real Redis.
-describe('politeness shared by crawler workers', () => {
-  const locks: SharedKeyLock[] = [];
-  const prefix = `${randomNamespace('polite')}:`;
-  afterAll(async () => {
-    await Promise.all(locks.map((lock) => lock.close()));
-  });
-  const sharedLock = (): SharedKeyLock => {
-    const lock = createRedisKeyLock(inject('redisUrl'), prefix);
-    locks.push(lock);
-    return lock;
-  };
-  const worker = (lock: SharedKeyLock | undefined) =>
-    net.client({ allowNetworks: ['127.0.0.0/8'], ...(lock ? { sharedKeyLock: lock } : {}) });
-
-  async function twoWorkers(lock: () => SharedKeyLock | undefined): Promise<number> {
-    const workers = [worker(lock()), worker(lock())];
-    server.resetMaxInFlight();
-    const responses = await Promise.all(
-      Array.from({ length: 12 }, (_, i) => workers[i % 2]?.request({ url: url('/slow') })),
-    );
-    expect(responses.map((r) => r?.status)).toEqual(Array(12).fill(200));
-    return server.maxInFlight;
-  }
-
-  it('two workers sharing the lock send a server one request at a time', async () => {
-    expect(await twoWorkers(sharedLock)).toBe(1);
-  });
-
-  it('two workers without it send a server two at once', async () => {
-    expect(await twoWorkers(() => undefined)).toBe(2);
-  });
-
-  it('a hold left by a worker that died lapses after its lease', async () => {
-    await sharedLock().acquire('client.test', 300, new AbortController().signal);
-    expect((await worker(sharedLock()).request({ url: url('/slow') })).status).toBe(200);
-  });
-
-  it("waiting for another worker's hold counts against the request's total timeout", async () => {
-    const release = await sharedLock().acquire('client.test', 30_000, new AbortController().signal);
-    try {
-      const error = await expectHttpError(
-        worker(sharedLock()).request({ url: url('/slow'), timeouts: { totalMs: 300 } }),
-      );
-      expect(error.code).toBe('total_timeout');
-    } finally {
-      await release();
-    }
-    expect((await worker(sharedLock()).request({ url: url('/slow') })).status).toBe(200);
   });
 });
 

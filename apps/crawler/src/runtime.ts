@@ -3,7 +3,7 @@ import type { Config } from '@atlas/shared/config';
 import { type Database, FACTS_MAX_AGE_MS } from '@atlas/shared/db';
 import type { Logger } from '@atlas/shared/log';
 import { createServerResolver, FederationClient, type FederationIdentity } from '@atlas/shared/matrix';
-import { createHttpClient, createRedisKeyLock, httpClientOptionsFromConfig } from '@atlas/shared/net';
+import { createHttpClient, httpClientOptionsFromConfig } from '@atlas/shared/net';
 import type { QueueBackend } from '@atlas/shared/queue';
 import { createBlockCache } from './blocks.ts';
 import type { CrawlerContext } from './context.ts';
@@ -44,12 +44,8 @@ export interface CrawlerRuntime {
 export async function createCrawlerRuntime(options: CrawlerRuntimeOptions): Promise<CrawlerRuntime> {
   const { config, log } = options;
   const concurrency = config.crawl.concurrency;
-  // With Redis (the deployed stack, where crawler workers scale out), one request at a time per
-  // remote server holds across every worker; alone on PostgreSQL, one process is all there is.
-  const sharedKeyLock = config.redisUrl ? createRedisKeyLock(config.redisUrl) : undefined;
   const http = createHttpClient({
     ...(await httpClientOptionsFromConfig(config, { maxInFlight: Math.max(32, concurrency * 4) })),
-    ...(sharedKeyLock ? { sharedKeyLock } : {}),
     // A crawl talks to thousands of servers, each over its own TLS connection; one is reused within
     // milliseconds while its server is read, then only costs memory.
     idleSocketMs: IDLE_SOCKET_MS,
@@ -103,7 +99,6 @@ export async function createCrawlerRuntime(options: CrawlerRuntimeOptions): Prom
     abort: () => controller.abort(),
     async close() {
       await Promise.all([http.close(), homeserverHttp?.close()]);
-      await sharedKeyLock?.close();
     },
   };
 }

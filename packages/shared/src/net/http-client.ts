@@ -19,8 +19,6 @@ import {
 export const DEFAULT_TIMEOUTS: Readonly<Timeouts> = { connectMs: 10_000, headersMs: 30_000, totalMs: 60_000 };
 export const DEFAULT_MAX_BYTES = 1024 * 1024;
 const DEFAULT_IDLE_SOCKET_MS = 30_000;
-/** A shared politeness hold outlives the call it covers by this much before it lapses. */
-const SHARED_LEASE_SLACK_MS = 5_000;
 
 /**
  * The socket's own DNS hook: every address a host name resolves to is checked at connect time,
@@ -109,19 +107,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     const releases: Release[] = [];
     try {
       // The per-key slot first: waiting for it must not hold one of the global slots.
-      const politenessKey = input.politenessKey ?? url.hostname;
-      releases.push(await perKey.acquire(politenessKey, scope.signal));
-      if (options.sharedKeyLock) {
-        // Held for as long as the call may last, and a little more.
-        const release = await options.sharedKeyLock.acquire(
-          politenessKey,
-          timeouts.totalMs + SHARED_LEASE_SLACK_MS,
-          scope.signal,
-        );
-        releases.push(() => {
-          release().catch(() => {});
-        });
-      }
+      releases.push(await perKey.acquire(input.politenessKey ?? url.hostname, scope.signal));
       releases.push(await inFlight.acquire(scope.signal));
       let hop: Hop = {
         url,

@@ -5,5 +5,4 @@ export { createHttpClient, DEFAULT_MAX_BYTES, DEFAULT_TIMEOUTS } from './http-cl
 export * from './ip-address.ts';
 export { DEFAULT_MAX_JSON_DEPTH, jsonDepth, parseJsonBody } from './json.ts';
 export { KeyedMutex, type Release, Semaphore } from './limiter.ts';
-export { createRedisKeyLock } from './redis-key-lock.ts';
 export * from './types.ts';

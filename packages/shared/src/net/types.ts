@@ -117,21 +117,6 @@ export interface HttpClientOptions {
    * handshake, which spares both sides the certificate signature and its verification.
    */
   maxCachedSessions?: number;
-  /**
-   * Politeness shared with other processes (crawler workers scaled out): a request holds its key
-   * here too, so one remote server gets one request at a time from all of them.
-   */
-  sharedKeyLock?: SharedKeyLock;
-}
-
-/** One holder per key across processes. */
-export interface SharedKeyLock {
-  /**
-   * Waits until this caller holds `key`, or rejects with `signal`'s reason. The hold lapses by
-   * itself after `leaseMs`, so a process that dies holding it blocks nobody for longer.
-   */
-  acquire(key: string, leaseMs: number, signal: AbortSignal): Promise<() => Promise<void>>;
-  close(): Promise<void>;
 }
 
 export interface HttpClient {

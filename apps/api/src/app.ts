@@ -93,7 +93,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
 
   // Public first.
   app.route('/', healthRoutes());
-  app.route('/', matrixIdentityRoutes());
+  app.route('/', matrixIdentityRoutes(deps.identity));
   app.route('/', wellKnownRoutes());
   app.route('/', matrixDirectoryRoutes());
   app.get('/metrics', async (c) => {

@@ -99,6 +99,8 @@ export const envSchema = z.object({
   ATLAS_PAGE_LIMIT: positiveInt.max(1000).default(100),
   /** Atlas's public base URL (https://directory.example.org), served in /.well-known/matrix/client. */
   ATLAS_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Element Web, where the pages' "Open in Element" links go. */
+  ATLAS_ELEMENT_URL: z.url({ protocol: /^https?$/ }).default('https://app.element.io'),
   /** `host:port` served in /.well-known/matrix/server (federation delegation to Atlas's TLS listener). */
   ATLAS_WELL_KNOWN_SERVER: z
     .string()

@@ -48,6 +48,7 @@ export const en = {
     joinableHint:
       'Synapse refuses to join rooms above its limit_remote_rooms complexity when the limit is on. Rooms of unknown complexity are included.',
     sort: 'Sort by',
+    applySort: 'Sort',
     sorts: {
       relevance: 'Relevance',
       members: 'Members',

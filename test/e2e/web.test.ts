@@ -470,6 +470,37 @@ describe('the report limit', () => {
   });
 });
 
+describe('search as you type', () => {
+  it('keeps the address in step, so back and a shared link show the same results', async () => {
+    const first = plainRoom();
+    const second = plainRoom((r) => r.name?.split(' ')[0] !== first.name?.split(' ')[0]);
+    const [a, b] = [first.name?.split(' ')[0] ?? '', second.name?.split(' ')[0] ?? ''];
+    await withPage(true, async (page, context) => {
+      const hrefs = () => cards(page).then((shown) => shown.map((c) => c.href));
+      await page.goto(`${fx.base}/`);
+      const box = page.getByLabel('Search rooms');
+      await box.fill(a);
+      await page.waitForURL((url) => url.searchParams.get('q') === a);
+      const forA = await hrefs();
+      expect(forA).toContain(roomPath(first.room_id));
+      await box.blur();
+      await box.fill(b);
+      await page.waitForURL((url) => url.searchParams.get('q') === b);
+      expect(await hrefs()).toContain(roomPath(second.room_id));
+      await page.goBack();
+      await page.waitForURL((url) => url.searchParams.get('q') === a);
+      await page.waitForFunction(
+        (word) => (document.getElementById('q') as HTMLInputElement).value === word,
+        a,
+      );
+      await expect.poll(hrefs, { timeout: 15_000 }).toEqual(forA);
+      const shared = await context.newPage();
+      await shared.goto(page.url());
+      expect(await cards(shared).then((shown) => shown.map((c) => c.href))).toEqual(forA);
+    });
+  });
+});
+
 describe('the rooms page with the keyboard only', () => {
   it('reaches and uses the search, the filters and the results', async () => {
     const room = plainRoom();

@@ -220,7 +220,7 @@ export const en = {
     language: 'Language of their rooms',
     sort: 'Order',
     sorts: {
-      recommended: 'Recommended for newcomers',
+      recommended: 'Recommended',
       rooms: 'Most rooms',
       smallest: 'Fewest rooms',
       uptime: 'Best uptime',

@@ -121,7 +121,14 @@ export function RoomPage(props: { model: RoomModel; path: string }) {
           {t.room.element}
         </a>
         {room.canonical_alias ? (
-          <button type="button" class="secondary copy" data-copy={room.canonical_alias} hidden>
+          <button
+            type="button"
+            class="secondary copy"
+            data-copy={room.canonical_alias}
+            data-copied={t.copy.done}
+            data-copy-failed={t.copy.failed}
+            hidden
+          >
             {t.room.copyAlias}
           </button>
         ) : null}

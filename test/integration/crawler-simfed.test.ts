@@ -63,8 +63,22 @@ describe.each([
       select server_name, reachable, error from server_checks where server_name = any(${textArray(unreachable)}::text[])`;
     expect(checks.length).toBeGreaterThan(0);
     expect(checks.every((check) => !check.reachable && check.error)).toBe(true);
-    const slow = sim.manifest.servers.filter((s) => s.behaviour === 'slow').map((s) => s.name);
+    // Slow servers are measured as slow, yet online, and their directories read to the end.
+    const slow = sim.manifest.servers.filter((s) => s.behaviour === 'slow');
     expect(slow.length).toBeGreaterThan(0);
+    const slowRows = await database.sql<{ name: string; status: string; latency_ms: number | null }[]>`
+      select name, status, latency_ms from servers where name = any(${textArray(slow.map((s) => s.name))}::text[])`;
+    expect(slowRows).toHaveLength(slow.length);
+    for (const row of slowRows) {
+      expect(row.status, row.name).toBe('online');
+      expect(row.latency_ms, row.name).toBeGreaterThanOrEqual(300);
+    }
+    const slowPublishers = slow.filter((s) => s.publishes).map((s) => s.name);
+    const slowReads = await database.sql<{ server_name: string; status: string }[]>`
+      select distinct on (server_name) server_name, status from crawl_runs
+      where server_name = any(${textArray(slowPublishers)}::text[]) order by server_name, started_at desc`;
+    expect(slowReads.map((r) => r.server_name).sort()).toEqual([...slowPublishers].sort());
+    for (const read of slowReads) expect(read.status, read.server_name).toBe('complete');
     const [malformed] = await database.sql<
       { n: string }[]
     >`select coalesce(sum(rooms_malformed), 0) as n from crawl_runs`;

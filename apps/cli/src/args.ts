@@ -3,8 +3,7 @@ import { UsageError } from './command.ts';
 
 type Options = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
 
-/** node:util parseArgs, with errors turned into usage errors. */
-export function parseCommandArgs<O extends Options>(args: string[], options: O) {
+function parse<O extends Options>(args: string[], options: O) {
   try {
     return parseArgs({
       args,
@@ -15,4 +14,18 @@ export function parseCommandArgs<O extends Options>(args: string[], options: O) 
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+}
+
+/**
+ * node:util parseArgs, with errors turned into usage errors. A command takes no positional
+ * arguments unless it says how many (`atlas export rooms` takes one); an extra one is a mistake to
+ * point out, not to ignore.
+ */
+export function parseCommandArgs<O extends Options>(args: string[], options: O, maxPositionals = 0) {
+  const parsed = parse(args, options);
+  const extra = parsed.positionals[maxPositionals];
+  if (extra !== undefined && !args.includes('--help') && !args.includes('-h')) {
+    throw new UsageError(`unexpected argument "${extra}"`);
+  }
+  return parsed;
 }

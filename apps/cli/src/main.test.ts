@@ -18,7 +18,16 @@ describe('atlas command line', () => {
   it('lists its commands', { timeout: 60_000 }, async () => {
     const help = await run(['--help']);
     expect(help.code).toBe(0);
-    for (const command of ['start', 'crawl', 'export', 'migrate', 'api', 'crawler']) {
+    for (const command of [
+      'start',
+      'crawl',
+      'export',
+      'migrate',
+      'api',
+      'crawler',
+      'reindex',
+      'element-config',
+    ]) {
       expect(help.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
     }
     expect((await run([])).code).toBe(2);
@@ -43,6 +52,15 @@ describe('atlas command line', () => {
     const exportWhat = await run(['export']);
     expect(exportWhat.code).toBe(2);
     expect(exportWhat.stderr).toContain('atlas export rooms');
+    const badLimit = await run(['element-config', '--limit', '0']);
+    expect(badLimit.code).toBe(2);
+    expect(badLimit.stderr).toContain('--limit: a whole number from 1 to 200');
+    const badServer = await run(['element-config', '--include', 'not a name']);
+    expect(badServer.code).toBe(2);
+    expect(badServer.stderr).toContain('"not a name" is not a server name');
+    const reindexExtra = await run(['reindex', 'everything']);
+    expect(reindexExtra.code).toBe(2);
+    expect(reindexExtra.stderr).toContain('Usage: atlas reindex');
   });
 
   it('stops on a bad setting with the variable named (exit 78)', async () => {
@@ -52,8 +70,19 @@ describe('atlas command line', () => {
   });
 
   it('prints each command’s help without touching the environment', async () => {
-    const result = await run(['crawl', '--help'], { DATABASE_URL: 'mysql://nope' });
-    expect(result.code).toBe(0);
-    expect(result.stdout).toContain('Usage: atlas crawl --once');
+    for (const [command, usage] of [
+      ['start', 'Usage: atlas start'],
+      ['crawl', 'Usage: atlas crawl --once'],
+      ['export', 'Usage: atlas export'],
+      ['migrate', 'Usage: atlas migrate'],
+      ['api', 'Usage: atlas api'],
+      ['crawler', 'Usage: atlas crawler'],
+      ['reindex', 'Usage: atlas reindex'],
+      ['element-config', 'Usage: atlas element-config'],
+    ]) {
+      const result = await run([command ?? '', '--help'], { DATABASE_URL: 'mysql://nope' });
+      expect(result.code, command).toBe(0);
+      expect(result.stdout, command).toContain(usage);
+    }
   });
 });

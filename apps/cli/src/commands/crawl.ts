@@ -24,7 +24,7 @@ discover, probe, crawl and complexity queues are empty. Progress goes to stderr 
 second. While it runs, Atlas serves its key over TLS on ATLAS_FEDERATION_PORT when
 ATLAS_TLS_CERT_FILE and ATLAS_TLS_KEY_FILE are set, so remote servers can verify its requests.`,
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs(args, {
+    const { values } = parseCommandArgs(args, {
       once: { type: 'boolean' },
       seeds: { type: 'string' },
       json: { type: 'boolean' },
@@ -33,7 +33,6 @@ ATLAS_TLS_CERT_FILE and ATLAS_TLS_KEY_FILE are set, so remote servers can verify
       io.stdout.write(`${this.usage}\n`);
       return EXIT.ok;
     }
-    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     if (!values.once) {
       throw new UsageError(
         '`atlas crawl` needs --once (to crawl continuously, run `atlas start` or `atlas crawler`)',

@@ -33,7 +33,7 @@ that Element config and keeps everything else; the file is replaced atomically.
   --registration-open    only servers with open registration
   --software name,...    only these implementations (Synapse, conduwuit, ...)`,
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs(args, {
+    const { values } = parseCommandArgs(args, {
       merge: { type: 'string' },
       limit: { type: 'string' },
       include: { type: 'string' },
@@ -45,7 +45,6 @@ that Element config and keeps everything else; the file is replaced atomically.
       io.stdout.write(`${this.usage}\n`);
       return EXIT.ok;
     }
-    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     const limit = values.limit === undefined ? 20 : Number(values.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 200)
       throw new UsageError('--limit: a whole number from 1 to 200');

@@ -17,7 +17,7 @@ Prints one JSON object per line on stdout, streamed from the database.
            found_from, publishes, crawl_mode, room_count, client_base_url, uptime_30d,
            last_probe_at, last_crawl_outcome`,
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs(args, {});
+    const { values, positionals } = parseCommandArgs(args, {}, 1);
     if (values.help) {
       io.stdout.write(`${this.usage}\n`);
       return EXIT.ok;

@@ -109,9 +109,7 @@ describe('loadConfig', () => {
     expect(configError({ ATLAS_VOUCHED_SERVERS: 'bad name' })).toContain('ATLAS_VOUCHED_SERVERS');
     expect(configError({ ATLAS_DIRECTORY_ROOM_CAP: '0' })).toContain('ATLAS_DIRECTORY_ROOM_CAP');
     expect(configError({ ATLAS_FOLLOW_UP_SECONDS: '-1' })).toContain('ATLAS_FOLLOW_UP_SECONDS');
-    expect(configError({ ATLAS_DIRECTORY_ROOM_CAP: '300000' })).toContain(
-      'raise ATLAS_CRAWL_MAX_ROOMS',
-    );
+    expect(configError({ ATLAS_DIRECTORY_ROOM_CAP: '300000' })).toContain('raise ATLAS_CRAWL_MAX_ROOMS');
     expect(configError({ ATLAS_VOUCHED_SERVERS: 'matrix.org=400000' })).toContain(
       'ATLAS_VOUCHED_SERVERS: matrix.org=400000 is more than ATLAS_CRAWL_MAX_ROOMS',
     );

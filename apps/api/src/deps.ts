@@ -19,6 +19,11 @@ export interface ApiSettings {
   reportsPerHour: number;
   /** CIDR ranges whose X-Forwarded-For is believed. */
   trustedProxies: string[];
+  /**
+   * Servers the operator vouches for (ATLAS_VOUCHED_SERVERS): a room cap reached or a spam signal
+   * does not keep them out of the Element feed and the Matrix directory.
+   */
+  vouchedServers: string[];
 }
 
 /** What the HTTP app needs from the process that hosts it. Tests build the same app with their own. */
@@ -42,4 +47,5 @@ export const DEFAULT_SETTINGS: ApiSettings = {
   rateLimitPerMinute: 300,
   reportsPerHour: 10,
   trustedProxies: [],
+  vouchedServers: [],
 };

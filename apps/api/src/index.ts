@@ -5,7 +5,9 @@ export type { AppEnv } from './env.ts';
 export { type RunningServer, startServer } from './server.ts';
 export {
   ElementConfigError,
+  type ElementFeedExplained,
   type ElementFeedOptions,
   elementServerList,
+  explainElementFeed,
   mergeElementConfig,
 } from './services/element-feed.ts';

@@ -39,6 +39,11 @@ export interface ApiServer {
   latency_ms: number | null;
   discovered_at: string;
   last_seen_online_at: string | null;
+  /**
+   * The last read of its directory stopped at the room cap: Atlas keeps its biggest rooms, up to
+   * the cap, and not the rest.
+   */
+  room_cap_reached: boolean;
 }
 
 interface ServerRow {
@@ -53,6 +58,7 @@ interface ServerRow {
   latency_ms: number | null;
   discovered_at: PgTimestamp;
   last_seen_online_at: PgTimestamp | null;
+  room_cap_reached: boolean;
   sort_key: number | string;
 }
 
@@ -69,6 +75,7 @@ function toApiServer(row: Omit<ServerRow, 'sort_key'>): ApiServer {
     latency_ms: row.latency_ms,
     discovered_at: timestampToIso(row.discovered_at),
     last_seen_online_at: timestampToIso(row.last_seen_online_at),
+    room_cap_reached: row.room_cap_reached,
   };
 }
 
@@ -124,7 +131,8 @@ export async function listServers(sql: Sql, params: ServerListParams): Promise<S
   const where = parts.reduce((acc, part) => sql`${acc} and ${part}`);
   const rows = await sql<ServerRow[]>`
     select name, status, software_name, software_version, registration, publishes, room_count,
-           uptime_30d, latency_ms, discovered_at, last_seen_online_at, ${key} as sort_key
+           uptime_30d, latency_ms, discovered_at, last_seen_online_at,
+           room_cap_reached_at is not null as room_cap_reached, ${key} as sort_key
     from servers where ${where}
     order by ${key} ${direction}, name ${direction}
     limit ${limit + 1}`;
@@ -175,7 +183,7 @@ export async function getServerDetail(
   >`
     select name, status, software_name, software_version, registration, publishes, room_count, uptime_30d,
            latency_ms, discovered_at, last_seen_online_at, contacts, support_page, client_base_url,
-           registration_stages, 0 as sort_key
+           registration_stages, room_cap_reached_at is not null as room_cap_reached, 0 as sort_key
     from servers where name = ${name} and status <> 'blocked'`;
   if (!row) return null;
   const [checks, uptime, rooms] = await Promise.all([

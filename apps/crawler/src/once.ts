@@ -39,6 +39,7 @@ export async function crawlUntilDrained(ctx: CrawlerContext, options: CrawlOnceO
   await makeAllServersDue(sql);
   await sweepDueServers(ctx, { crawls: false });
   const interval = options.intervalMs ?? 1000;
+  const startedAt = Date.now();
   // Empty twice in a row: a job that just finished has queued its follow-ups before completing,
   // so a second look only guards against counts read while a job was moving between states.
   let idleTicks = 0;
@@ -47,6 +48,7 @@ export async function crawlUntilDrained(ctx: CrawlerContext, options: CrawlOnceO
     await new Promise((resolve) => setTimeout(resolve, interval));
     const depths = await queueDepths(ctx);
     options.onProgress?.(progressLine(ctx, depths), depths);
+    await failIfIndexingFailed(ctx, startedAt);
     // Rooms become searchable while the crawl goes on, as the index scheduler makes them in the
     // long run, rather than all at the end.
     if (depths.index === 0 && Date.now() - indexedAt >= INDEX_EVERY_MS && (await hasUnindexedRooms(sql))) {
@@ -72,6 +74,19 @@ export async function crawlUntilDrained(ctx: CrawlerContext, options: CrawlOnceO
       continue;
     }
     return;
+  }
+}
+
+/**
+ * Stops the pass when an index job failed after its retries: waiting for the rooms to become
+ * searchable would never end while the search backend refuses them.
+ */
+async function failIfIndexingFailed(ctx: CrawlerContext, since: number): Promise<void> {
+  const [job] = await ctx.queues.queue('index').getFailed(0, 0);
+  if (job?.finishedOn !== undefined && job.finishedOn >= since) {
+    throw new Error(
+      `the search index could not be updated (${job.failedReason || 'no reason given'}): the rooms are stored but not searchable; check the search backend (MEILI_URL, or PostgreSQL) and run \`atlas reindex --changed\``,
+    );
   }
 }
 

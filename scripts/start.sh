@@ -4,4 +4,4 @@
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/ensure-node-deps.sh
-exec node apps/crawler/bin/atlas.mjs start "$@"
+exec node apps/cli/bin/atlas.mjs start "$@"

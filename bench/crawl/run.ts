@@ -243,7 +243,7 @@ async function crawlOnce(options: {
     process.execPath,
     [
       ...nodeFlags(values['node-options']),
-      path.join(ROOT, 'apps/crawler/bin/atlas.mjs'),
+      path.join(ROOT, 'apps/cli/bin/atlas.mjs'),
       'crawl',
       '--once',
       '--json',

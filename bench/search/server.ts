@@ -7,9 +7,9 @@ import { createApp, DEFAULT_SETTINGS, startServer } from '@atlas/api';
 import { connectDatabase } from '@atlas/shared/db';
 import { silentLogger } from '@atlas/shared/log';
 import { createPostgresSearchIndex, type SearchCacheStats, withSearchCache } from '@atlas/shared/search';
-import { applyV8Flags } from '../../apps/crawler/bin/v8-flags.mjs';
+import { applyV8Flags } from '../../apps/cli/bin/v8-flags.mjs';
 
-// V8 set as `atlas api` sets it (apps/crawler/bin/v8-flags.mjs).
+// V8 set as `atlas api` sets it (apps/cli/bin/v8-flags.mjs).
 applyV8Flags('api');
 const [databaseUrl, port, cache] = process.argv.slice(2);
 if (!databaseUrl || !port) throw new Error('usage: server.ts <database url> <port> <cache|no-cache>');

@@ -42,7 +42,7 @@ user=${ATLAS_USER:-node}
 data=${ATLAS_DATA_DIR:-/data}
 
 case "${1:-start}" in
-  -*|start|api|crawler|migrate|help) set -- node "$app/apps/crawler/bin/atlas.mjs" "$@" ;;
+  -*|start|api|crawler|migrate|help) set -- node "$app/apps/cli/bin/atlas.mjs" "$@" ;;
 esac
 
 if [ "$(id -u)" -eq 0 ]; then

@@ -322,7 +322,7 @@ describe('setup.sh renders the stack', () => {
     // The roles run as the node user, which cannot write the compiled CLI's cache: built at build time.
     expect(dockerfile).toMatch(/^RUN node apps\/crawler\/bin\/atlas\.mjs --help/m);
     expect((await stat(path.join(DEPLOY_DIR, 'atlas/entrypoint.sh'))).mode & 0o111).toBe(0o111);
-    const help = spawnSync(process.execPath, [path.join(REPO_ROOT, 'apps/crawler/bin/atlas.mjs'), '--help'], {
+    const help = spawnSync(process.execPath, [path.join(REPO_ROOT, 'apps/cli/bin/atlas.mjs'), '--help'], {
       encoding: 'utf8',
     });
     const { model } = await loadCompose(stack);

@@ -16,7 +16,7 @@ import type { Manifest, ManifestRoom, ManifestServer } from '../simfed/model.ts'
 import type { SimFed } from '../simfed/simfed.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CLI = path.join(REPO_ROOT, 'apps/crawler/bin/atlas.mjs');
+const CLI = path.join(REPO_ROOT, 'apps/cli/bin/atlas.mjs');
 
 /** Atlas's environment for a simulated federation and a test database. */
 export function atlasEnv(

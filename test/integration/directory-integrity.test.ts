@@ -13,7 +13,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { freePort, waitFor } from '../support/ports.ts';
 import { atlasEnv, runAtlas } from './crawler-harness.ts';
 
-const CLI = fileURLToPath(new URL('../../apps/crawler/bin/atlas.mjs', import.meta.url));
+const CLI = fileURLToPath(new URL('../../apps/cli/bin/atlas.mjs', import.meta.url));
 
 interface RunningApi {
   base: string;

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
+import { main } from '@atlas/cli';
 import { silentLogger } from '@atlas/shared/log';
 import { createQueueBackend } from '@atlas/shared/queue';
 import {
@@ -11,7 +12,6 @@ import {
   type SearchIndex,
 } from '@atlas/shared/search';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { main } from '../../apps/crawler/src/cli/main.ts';
 import { indexWorker } from '../../apps/crawler/src/search/index-worker.ts';
 import { createTestDatabase, randomNamespace, type TestDatabase } from '../support/database.ts';
 import { waitFor } from '../support/ports.ts';

@@ -82,7 +82,7 @@ async function main(): Promise<number> {
     PORT: String(port),
     ATLAS_EMBEDDED_PG_PORT: String(await freePort()),
   };
-  const atlas = spawn(process.execPath, [path.join(ROOT, 'apps/crawler/bin/atlas.mjs'), 'start'], {
+  const atlas = spawn(process.execPath, [path.join(ROOT, 'apps/cli/bin/atlas.mjs'), 'start'], {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

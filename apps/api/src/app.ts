@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { ATLAS_VERSION } from '@atlas/shared/version';
+import { renderErrorPage, webRoutes } from '@atlas/web';
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { etag } from 'hono/etag';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -12,7 +13,7 @@ import { createMetrics } from './metrics.ts';
 import { adminAuth } from './middleware/admin-auth.ts';
 import { clientIp } from './middleware/client-ip.ts';
 import { openCors } from './middleware/open-cors.ts';
-import { rateLimit } from './middleware/rate-limit.ts';
+import { FixedWindowLimiter, rateLimit } from './middleware/rate-limit.ts';
 import { createRouter } from './openapi.ts';
 import { adminRoutes } from './routes/admin/index.ts';
 import { queueDashboard } from './routes/admin/queues.ts';
@@ -26,6 +27,8 @@ import { roomRoutes } from './routes/rooms.ts';
 import { serverRoutes } from './routes/servers.ts';
 import { statsRoutes } from './routes/stats.ts';
 import { wellKnownRoutes } from './routes/well-known.ts';
+import { cachedDirectoryStats } from './services/stats.ts';
+import { webServices, webSettings } from './web.ts';
 
 const STATUS_CODES: Partial<Record<number, ErrorCode>> = {
   400: 'BAD_REQUEST',
@@ -40,6 +43,18 @@ const STATUS_CODES: Partial<Record<number, ErrorCode>> = {
 
 /** A caller's request id is echoed only when it is a plain token (it goes back in a header). */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** Paths of the JSON API and Matrix's APIs, which answer in JSON; every other path is a page. */
+function isApiPath(path: string): boolean {
+  return path.startsWith('/api/') || path === '/metrics' || isMatrixPath(path);
+}
+
+const NOT_PAGES = new Set(['/healthz', '/readyz', '/robots.txt']);
+
+/** Paths of the web pages (rate-limited like the JSON API they mirror). */
+function isPagePath(path: string): boolean {
+  return !isApiPath(path) && !path.startsWith('/assets/') && !NOT_PAGES.has(path);
+}
 
 /** Runs a middleware except on paths under one of the prefixes. */
 function except(prefixes: string[], middleware: MiddlewareHandler<AppEnv>): MiddlewareHandler<AppEnv> {
@@ -85,6 +100,9 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const limited = rateLimit({ limit: settings.rateLimitPerMinute, windowMs: 60_000, what: 'requests' });
   app.use('/api/v1/*', except(['/api/v1/admin'], limited));
   app.use('/_matrix/*', except(['/_matrix/key/'], limited));
+  // The pages query what the JSON API does and count against the same limit; their assets and the
+  // health checks do not.
+  app.use('*', (c, next) => (isPagePath(c.req.path) ? limited(c, next) : next()));
   const conditional = etag();
   app.use(
     '/api/v1/*',
@@ -93,7 +111,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
 
   // Public first.
   app.route('/', healthRoutes());
-  app.route('/', matrixIdentityRoutes());
+  app.route('/', matrixIdentityRoutes(deps.identity));
   app.route('/', wellKnownRoutes());
   app.route('/', matrixDirectoryRoutes());
   app.get('/metrics', async (c) => {
@@ -102,9 +120,16 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   });
   app.route('/api/v1', roomRoutes());
   app.route('/api/v1', serverRoutes());
-  app.route('/api/v1', statsRoutes());
+  // One stats cache and one report limit for the JSON routes and the pages.
+  const stats = cachedDirectoryStats(deps.database.sql, deps.search);
+  const reports = new FixedWindowLimiter({
+    limit: settings.reportsPerHour,
+    windowMs: 3600_000,
+    what: 'reports',
+  });
+  app.route('/api/v1', statsRoutes(stats));
   app.route('/api/v1', elementRoutes());
-  app.route('/api/v1', reportRoutes(settings.reportsPerHour));
+  app.route('/api/v1', reportRoutes(reports));
 
   // Then the operator's.
   app.use('/api/v1/admin/*', adminAuth(settings.adminTokens));
@@ -126,9 +151,13 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     c.html(renderDocs(app.getOpenAPIDocument(documentConfig) as unknown as OpenApiDocument)),
   );
 
+  // The web pages, last: every path the APIs above do not answer.
+  app.route('/', webRoutes(webServices(deps, { stats, reports }), webSettings(deps)));
+
   app.notFound((c) => {
     if (isMatrixPath(c.req.path))
       return c.json({ errcode: 'M_UNRECOGNIZED', error: 'Unrecognized request' }, 404);
+    if (!isApiPath(c.req.path)) return renderErrorPage(c, 404);
     return c.json(
       errorEnvelope(c, 'NOT_FOUND', `no endpoint ${c.req.method} ${c.req.path}; see /api/v1/docs`),
       404,
@@ -146,8 +175,17 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     }
     for (const [name, value] of Object.entries(apiError.headers)) c.header(name, value);
     const status = apiError.status as ContentfulStatusCode;
+    if (!isApiPath(c.req.path)) return pageError(c, apiError);
     if (isMatrixPath(c.req.path)) return c.json(matrixBody(apiError), status);
     return c.json(errorEnvelope(c, apiError.code, apiError.message), status);
   });
   return app;
+}
+
+/** An error on a page: an HTML page that says what happened, with the right status. */
+function pageError(c: Context<AppEnv>, error: ApiError): Response {
+  if (error.status === 404 || error.status >= 500) {
+    return renderErrorPage(c, error.status === 404 ? 404 : error.status === 503 ? 503 : 500);
+  }
+  return renderErrorPage(c, error.status === 429 ? 429 : 400, error.message);
 }

@@ -26,6 +26,7 @@ export function apiSettings(config: Config): ApiSettings {
   return {
     adminTokens: config.adminTokens,
     publicUrl: config.api.publicUrl,
+    elementUrl: config.api.elementUrl,
     wellKnownServer,
     directoryMaxComplexity: config.api.directoryMaxComplexity,
     rateLimitPerMinute: config.api.rateLimitPerMinute,

@@ -10,6 +10,8 @@ export interface ApiSettings {
   adminTokens: string[];
   /** Public base URL served in /.well-known/matrix/client. */
   publicUrl?: string | undefined;
+  /** Element Web, for the pages' "Open in Element" links. */
+  elementUrl: string;
   /** `host:port` served in /.well-known/matrix/server. */
   wellKnownServer?: string | undefined;
   /** Rooms above this complexity are left out of Matrix publicRooms answers. */
@@ -44,6 +46,7 @@ export interface AppDeps {
 
 export const DEFAULT_SETTINGS: ApiSettings = {
   adminTokens: [],
+  elementUrl: 'https://app.element.io',
   rateLimitPerMinute: 300,
   reportsPerHour: 10,
   trustedProxies: [],

@@ -16,7 +16,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-function listen(server: ServerType): Promise<number> {
+export function listen(server: ServerType): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.once('listening', () => {
@@ -26,7 +26,7 @@ function listen(server: ServerType): Promise<number> {
   });
 }
 
-function closeServer(server: ServerType): Promise<void> {
+export function closeServer(server: ServerType): Promise<void> {
   return new Promise((resolve) => {
     if ('closeAllConnections' in server) server.closeAllConnections();
     server.close(() => resolve());

@@ -1,13 +1,11 @@
 /**
- * The crawler as a library: what the CLI runs, for tests, the benchmark and other parts of Atlas
- * (the search index worker registers itself in workers/index.ts).
+ * The crawler as a library: its roles, which the `atlas` command (apps/cli) runs, and its parts,
+ * for tests and the benchmark (the search index worker registers itself in workers/index.ts).
  */
 
-export type { Command, CommandIo } from './cli/command.ts';
-export type { CrawlSummaryJson } from './cli/commands/crawl-summary.ts';
-export { main } from './cli/main.ts';
 export type { CrawlerContext, CrawlSettings } from './context.ts';
 export { type CrawlMode, type CrawlSummary, crawlModes, crawlServer } from './crawl/crawl-server.ts';
+export { type CrawlSummaryJson, summaryJson } from './crawl-summary.ts';
 export {
   LOCK_DURATION_MS,
   type RunningCrawler,
@@ -23,6 +21,7 @@ export { probeServer } from './probe/probe-server.ts';
 export { progressLine, queueDepths } from './progress.ts';
 export { fetchFederationPage, type PageRequest } from './remote/directory.ts';
 export { createViaHomeserver } from './remote/via-homeserver.ts';
+export { crawlOnce, startCrawlerRole, startCrawlOnceWorkers } from './roles.ts';
 export { type CrawlerRuntime, type CrawlerRuntimeOptions, createCrawlerRuntime } from './runtime.ts';
 export { CrawlStats } from './stats.ts';
 export { sweepDueServers } from './sweep/sweep.ts';

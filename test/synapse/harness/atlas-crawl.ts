@@ -3,7 +3,7 @@ import { appendFile } from 'node:fs/promises';
 import path from 'node:path';
 import { REPO_ROOT } from './venv.ts';
 
-const CLI = path.join(REPO_ROOT, 'apps/crawler/bin/atlas.mjs');
+const CLI = path.join(REPO_ROOT, 'apps/cli/bin/atlas.mjs');
 
 export interface CrawlResult {
   exitCode: number | null;

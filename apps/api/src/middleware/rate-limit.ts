@@ -29,34 +29,51 @@ function expandIpv6(ip: string): string[] {
 }
 
 /**
- * A fixed-window limit per client IP, in this process's memory. Over the limit: 429 with
- * Retry-After (seconds until the window ends).
+ * A fixed-window count per client IP (an IPv6 client by its /64), in this process's memory. One
+ * limiter can serve several routes (the JSON report endpoint and the report form share one).
  */
-export function rateLimit(options: RateLimitOptions): MiddlewareHandler<AppEnv> {
-  const windows = new Map<string, { start: number; count: number }>();
-  return async (c, next) => {
-    if (options.limit <= 0) return next();
-    const now = Date.now();
-    const key = clientKey(c.get('clientIp') ?? 'unknown');
-    let window = windows.get(key);
-    if (!window || now - window.start >= options.windowMs) {
-      windows.delete(key);
-      if (windows.size >= MAX_CLIENTS) {
-        const oldest = windows.keys().next().value;
-        if (oldest !== undefined) windows.delete(oldest);
+export class FixedWindowLimiter {
+  private readonly windows = new Map<string, { start: number; count: number }>();
+
+  constructor(readonly options: RateLimitOptions) {}
+
+  /** Counts a request; past the limit, how many seconds until the window ends. */
+  take(ip: string, now = Date.now()): { ok: true } | { ok: false; retryAfterSeconds: number } {
+    const { limit, windowMs } = this.options;
+    if (limit <= 0) return { ok: true };
+    const key = clientKey(ip);
+    let window = this.windows.get(key);
+    if (!window || now - window.start >= windowMs) {
+      this.windows.delete(key);
+      if (this.windows.size >= MAX_CLIENTS) {
+        const oldest = this.windows.keys().next().value;
+        if (oldest !== undefined) this.windows.delete(oldest);
       }
       window = { start: now, count: 0 };
-      windows.set(key, window);
+      this.windows.set(key, window);
     }
     window.count++;
-    if (window.count > options.limit) {
-      const retryAfter = Math.max(1, Math.ceil((window.start + options.windowMs - now) / 1000));
-      throw new ApiError(
-        'RATE_LIMITED',
-        `too many ${options.what} from this address (${options.limit} per ${Math.round(options.windowMs / 1000)} s); retry after ${retryAfter} s`,
-        { 'retry-after': String(retryAfter) },
-      );
-    }
+    if (window.count <= limit) return { ok: true };
+    return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((window.start + windowMs - now) / 1000)) };
+  }
+
+  /** The 429 a caller over the limit gets, with Retry-After. */
+  refusal(retryAfterSeconds: number): ApiError {
+    const { limit, windowMs, what } = this.options;
+    return new ApiError(
+      'RATE_LIMITED',
+      `too many ${what} from this address (${limit} per ${Math.round(windowMs / 1000)} s); retry after ${retryAfterSeconds} s`,
+      { 'retry-after': String(retryAfterSeconds) },
+    );
+  }
+}
+
+/** The limit as middleware: over it, 429 with Retry-After (seconds until the window ends). */
+export function rateLimit(limiter: FixedWindowLimiter | RateLimitOptions): MiddlewareHandler<AppEnv> {
+  const shared = limiter instanceof FixedWindowLimiter ? limiter : new FixedWindowLimiter(limiter);
+  return async (c, next) => {
+    const verdict = shared.take(c.get('clientIp') ?? 'unknown');
+    if (!verdict.ok) throw shared.refusal(verdict.retryAfterSeconds);
     await next();
   };
 }

@@ -1,13 +1,15 @@
+import type { FederationIdentity } from '@atlas/shared/matrix';
 import { serverKeyDocument } from '@atlas/shared/matrix';
 import { ATLAS_VERSION } from '@atlas/shared/version';
-import { Hono } from 'hono';
-import type { AppEnv } from '../env.ts';
+import { type Context, Hono } from 'hono';
 
-/** Atlas's federation identity: its signing key and its software version. */
-export function matrixIdentityRoutes(): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
-  app.get('/_matrix/key/v2/server', (c) => {
-    const identity = c.get('deps').identity;
+/**
+ * Atlas's federation identity: its signing key and its software version. The whole HTTP app and
+ * the key server of `atlas crawl --once` (key-server.ts) serve these same routes.
+ */
+export function matrixIdentityRoutes(identity: FederationIdentity | undefined): Hono {
+  const app = new Hono();
+  const key = (c: Context) => {
     if (!identity) {
       return c.json(
         {
@@ -18,8 +20,12 @@ export function matrixIdentityRoutes(): Hono<AppEnv> {
       );
     }
     return c.json(serverKeyDocument(identity.serverName, identity.signingKey));
-  });
-  app.get('/_matrix/key/v2/server/:keyId', (c) => c.redirect('/_matrix/key/v2/server', 301));
+  };
+  app.get('/_matrix/key/v2/server', key);
+  // The key id form is deprecated (spec: "Publishing Keys"), but older servers still ask for it;
+  // Synapse answers it with the whole document, and so does Atlas, without a redirect that a key
+  // fetcher might not follow.
+  app.get('/_matrix/key/v2/server/:keyId', key);
   app.get('/_matrix/federation/v1/version', (c) =>
     c.json({ server: { name: 'Atlas', version: ATLAS_VERSION } }),
   );

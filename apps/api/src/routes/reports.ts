@@ -1,30 +1,18 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { ApiError } from '../errors.ts';
-import { rateLimit } from '../middleware/rate-limit.ts';
+import { type FixedWindowLimiter, rateLimit } from '../middleware/rate-limit.ts';
 import { createRouter, errorResponses } from '../openapi.ts';
+import { ReportBodySchema } from '../schemas/reports.ts';
 import { createReport } from '../services/reports.ts';
 
-const ReportBodySchema = z
-  .object({
-    room_id: z.string().min(2).max(255).regex(/^!/, 'a room id starts with "!"').optional(),
-    server_name: z
-      .string()
-      .min(1)
-      .max(255)
-      .regex(/^[A-Za-z0-9.:[\]-]+$/)
-      .optional(),
-    reason: z.string().trim().min(3).max(2000),
-  })
-  .openapi('ReportRequest');
-
-export function reportRoutes(reportsPerHour: number) {
+export function reportRoutes(limiter: FixedWindowLimiter) {
   const route = createRoute({
     method: 'post',
     path: '/reports',
     tags: ['Reports'],
     summary: 'Report a room or a server',
-    description: `Tells the operator about a room or server that should not be listed. Limited to ${reportsPerHour} reports per hour per address.`,
-    middleware: [rateLimit({ limit: reportsPerHour, windowMs: 3600_000, what: 'reports' })] as const,
+    description: `Tells the operator about a room or server that should not be listed. Limited to ${limiter.options.limit} reports per hour per address (the report forms of the web pages count too).`,
+    middleware: [rateLimit(limiter)] as const,
     request: { body: { content: { 'application/json': { schema: ReportBodySchema } }, required: true } },
     responses: {
       201: {

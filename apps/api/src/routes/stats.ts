@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { cacheFor } from '../middleware/cache.ts';
 import { createRouter, errorResponses } from '../openapi.ts';
-import { type DirectoryStats, directoryStats } from '../services/stats.ts';
+import type { DirectoryStats } from '../services/stats.ts';
 
 const count = z.number().int();
 const StatsSchema = z
@@ -17,6 +17,7 @@ const StatsSchema = z
     }),
     rooms: z.object({ known: count, searchable: count, spaces: count, stale: count, members: count }),
     software: z.array(z.object({ name: z.string(), servers: count, share: z.number() })),
+    languages: z.array(z.object({ code: z.string(), rooms: count })),
     growth: z.array(z.object({ day: z.string(), servers_discovered: count, rooms_first_seen: count })),
     generated_at: z.string(),
   })
@@ -35,21 +36,6 @@ const statsRoute = createRoute({
   },
 });
 
-/** Stats scan whole tables; one computation serves every caller for a minute. */
-const TTL_MS = 60_000;
-
-export function statsRoutes() {
-  let cached: { at: number; value: Promise<DirectoryStats> } | undefined;
-  return createRouter().openapi(statsRoute, async (c) => {
-    const deps = c.get('deps');
-    const now = Date.now();
-    if (!cached || now - cached.at > TTL_MS) {
-      const value = directoryStats(deps.database.sql, deps.search);
-      cached = { at: now, value };
-      value.catch(() => {
-        if (cached?.value === value) cached = undefined;
-      });
-    }
-    return c.json(await cached.value, 200);
-  });
+export function statsRoutes(stats: () => Promise<DirectoryStats>) {
+  return createRouter().openapi(statsRoute, async (c) => c.json(await stats(), 200));
 }

@@ -159,3 +159,25 @@ export async function getRoomDetail(sql: Sql, roomId: string): Promise<RoomDetai
     servers_in_room: room.servers_in_room,
   };
 }
+
+/**
+ * A room the directory shows, named by its id or canonical alias (what someone pastes into the
+ * search box); null when it is unknown or not shown, by the same rules as the search index.
+ */
+export async function findShownRoom(
+  sql: Sql,
+  reference: { roomId: string } | { alias: string },
+): Promise<ApiRoom | null> {
+  const rows =
+    'roomId' in reference
+      ? await sql<
+          { room_id: string }[]
+        >`select room_id from rooms where room_id = ${reference.roomId} and not hidden`
+      : await sql<{ room_id: string }[]>`
+          select room_id from rooms where canonical_alias = ${reference.alias} and not hidden
+          order by stale_since is null desc, num_joined_members desc limit 1`;
+  const roomId = rows[0]?.room_id;
+  if (!roomId) return null;
+  const [decision] = await loadIndexDecisions(sql, [roomId]);
+  return decision?.document ? toApiRoom(decision.document) : null;
+}

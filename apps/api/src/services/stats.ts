@@ -13,13 +13,15 @@ export interface DirectoryStats {
   };
   rooms: { known: number; searchable: number; spaces: number; stale: number; members: number };
   software: { name: string; servers: number; share: number }[];
+  /** Rooms shown per detected language, most first. */
+  languages: { code: string; rooms: number }[];
   growth: { day: string; servers_discovered: number; rooms_first_seen: number }[];
   generated_at: string;
 }
 
 /** Counts, software share among online servers, and what was discovered per day over 30 days. */
 export async function directoryStats(sql: Sql, search: SearchIndex): Promise<DirectoryStats> {
-  const [servers, rooms, software, growth, indexed] = await Promise.all([
+  const [servers, rooms, software, languages, growth, indexed] = await Promise.all([
     sql<Record<string, string>[]>`
       select count(*) filter (where status <> 'blocked') as total,
              count(*) filter (where status = 'online') as online,
@@ -38,6 +40,10 @@ export async function directoryStats(sql: Sql, search: SearchIndex): Promise<Dir
     sql<{ name: string; n: string }[]>`
       select coalesce(software_name, 'unknown') as name, count(*) as n from servers
       where status = 'online' group by 1 order by 2 desc, 1 limit 20`,
+    sql<{ code: string; n: string }[]>`
+      select language as code, count(*) as n from rooms
+      where language is not null and not hidden and stale_since is null
+      group by 1 order by 2 desc, 1 limit 40`,
     sql<{ day: string; servers_discovered: string; rooms_first_seen: string }[]>`
       with days as (select generate_series(current_date - 29, current_date, interval '1 day')::date as day)
       select d.day::text as day,
@@ -71,11 +77,30 @@ export async function directoryStats(sql: Sql, search: SearchIndex): Promise<Dir
       servers: Number(row.n),
       share: online > 0 ? Number(row.n) / online : 0,
     })),
+    languages: languages.map((row) => ({ code: row.code, rooms: Number(row.n) })),
     growth: growth.map((row) => ({
       day: row.day,
       servers_discovered: Number(row.servers_discovered),
       rooms_first_seen: Number(row.rooms_first_seen),
     })),
     generated_at: new Date().toISOString(),
+  };
+}
+
+/** Stats scan whole tables; one computation serves every caller (JSON and pages) for a minute. */
+const STATS_TTL_MS = 60_000;
+
+export function cachedDirectoryStats(sql: Sql, search: SearchIndex): () => Promise<DirectoryStats> {
+  let cached: { at: number; value: Promise<DirectoryStats> } | undefined;
+  return () => {
+    const now = Date.now();
+    if (!cached || now - cached.at > STATS_TTL_MS) {
+      const value = directoryStats(sql, search);
+      cached = { at: now, value };
+      value.catch(() => {
+        if (cached?.value === value) cached = undefined;
+      });
+    }
+    return cached.value;
   };
 }

@@ -29,6 +29,7 @@ export interface Config {
   directory: DirectoryPolicy;
   api: {
     publicUrl: string | undefined;
+    elementUrl: string;
     wellKnownServer: string | undefined;
     directoryMaxComplexity: number | undefined;
     rateLimitPerMinute: number;
@@ -164,6 +165,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     api: {
       publicUrl: e.ATLAS_PUBLIC_URL?.replace(/\/+$/, ''),
+      elementUrl: e.ATLAS_ELEMENT_URL.replace(/\/+$/, ''),
       wellKnownServer: e.ATLAS_WELL_KNOWN_SERVER?.toLowerCase(),
       directoryMaxComplexity: e.ATLAS_DIRECTORY_MAX_COMPLEXITY,
       rateLimitPerMinute: e.ATLAS_RATE_LIMIT,

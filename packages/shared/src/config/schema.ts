@@ -135,6 +135,8 @@ export const envSchema = z.object({
   ATLAS_FOLLOW_UP_SECONDS: positiveInt.default(300),
   /** Atlas's public base URL (https://directory.example.org), served in /.well-known/matrix/client. */
   ATLAS_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Element Web, where the pages' "Open in Element" links go. */
+  ATLAS_ELEMENT_URL: z.url({ protocol: /^https?$/ }).default('https://app.element.io'),
   /** `host:port` served in /.well-known/matrix/server (federation delegation to Atlas's TLS listener). */
   ATLAS_WELL_KNOWN_SERVER: z
     .string()

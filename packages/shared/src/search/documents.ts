@@ -92,7 +92,9 @@ function toDecision(row: RoomRow): IndexDecision {
       guestCanJoin: row.guest_can_join,
       joinRule: row.join_rule,
       roomType: row.room_type,
-      language: row.language ?? detectRoomLanguage(row.name, row.topic),
+      // Detected afresh from what the room says now; the indexer keeps the result in rooms.language
+      // for the filters that run in SQL (servers by the language of their rooms, language counts).
+      language: detectRoomLanguage(row.name, row.topic),
       complexity: row.complexity,
       complexityEstimated: row.complexity_source === 'estimate',
       growth7d: row.members_7d_ago === null ? 0 : members - row.members_7d_ago,

@@ -43,9 +43,12 @@ async function withIndexerLock<T>(sql: Sql, work: () => Promise<T>): Promise<T |
 async function markIndexed(sql: Sql, decisions: IndexDecision[]): Promise<void> {
   if (decisions.length === 0) return;
   await sql`
-    update rooms r set indexed_version = d.version
-    from unnest(${decisions.map((d) => d.roomId)}::text[], ${decisions.map((d) => d.version)}::bigint[])
-      as d(room_id, version)
+    update rooms r set indexed_version = d.version, language = d.language
+    from unnest(
+      ${decisions.map((d) => d.roomId)}::text[],
+      ${decisions.map((d) => d.version)}::bigint[],
+      ${decisions.map((d) => d.document?.language ?? null)}::text[]
+    ) as d(room_id, version, language)
     where r.room_id = d.room_id`;
 }
 

@@ -20,6 +20,7 @@ export const rooms = pgTable(
     joinRule: text('join_rule').notNull().default('public'),
     /** null for a plain room, 'm.space' for spaces, or another type as published. */
     roomType: text('room_type'),
+    /** ISO 639-1 code detected from name and topic when the room was last indexed; null when unsure. */
     language: text('language'),
     /** Synapse's v1 complexity: current state events / 500. */
     complexity: real('complexity'),

@@ -1,7 +1,8 @@
+import { startCrawlerRole } from '@atlas/crawler';
 import { parseCommandArgs } from '../args.ts';
 import { type Command, EXIT } from '../command.ts';
+import { openCrawlerRuntime } from '../crawler-runtime.ts';
 import { serveHttp } from '../parts.ts';
-import { openCrawlerRuntime, startCrawlerRole } from '../roles.ts';
 import { runProcess, untilStopped } from '../run-process.ts';
 
 export const startCommand: Command = {
@@ -40,7 +41,8 @@ built-in list of large public servers. Stops cleanly on SIGINT or SIGTERM.`,
         },
         parts,
       );
-      crawling = (await startCrawlerRole(boot)).workers.length > 0;
+      parts.crawler = await startCrawlerRole(runtime);
+      crawling = parts.crawler.workers.length > 0;
       log.info(
         {
           port: server.httpPort,

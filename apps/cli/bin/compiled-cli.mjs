@@ -13,7 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const APP_DIR = fileURLToPath(new URL('..', import.meta.url));
 const ROOT = path.resolve(APP_DIR, '../..');
-const ENTRY = path.join(APP_DIR, 'src/cli/main.ts');
+const ENTRY = path.join(APP_DIR, 'src/main.ts');
 // Under the root node_modules, so the bundle's bare imports resolve to the same packages.
 const CACHE_DIR = path.join(ROOT, 'node_modules/.cache/atlas-cli');
 const CURRENT = path.join(CACHE_DIR, 'current.json');
@@ -25,8 +25,10 @@ const BUILD_INPUTS = [
   path.join(ROOT, 'tsconfig.json'),
   path.join(ROOT, 'package-lock.json'),
   path.join(ROOT, 'packages/shared/package.json'),
+  path.join(ROOT, 'apps/cli/package.json'),
   path.join(ROOT, 'apps/crawler/package.json'),
   path.join(ROOT, 'apps/api/package.json'),
+  path.join(ROOT, 'apps/web/package.json'),
 ];
 
 /**

@@ -1,6 +1,6 @@
 import type { StoredTotals } from '@atlas/shared/db';
-import type { CrawlMode } from '../../crawl/crawl-server.ts';
-import type { CrawlStats } from '../../stats.ts';
+import type { CrawlMode } from './crawl/crawl-server.ts';
+import type { CrawlStats } from './stats.ts';
 
 /**
  * What `atlas crawl --once --json` prints on stdout, one object on one line. Documented in README

@@ -1,13 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { RunningServer } from '@atlas/api';
+import type { ApiRoleOptions, RunningServer } from '@atlas/api';
+import type { CrawlerRuntime, RunningCrawler } from '@atlas/crawler';
 import type { Config } from '@atlas/shared/config';
-import { type Database, MIGRATIONS_FOLDER, migrateDatabase, openDatabase } from '@atlas/shared/db';
+import { type Database, MIGRATIONS_FOLDER, openDatabase } from '@atlas/shared/db';
 import type { Logger } from '@atlas/shared/log';
-import type { FederationClient, FederationIdentity } from '@atlas/shared/matrix';
 import { createQueueBackend, type QueueBackend } from '@atlas/shared/queue';
-import type { RunningCrawler } from '../crawler.ts';
-import type { CrawlerRuntime } from '../runtime.ts';
 import { ShutdownSequence } from './shutdown.ts';
 
 /** What a command started; `stopParts` stops them in order. */
@@ -79,10 +77,6 @@ export async function assertMigrated(database: Database): Promise<void> {
   }
 }
 
-export async function migrate(database: Database): Promise<void> {
-  await migrateDatabase(database);
-}
-
 export async function openQueues(config: Config, database: Database): Promise<QueueBackend> {
   try {
     return await createQueueBackend({ redisUrl: config.redisUrl, databaseUrl: database.url });
@@ -92,56 +86,21 @@ export async function openQueues(config: Config, database: Database): Promise<Qu
   }
 }
 
-export interface HttpOptions {
+export interface HttpOptions extends Omit<ApiRoleOptions, 'database' | 'log'> {
   database: Database;
   log: Logger;
-  identity: FederationIdentity | undefined;
-  queues: QueueBackend | undefined;
-  federation: FederationClient | undefined;
-  ready?: () => Promise<boolean>;
-  /** false: only the TLS federation listener matters (crawl --once), so HTTP binds an ephemeral loopback port. */
-  publicHttp: boolean;
 }
 
-/** The HTTP app (the API's `createApp`), on PORT and, when configured, on the TLS federation port. */
+/** The API's role (the HTTP app and its listeners), registered in `parts` for the ordered stop. */
 export async function serveHttp(
   config: Config,
   options: HttpOptions,
   parts: ProcessParts,
 ): Promise<RunningServer> {
   // The HTTP app (and the search backend it queries) is loaded only by commands that serve it.
-  const { createApp, createAppDeps, startServer } = await import('@atlas/api');
-  const deps = await createAppDeps(config, {
-    database: options.database,
-    log: options.log,
-    identity: options.identity,
-    queues: options.queues,
-    federation: options.federation,
-    ...(options.ready ? { ready: options.ready } : {}),
-  });
-  parts.appDeps = deps;
-  const app = createApp(deps);
-  const http = options.publicHttp ? config.http : { host: '127.0.0.1', port: 0 };
-  let server: RunningServer;
-  try {
-    server = await startServer(app, {
-      http,
-      federation: config.federation ? { host: config.http.host, ...config.federation } : undefined,
-    });
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') {
-      throw new Error(
-        `cannot listen: a port is taken (HTTP ${http.port}${config.federation ? `, federation ${config.federation.port}` : ''}); set PORT or ATLAS_FEDERATION_PORT to a free one`,
-      );
-    }
-    if (code === 'ENOENT') {
-      throw new Error(
-        `cannot read the TLS certificate or key: ${(error as Error).message}; check ATLAS_TLS_CERT_FILE and ATLAS_TLS_KEY_FILE`,
-      );
-    }
-    throw error;
-  }
-  parts.server = server;
-  return server;
+  const { startApiRole } = await import('@atlas/api');
+  const api = await startApiRole(config, options);
+  parts.server = api.server;
+  parts.appDeps = { close: api.release };
+  return api.server;
 }

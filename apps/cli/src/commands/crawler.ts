@@ -1,6 +1,7 @@
+import { startCrawlerRole } from '@atlas/crawler';
 import { parseCommandArgs } from '../args.ts';
 import { type Command, EXIT } from '../command.ts';
-import { startCrawlerRole } from '../roles.ts';
+import { openCrawlerRuntime } from '../crawler-runtime.ts';
 import { runProcess, untilStopped } from '../run-process.ts';
 
 export const crawlerCommand: Command = {
@@ -23,7 +24,7 @@ requests as ATLAS_SERVER_NAME with the key in ATLAS_DATA_DIR, which the \`api\` 
       io,
       { role: 'crawler', applicationName: 'atlas-crawler', migrate: false },
       async (boot) => {
-        await startCrawlerRole(boot);
+        boot.parts.crawler = await startCrawlerRole(await openCrawlerRuntime(boot));
         return untilStopped(boot);
       },
     );

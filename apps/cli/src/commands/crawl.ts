@@ -1,16 +1,11 @@
+import { startKeyServer } from '@atlas/api/key-server';
+import { type CrawlSummaryJson, crawlOnce, startCrawlOnceWorkers, summaryJson } from '@atlas/crawler';
 import { storedTotals } from '@atlas/shared/db';
 import { parseServerName } from '@atlas/shared/matrix';
-import { crawlModes } from '../../crawl/crawl-server.ts';
-import { startCrawler } from '../../crawler.ts';
-import { CRAWL_QUEUES } from '../../jobs/enqueue.ts';
-import { crawlUntilDrained, searchableRooms } from '../../once.ts';
-import { WORKERS } from '../../workers/index.ts';
 import { parseCommandArgs } from '../args.ts';
 import { type Command, EXIT, UsageError } from '../command.ts';
-import { startKeyServer } from '../key-server.ts';
-import { openCrawlerRuntime } from '../roles.ts';
+import { openCrawlerRuntime } from '../crawler-runtime.ts';
 import { type ProcessOptions, runProcess } from '../run-process.ts';
-import { type CrawlSummaryJson, summaryJson } from './crawl-summary.ts';
 
 const CRAWL_PROCESS: ProcessOptions = { role: 'crawl', applicationName: 'atlas-crawl', migrate: true };
 
@@ -68,7 +63,7 @@ ATLAS_TLS_CERT_FILE and ATLAS_TLS_KEY_FILE are set, so remote servers can verify
         parts.runtime?.abort();
       });
       // A one-off pass measures every room it lists, and so finds servers that joined rooms since.
-      const { ctx } = await openCrawlerRuntime(boot, { factsMeasuredSince: new Date(started) });
+      const runtime = await openCrawlerRuntime(boot, { factsMeasuredSince: new Date(started) });
       if (plan.servesKeyOverTls && plan.identity && config.federation) {
         const keyServer = await startKeyServer({
           identity: plan.identity,
@@ -78,15 +73,12 @@ ATLAS_TLS_CERT_FILE and ATLAS_TLS_KEY_FILE are set, so remote servers can verify
         parts.extra = [keyServer];
         log.info({ federationPort: keyServer.port }, 'serving the federation key over TLS while crawling');
       }
-      parts.crawler = await startCrawler(ctx, {
-        workers: WORKERS.filter((worker) => CRAWL_QUEUES.includes(worker.queue)),
-        schedule: false,
-      });
-      await Promise.race([
-        crawlUntilDrained(ctx, { seeds, onProgress: (line) => io.stderr.write(`atlas: ${line}\n`) }),
+      parts.crawler = await startCrawlOnceWorkers(runtime);
+      const pass = await Promise.race([
+        crawlOnce(runtime, { seeds, onProgress: (line) => io.stderr.write(`atlas: ${line}\n`) }),
         stopSignal,
       ]);
-      if (interrupted) {
+      if (interrupted || !pass) {
         io.stderr.write('atlas: interrupted; what was read so far is stored\n');
         return EXIT.interrupted;
       }
@@ -95,11 +87,11 @@ ATLAS_TLS_CERT_FILE and ATLAS_TLS_KEY_FILE are set, so remote servers can verify
         seeds,
         serverName: plan.identity?.serverName ?? null,
         servesKeyOverTls: plan.servesKeyOverTls,
-        modes: crawlModes(ctx),
-        queueBackend: ctx.queues.kind,
-        stats: ctx.stats,
+        modes: pass.modes,
+        queueBackend: runtime.ctx.queues.kind,
+        stats: runtime.ctx.stats,
         totals: await storedTotals(database.sql),
-        searchable: await searchableRooms(ctx),
+        searchable: pass.searchable,
       });
       io.stderr.write(
         `atlas: done in ${Math.round(summary.durationMs / 1000)}s: ${summary.run.probed} servers probed, ` +

@@ -1,0 +1,121 @@
+import { InvalidCursorError } from '@atlas/shared/search';
+import type { Checked, QueryRecord, WebServices, WebSettings } from '@atlas/web';
+import type { z } from '@hono/zod-openapi';
+import type { AppDeps } from './deps.ts';
+import { ApiError } from './errors.ts';
+import type { FixedWindowLimiter } from './middleware/rate-limit.ts';
+import { describeIssues } from './openapi.ts';
+import { ReportBodySchema } from './schemas/reports.ts';
+import { RoomQuerySchema } from './schemas/rooms.ts';
+import { ServerQuerySchema } from './schemas/servers.ts';
+import { elementServerList } from './services/element-feed.ts';
+import { createReport } from './services/reports.ts';
+import {
+  findShownRoom,
+  getRoomDetail,
+  type RoomSearchParams,
+  searchRooms,
+  toApiRoom,
+} from './services/rooms.ts';
+import { getServerDetail, listServers, type ServerListParams } from './services/servers.ts';
+import type { DirectoryStats } from './services/stats.ts';
+
+/** How many servers the About page's Element snippet lists (the feed's own default). */
+const FEED_SNIPPET_SERVERS = 20;
+/** Rooms per page on a server's page. */
+const SERVER_ROOMS_PAGE = 20;
+
+function checkedQuery<S extends z.ZodType>(schema: S, query: QueryRecord): Checked<z.output<S>> {
+  const result = schema.safeParse(query);
+  if (result.success) return { ok: true, value: result.data };
+  return { ok: false, problems: describeIssues(result.error).split('; ') };
+}
+
+/** A cursor that is not this search's is the caller's mistake, said like any bad parameter. */
+async function cursorChecked<T>(run: () => Promise<T>): Promise<Checked<T>> {
+  try {
+    return { ok: true, value: await run() };
+  } catch (error) {
+    if (error instanceof InvalidCursorError) return { ok: false, problems: [`cursor: ${error.message}`] };
+    throw error;
+  }
+}
+
+/**
+ * The web pages' services: the functions, schemas, caches and limits of the JSON API itself, so a
+ * page and its JSON twin always agree.
+ */
+export function webServices(
+  deps: AppDeps,
+  shared: { stats: () => Promise<DirectoryStats>; reports: FixedWindowLimiter },
+): WebServices<RoomSearchParams, ServerListParams> {
+  const { sql } = deps.database;
+  return {
+    parseRoomQuery: (query) => checkedQuery(RoomQuerySchema, query),
+    searchRooms: (params) => cursorChecked(() => searchRooms(deps.search, params)),
+    findRoom: (reference) => findShownRoom(sql, reference),
+    roomDetail: (roomId) => getRoomDetail(sql, roomId),
+    async topRooms(sort, limit) {
+      const page = await deps.search.search({ filters: { stale: false }, sort, limit });
+      return page.hits.map(toApiRoom);
+    },
+    parseServerQuery: (query) => checkedQuery(ServerQuerySchema, query),
+    listServers: (params) => cursorChecked(() => listServers(sql, params)),
+    serverDetail: (name) => getServerDetail(sql, deps.search, name),
+    serverRooms: (name, cursor) =>
+      cursorChecked(() =>
+        searchRooms(deps.search, {
+          server: [name],
+          sort: 'members',
+          limit: SERVER_ROOMS_PAGE,
+          ...(cursor ? { cursor } : {}),
+        }),
+      ),
+    stats: shared.stats,
+    async report(input) {
+      const verdict = shared.reports.take(input.clientIp);
+      if (!verdict.ok) {
+        return {
+          ok: false,
+          status: 429,
+          message: shared.reports.refusal(verdict.retryAfterSeconds).message,
+          retryAfterSeconds: verdict.retryAfterSeconds,
+        };
+      }
+      const body = ReportBodySchema.safeParse({
+        room_id: input.roomId,
+        server_name: input.serverName,
+        reason: input.reason,
+      });
+      if (!body.success) return { ok: false, status: 400, message: describeIssues(body.error) };
+      try {
+        await createReport(sql, {
+          roomId: body.data.room_id,
+          serverName: body.data.server_name,
+          reason: body.data.reason,
+          reporterIp: input.clientIp,
+        });
+        return { ok: true };
+      } catch (error) {
+        if (error instanceof ApiError && error.code === 'NOT_FOUND') {
+          return { ok: false, status: 404, message: error.message };
+        }
+        throw error;
+      }
+    },
+    elementServers: () =>
+      elementServerList(sql, {
+        limit: FEED_SNIPPET_SERVERS,
+        self: deps.identity?.serverName,
+        vouched: deps.settings.vouchedServers,
+      }),
+  };
+}
+
+export function webSettings(deps: AppDeps): WebSettings {
+  return {
+    elementUrl: deps.settings.elementUrl,
+    serverName: deps.identity?.serverName,
+    publicUrl: deps.settings.publicUrl,
+  };
+}

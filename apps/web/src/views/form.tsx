@@ -1,0 +1,77 @@
+import type { Child } from 'hono/jsx';
+
+/** A labelled <select>; `value` picks the option. */
+export function Select(props: {
+  id: string;
+  name: string;
+  label: string;
+  value: string | undefined;
+  options: { value: string; label: string }[];
+  describedBy?: string;
+}) {
+  return (
+    <div class="field">
+      <label for={props.id}>{props.label}</label>
+      <select id={props.id} name={props.name} aria-describedby={props.describedBy}>
+        {props.options.map((option) => (
+          <option value={option.value} selected={option.value === (props.value ?? '')}>
+            {option.label}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
+export function NumberField(props: {
+  id: string;
+  name: string;
+  label: string;
+  value: string | undefined;
+  min?: number;
+  max?: number;
+  step?: string;
+  describedBy?: string;
+}) {
+  return (
+    <div class="field">
+      <label for={props.id}>{props.label}</label>
+      <input
+        type="number"
+        inputmode="decimal"
+        id={props.id}
+        name={props.name}
+        value={props.value ?? ''}
+        min={props.min}
+        max={props.max}
+        step={props.step ?? '1'}
+        aria-describedby={props.describedBy}
+      />
+    </div>
+  );
+}
+
+export function Checkbox(props: { id: string; name: string; label: string; checked: boolean }) {
+  return (
+    <div class="field check">
+      <input type="checkbox" id={props.id} name={props.name} value="true" checked={props.checked} />
+      <label for={props.id}>{props.label}</label>
+    </div>
+  );
+}
+
+/** Problems with the input, said plainly at the top of the results. */
+export function Problems(props: { title: string; intro: string; problems: string[]; children?: Child }) {
+  return (
+    <div class="problems" role="alert">
+      <h2>{props.title}</h2>
+      <p>{props.intro}</p>
+      <ul>
+        {props.problems.map((problem) => (
+          <li>{problem}</li>
+        ))}
+      </ul>
+      {props.children}
+    </div>
+  );
+}

@@ -110,7 +110,7 @@ const LEADS_BATCH = 100;
  * (or hold up the servers found after it) for the whole crawl.
  */
 const ROOMS_PER_JOB = 500;
-/** Work time after which a job hands its worker back the same way, however few rooms it handled. */
+/** Time after which a job hands its worker back the same way, however few rooms it handled. */
 const JOB_SLICE_MS = 30_000;
 /**
  * Rooms of a batch asked about at once. Requests to one host still go one at a time (the HTTP

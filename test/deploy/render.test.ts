@@ -320,7 +320,7 @@ describe('setup.sh renders the stack', () => {
     for (const source of copies) expect(existsSync(path.join(REPO_ROOT, source)), source).toBe(true);
     expect(dockerfile).toContain('ENTRYPOINT ["/app/deploy/atlas/entrypoint.sh"]');
     // The roles run as the node user, which cannot write the compiled CLI's cache: built at build time.
-    expect(dockerfile).toMatch(/^RUN node apps\/crawler\/bin\/atlas\.mjs --help/m);
+    expect(dockerfile).toMatch(/^RUN node apps\/cli\/bin\/atlas\.mjs --help/m);
     expect((await stat(path.join(DEPLOY_DIR, 'atlas/entrypoint.sh'))).mode & 0o111).toBe(0o111);
     const help = spawnSync(process.execPath, [path.join(REPO_ROOT, 'apps/cli/bin/atlas.mjs'), '--help'], {
       encoding: 'utf8',

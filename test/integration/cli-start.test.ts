@@ -1,61 +1,22 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SimFed, startSimFed } from '../simfed/simfed.ts';
+import {
+  assertRunning,
+  getJson,
+  killAtlas,
+  type RunningAtlas,
+  startAtlas,
+  untilHealthy,
+} from '../support/atlas-process.ts';
 import { freePort, waitFor } from '../support/ports.ts';
 import { readable } from './crawler-harness.ts';
 
 // `npm start` as the Quick start runs it: no DATABASE_URL and no REDIS_URL, so Atlas starts its own
 // PostgreSQL under the data folder and keeps its queues there, crawls, and serves the directory.
-const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const START = path.join(REPO_ROOT, 'scripts/start.sh');
-
-interface Running {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-function startAtlas(env: Record<string, string>): Running {
-  const child = spawn('sh', [START], {
-    cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const append = (chunk: Buffer) => {
-    output = (output + chunk.toString('utf8')).slice(-20_000);
-  };
-  child.stdout?.on('data', append);
-  child.stderr?.on('data', append);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  return { child, output: () => output, exited };
-}
-
-/** Waits for /healthz; if Atlas exited instead, the timeout error carries its output. */
-function untilHealthy(running: Running, base: string): Promise<void> {
-  return waitFor(
-    'Atlas to answer /healthz',
-    async () => {
-      if (running.child.exitCode !== null) throw new Error(`atlas start exited:\n${running.output()}`);
-      return (await fetch(`${base}/healthz`)).ok;
-    },
-    120_000,
-    500,
-  );
-}
-
-async function getJson<T>(url: string): Promise<T> {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`${url} answered ${response.status}`);
-  return (await response.json()) as T;
-}
 
 function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -76,7 +37,7 @@ interface RoomList {
 describe('atlas start on the embedded default (the Quick start)', () => {
   let dir: string;
   let sim: SimFed;
-  let atlas: Running | undefined;
+  let atlas: RunningAtlas | undefined;
   let base: string;
   let pgPort: number;
   let env: Record<string, string>;
@@ -98,10 +59,7 @@ describe('atlas start on the embedded default (the Quick start)', () => {
   });
 
   afterAll(async () => {
-    if (atlas && atlas.child.exitCode === null && atlas.child.signalCode === null) {
-      atlas.child.kill('SIGKILL');
-      await atlas.exited;
-    }
+    await killAtlas(atlas);
     await sim?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
@@ -129,7 +87,7 @@ describe('atlas start on the embedded default (the Quick start)', () => {
     await waitFor(
       'the crawl to fill the directory',
       async () => {
-        if (running.child.exitCode !== null) throw new Error(`atlas start exited:\n${running.output()}`);
+        assertRunning(running);
         const stats = await getJson<{ rooms: { searchable: number } }>(`${base}/api/v1/stats`);
         return stats.rooms.searchable >= unique.size;
       },

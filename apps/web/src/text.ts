@@ -1,37 +1,12 @@
+import { cleanHttpUrl, cleanText } from '@atlas/shared/text';
+
 /**
  * Remote text made safe to show. Room names and topics come from servers Atlas does not trust: the
  * pages render them as text (JSX escapes every string), isolated from the page's direction, and
  * clipped. These helpers do the rest: drop the characters that would reorder or hide the text
- * around them, clip by characters (not UTF-16 halves), and find the http(s) links a topic holds.
+ * around them (the shared cleaning rules), clip by characters with an ellipsis, and find the
+ * http(s) links a topic holds.
  */
-
-/**
- * Bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069), other C0/C1 controls but
- * the line break, and zero-width formatting that can hide text (U+200B–U+200D, U+2060, U+FEFF).
- * `<bdi>` / `dir="auto"` isolate what remains.
- */
-function unsafe(code: number): boolean {
-  return (
-    (code <= 0x1f && code !== 0x0a) ||
-    (code >= 0x7f && code <= 0x9f) ||
-    (code >= 0x200b && code <= 0x200d) ||
-    (code >= 0x202a && code <= 0x202e) ||
-    code === 0x2060 ||
-    (code >= 0x2066 && code <= 0x2069) ||
-    code === 0xfeff
-  );
-}
-
-export function cleanText(text: string): string {
-  let out = '';
-  let from = 0;
-  for (let i = 0; i < text.length; i++) {
-    if (!unsafe(text.charCodeAt(i))) continue;
-    out += text.slice(from, i);
-    from = i + 1;
-  }
-  return from === 0 ? text : out + text.slice(from);
-}
 
 /** At most `max` characters (code points), with an ellipsis when cut. */
 export function clip(text: string, max: number): string {
@@ -46,11 +21,16 @@ export function clip(text: string, max: number): string {
     .trimEnd()}…`;
 }
 
-/** Cleaned and clipped; null for nothing to show. */
-export function displayText(text: string | null | undefined, max: number): string | null {
+/**
+ * Cleaned by the rules the crawler stores text by (a row written some other way gets them too),
+ * then clipped for display; null for nothing to show.
+ */
+export function displayText(text: string | null | undefined, max: number, multiline = false): string | null {
   if (!text) return null;
-  const shown = clip(cleanText(text), max).trim();
-  return shown.length > 0 ? shown : null;
+  // Cleaning reads the whole string; a megabyte name needs only its start.
+  const head = text.length > (max + 1) * 4 ? text.slice(0, (max + 1) * 4) : text;
+  const cleaned = cleanText(head, { max: max + 1, multiline });
+  return cleaned === null ? null : clip(cleaned, max);
 }
 
 export type TopicPart = { text: string } | { link: string; text: string };
@@ -71,7 +51,7 @@ export function topicParts(topic: string): TopicPart[] {
     let raw = match[0];
     const trailing = TRAILING.exec(raw);
     if (trailing) raw = raw.slice(0, raw.length - trailing[0].length);
-    const href = safeHttpUrl(raw);
+    const href = cleanHttpUrl(raw);
     if (!href) continue;
     if (start > last) parts.push({ text: topic.slice(last, start) });
     parts.push({ link: href, text: raw });
@@ -81,19 +61,6 @@ export function topicParts(topic: string): TopicPart[] {
   return parts;
 }
 
-/** The URL, normalised, when it is an absolute http(s) URL; null otherwise. */
-export function safeHttpUrl(raw: string): string | null {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    return null;
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
-  if (url.username || url.password) return null;
-  return url.href;
-}
-
 const segmenter = new Intl.Segmenter('en', { granularity: 'grapheme' });
 const LETTER = /[\p{L}\p{N}]/u;
 
@@ -101,7 +68,7 @@ const LETTER = /[\p{L}\p{N}]/u;
 export function avatarLetter(...candidates: (string | null | undefined)[]): string {
   for (const candidate of candidates) {
     if (!candidate) continue;
-    for (const { segment } of segmenter.segment(cleanText(candidate))) {
+    for (const { segment } of segmenter.segment(cleanText(candidate, { max: 64 }) ?? '')) {
       if (LETTER.test(segment)) return segment.toLocaleUpperCase('en');
     }
   }

@@ -53,7 +53,7 @@ built-in list of large public servers. Stops cleanly on SIGINT or SIGTERM.`,
         'Atlas is up',
       );
       io.stderr.write(
-        `atlas: up on http://${config.http.host}:${server.httpPort}${server.federationPort ? `, federation TLS on port ${server.federationPort}` : ''}\n`,
+        `atlas: up on http://${config.http.host}:${server.httpPort} (the directory in a browser, and the API under /api/v1)${server.federationPort ? `, federation TLS on port ${server.federationPort}` : ''}\n`,
       );
       return untilStopped(boot);
     });

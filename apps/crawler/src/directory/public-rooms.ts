@@ -1,7 +1,6 @@
 import { hasNoindexTag } from '@atlas/shared/matrix';
+import { cleanAlias, cleanMxcUri, cleanName, cleanRoomId, cleanTopic } from '@atlas/shared/text';
 import { z } from 'zod';
-import { cleanAlias, cleanRoomId } from '../clean/ids.ts';
-import { cleanMxcUri, cleanName, cleanTopic } from '../clean/text.ts';
 
 /** One room of a public room directory, cleaned and ready to store. */
 export interface DirectoryRoom {

@@ -1,8 +1,8 @@
 import type { FederationClient } from '@atlas/shared/matrix';
 import { parseServerName } from '@atlas/shared/matrix';
 import type { HttpClient } from '@atlas/shared/net';
+import { cleanAlias, cleanRoomId } from '@atlas/shared/text';
 import { z } from 'zod';
-import { cleanAlias, cleanRoomId } from '../clean/ids.ts';
 import { type ClientEndpoint, clientApiRequest } from './client-api.ts';
 import { HIERARCHY_MAX_BYTES, ROOM_TIMEOUTS, SMALL_MAX_BYTES } from './timeouts.ts';
 

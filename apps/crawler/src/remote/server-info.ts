@@ -1,8 +1,7 @@
 import type { FederationClient, FederationResponse, VerifiedServerKeys } from '@atlas/shared/matrix';
 import type { HttpClient } from '@atlas/shared/net';
+import { cleanHttpUrl, cleanText, cleanUserId } from '@atlas/shared/text';
 import { z } from 'zod';
-import { cleanUserId } from '../clean/ids.ts';
-import { cleanHttpUrl, cleanText } from '../clean/text.ts';
 import { type ClientEndpoint, clientApiRequest } from './client-api.ts';
 import { describeMatrixError, RemoteAnswerError } from './errors.ts';
 import { PROBE_TIMEOUTS, SMALL_MAX_BYTES, WELL_KNOWN_MAX_BYTES } from './timeouts.ts';

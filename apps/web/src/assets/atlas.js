@@ -10,10 +10,13 @@
     const params = new URLSearchParams();
     const data = new FormData(form);
     const custom = data.get('joinable') === 'custom';
+    // "A custom limit" counts once a limit is typed; until then the search is as before.
+    const limit = String(data.get('joinable_limit') ?? '').trim();
     for (const [key, value] of data) {
       const text = String(value).trim();
       if (text === '') continue;
       if (key === 'joinable_limit' && !custom) continue;
+      if (key === 'joinable' && custom && limit === '') continue;
       params.append(key, text);
     }
     params.sort();

@@ -48,6 +48,7 @@ export const en = {
     joinableHint:
       'Synapse refuses to join rooms above its limit_remote_rooms complexity when the limit is on. Rooms of unknown complexity are included.',
     sort: 'Sort by',
+    applySort: 'Sort',
     sorts: {
       relevance: 'Relevance',
       members: 'Members',
@@ -219,7 +220,7 @@ export const en = {
     language: 'Language of their rooms',
     sort: 'Order',
     sorts: {
-      recommended: 'Recommended for newcomers',
+      recommended: 'Recommended',
       rooms: 'Most rooms',
       smallest: 'Fewest rooms',
       uptime: 'Best uptime',

@@ -78,7 +78,7 @@ function ComplexitySection(props: { room: RoomDetail; limit: number; path: strin
           inputmode="decimal"
           min="0"
           max="100000"
-          step="0.1"
+          step="any"
           value={formatDecimal(props.limit).replaceAll(',', '')}
         />
         <button type="submit" class="secondary">
@@ -121,12 +121,19 @@ export function RoomPage(props: { model: RoomModel; path: string }) {
           {t.room.element}
         </a>
         {room.canonical_alias ? (
-          <button type="button" class="secondary copy" data-copy={room.canonical_alias} hidden>
+          <button
+            type="button"
+            class="secondary copy"
+            data-copy={room.canonical_alias}
+            data-copied={t.copy.done}
+            data-copy-failed={t.copy.failed}
+            hidden
+          >
             {t.room.copyAlias}
           </button>
         ) : null}
       </div>
-      <Topic topic={room.topic} max={2000} lang={language} class="topic full" />
+      <Topic topic={room.topic} max={2000} lang={language} class="topic full" multiline />
 
       <section aria-labelledby="members-heading">
         <h2 id="members-heading">{t.room.membersHeading}</h2>

@@ -143,7 +143,7 @@ export function SearchForm(props: { query: Record<string, string>; stats: Direct
                 label={t.rooms.joinableLimit}
                 value={query.joinable_limit ?? (joinable === 'custom' ? query.joinable : undefined)}
                 min={0}
-                step="0.1"
+                step="any"
                 describedBy="joinable-hint"
               />
               <p class="hint" id="joinable-hint">
@@ -166,7 +166,7 @@ export function SearchForm(props: { query: Record<string, string>; stats: Direct
           />
           <noscript>
             <button type="submit" class="secondary">
-              {t.rooms.apply}
+              {t.rooms.applySort}
             </button>
           </noscript>
         </div>

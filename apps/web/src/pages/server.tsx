@@ -1,6 +1,6 @@
+import { cleanHttpUrl } from '@atlas/shared/text';
 import { formatAgo, formatDate, formatDateTime, formatDay, formatShare, t } from '../i18n/index.ts';
 import type { RoomList, ServerDetail } from '../services.ts';
-import { safeHttpUrl } from '../text.ts';
 import { StatusBadge } from '../views/badges.tsx';
 import { UptimeStrip } from '../views/charts.tsx';
 import { Layout } from '../views/layout.tsx';
@@ -28,7 +28,7 @@ function share(value: number | null): string {
 }
 
 function ExternalLink(props: { url: string | null; label: string }) {
-  const href = props.url ? safeHttpUrl(props.url) : null;
+  const href = props.url ? cleanHttpUrl(props.url) : null;
   if (!href) return null;
   return (
     <p>

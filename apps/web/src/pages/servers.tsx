@@ -129,6 +129,7 @@ export function ServersPage(props: { model: ServersModel }) {
             id="s-open"
             name="registration"
             label={t.servers.registrationOpen}
+            value="open"
             checked={query.registration === 'open'}
           />
           <Select

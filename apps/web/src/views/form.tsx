@@ -51,10 +51,22 @@ export function NumberField(props: {
   );
 }
 
-export function Checkbox(props: { id: string; name: string; label: string; checked: boolean }) {
+export function Checkbox(props: {
+  id: string;
+  name: string;
+  label: string;
+  checked: boolean;
+  value?: string;
+}) {
   return (
     <div class="field check">
-      <input type="checkbox" id={props.id} name={props.name} value="true" checked={props.checked} />
+      <input
+        type="checkbox"
+        id={props.id}
+        name={props.name}
+        value={props.value ?? 'true'}
+        checked={props.checked}
+      />
       <label for={props.id}>{props.label}</label>
     </div>
   );

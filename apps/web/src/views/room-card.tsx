@@ -62,6 +62,13 @@ export function RoomCard(props: { room: RoomJson; id: string; now: number; headi
           <p class="alias">
             <RemoteText text={room.canonical_alias} max={255} />
           </p>
+        ) : !room.canonical_alias && !room.name ? (
+          // Nothing to call it by but its id.
+          <p class="alias">
+            <code>
+              <RemoteText text={room.room_id} max={255} />
+            </code>
+          </p>
         ) : null}
         <Topic topic={room.topic} max={280} lang={language} />
         <ul class="facts">

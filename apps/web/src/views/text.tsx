@@ -11,8 +11,15 @@ export function RemoteText(props: { text: string | null | undefined; max: number
 }
 
 /** A topic, clipped, with its http(s) links made links (and nothing else made anything). */
-export function Topic(props: { topic: string | null; max: number; lang?: string | null; class?: string }) {
-  const shown = displayText(props.topic, props.max);
+export function Topic(props: {
+  topic: string | null;
+  max: number;
+  lang?: string | null;
+  class?: string;
+  /** Keep the topic's line breaks (the room page); cards show it on one run. */
+  multiline?: boolean;
+}) {
+  const shown = displayText(props.topic, props.max, props.multiline);
   if (shown === null) return null;
   return (
     <p class={props.class ?? 'topic'} dir="auto" lang={props.lang ?? undefined}>

@@ -1,5 +1,5 @@
-import { parseServerName, serverOfAlias } from '@atlas/shared/matrix';
-import { LIMITS } from './text.ts';
+import { parseServerName, serverOfAlias } from '../matrix/server-name.ts';
+import { LIMITS } from './clean.ts';
 
 /**
  * Matrix identifiers from remote servers are kept exactly as sent or not at all: a "cleaned"

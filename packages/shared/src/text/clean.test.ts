@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { cleanHttpUrl, cleanMxcUri, cleanName, cleanText, cleanTopic, truncateCodePoints } from './clean.ts';
 import { cleanAlias, cleanRoomId, cleanUserId } from './ids.ts';
-import { cleanHttpUrl, cleanMxcUri, cleanName, cleanText, cleanTopic, truncateCodePoints } from './text.ts';
 
 describe('cleanText', () => {
   it('removes control characters and bidi overrides, keeps RTL text and marks', () => {

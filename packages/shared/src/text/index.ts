@@ -1,0 +1,2 @@
+export * from './clean.ts';
+export * from './ids.ts';

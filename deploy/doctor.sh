@@ -53,9 +53,9 @@ if [ -n "${ATLAS_DEPLOY_COMPOSE:-}" ]; then
   have_compose=yes
   ok "compose: $ATLAS_DEPLOY_COMPOSE (ATLAS_DEPLOY_COMPOSE)"
 elif ! command -v docker >/dev/null 2>&1; then
-  bad "docker is missing (apt-get install docker.io docker-compose-plugin)"
+  bad "docker is missing: $(docker_hint docker)"
 elif ! docker compose version >/dev/null 2>&1; then
-  bad "docker compose (v2) is missing: install docker-compose-plugin"
+  bad "docker compose (v2) is missing: $(docker_hint compose)"
 else
   have_compose=yes
   ok "docker compose"

@@ -48,12 +48,31 @@ compose() {
   fi
 }
 
+# What to install for `$1` (docker: Docker itself; compose: its Compose v2 plugin) on this system,
+# as one line. The names differ: Debian's own docker.io has no Compose v2 at all (Docker's apt
+# repository has it, as docker-compose-plugin); Ubuntu packages Compose v2 as docker-compose-v2;
+# where Docker's own docker-ce is installed, its repository's docker-compose-plugin is the match.
+# The system is read from /etc/os-release (ATLAS_OS_RELEASE names another file, for tests).
+docker_hint() {
+  _os_id=$(sed -n 's/^ID=//p' "${ATLAS_OS_RELEASE:-/etc/os-release}" 2>/dev/null | tr -d '"' | head -n 1)
+  _docker_ce=no
+  if dpkg-query -W -f='${Status}' docker-ce 2>/dev/null | grep -q 'ok installed'; then _docker_ce=yes; fi
+  case "$1:$_os_id:$_docker_ce" in
+    compose:*:yes) echo "apt-get install docker-compose-plugin (from Docker's apt repository, like your docker-ce)" ;;
+    compose:ubuntu:no) echo "apt-get install docker-compose-v2 (Ubuntu's package of Compose v2)" ;;
+    compose:debian:no) echo "Debian's docker.io has no Compose v2: install docker-ce and docker-compose-plugin from Docker's apt repository, as deploy/README.md step 1 shows" ;;
+    docker:ubuntu:*) echo "apt-get install docker.io docker-compose-v2 docker-buildx (Ubuntu's packages), or Docker's own as deploy/README.md step 1 shows" ;;
+    docker:debian:*) echo "install docker-ce and docker-compose-plugin from Docker's apt repository, as deploy/README.md step 1 shows (Debian's docker.io has no Compose v2)" ;;
+    *) echo "install Docker Engine with its Compose v2 plugin: https://docs.docker.com/engine/install/" ;;
+  esac
+}
+
 require_compose() {
   if [ -n "${ATLAS_DEPLOY_COMPOSE:-}" ]; then
     return 0
   fi
-  command -v docker >/dev/null 2>&1 || die "docker is not installed; see deploy/README.md (\"Install Docker\")"
-  docker compose version >/dev/null 2>&1 || die "the Docker Compose plugin is missing; install docker-compose-plugin (Compose v2)"
+  command -v docker >/dev/null 2>&1 || die "docker is not installed; $(docker_hint docker)"
+  docker compose version >/dev/null 2>&1 || die "Docker Compose v2 (\`docker compose\`) is missing; $(docker_hint compose)"
 }
 
 require_program() {

@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
@@ -274,6 +275,41 @@ describe('setup.sh renders the stack', () => {
     expect(report).toMatch(/doctor: \d+ problem\(s\) found/);
   });
 
+  it.each([
+    [
+      'Debian 12',
+      'NAME="Debian GNU/Linux"\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\nID=debian\n',
+      "FAIL  docker compose (v2) is missing: Debian's docker.io has no Compose v2: install docker-ce and docker-compose-plugin from Docker's apt repository, as deploy/README.md step 1 shows",
+    ],
+    [
+      'Ubuntu 24.04',
+      'NAME="Ubuntu"\nVERSION_ID="24.04"\nVERSION_CODENAME=noble\nID=ubuntu\nID_LIKE=debian\n',
+      "FAIL  docker compose (v2) is missing: apt-get install docker-compose-v2 (Ubuntu's package of Compose v2)",
+    ],
+  ])('has a doctor that names the Compose v2 package of %s', async (_system, osRelease, expected) => {
+    // Distribution's docker without Compose v2: `docker compose` is an unknown command.
+    const bin = await mkdtemp(path.join(tmpdir(), 'atlas-doctor-bin-'));
+    try {
+      await writeFile(path.join(bin, 'os-release'), osRelease);
+      await writeFile(
+        path.join(bin, 'docker'),
+        '#!/bin/sh\necho "docker: \'$1\' is not a docker command." >&2\nexit 1\n',
+        { mode: 0o755 },
+      );
+      await writeFile(path.join(bin, 'dpkg-query'), '#!/bin/sh\nexit 1\n', { mode: 0o755 });
+      const doctor = await network.exec(['sh', path.join(stack, 'doctor.sh')], {
+        timeoutMs: 60_000,
+        env: {
+          PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+          ATLAS_OS_RELEASE: path.join(bin, 'os-release'),
+        },
+      });
+      expect(doctor.stdout).toContain(expected);
+    } finally {
+      await rm(bin, { recursive: true, force: true });
+    }
+  });
+
   it("builds Atlas's image from files that exist, with an entrypoint that runs every compose role", async () => {
     // No image can be built here; check what the build depends on instead.
     const dockerfile = await readFile(path.join(DEPLOY_DIR, 'atlas/Dockerfile'), 'utf8');
@@ -284,7 +320,7 @@ describe('setup.sh renders the stack', () => {
     for (const source of copies) expect(existsSync(path.join(REPO_ROOT, source)), source).toBe(true);
     expect(dockerfile).toContain('ENTRYPOINT ["/app/deploy/atlas/entrypoint.sh"]');
     // The roles run as the node user, which cannot write the compiled CLI's cache: built at build time.
-    expect(dockerfile).toMatch(/^RUN node apps\/crawler\/bin\/atlas\.mjs --help/m);
+    expect(dockerfile).toMatch(/^RUN node apps\/cli\/bin\/atlas\.mjs --help/m);
     expect((await stat(path.join(DEPLOY_DIR, 'atlas/entrypoint.sh'))).mode & 0o111).toBe(0o111);
     const help = spawnSync(process.execPath, [path.join(REPO_ROOT, 'apps/cli/bin/atlas.mjs'), '--help'], {
       encoding: 'utf8',

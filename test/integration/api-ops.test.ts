@@ -68,6 +68,8 @@ describe('OpenAPI and docs', () => {
         '/api/v1/element/config.json',
         '/api/v1/reports',
         '/api/v1/admin/servers',
+        '/api/v1/admin/servers/flagged',
+        '/api/v1/admin/element/explain',
         '/api/v1/admin/blocks',
         '/api/v1/admin/blocks/{id}',
         '/api/v1/admin/rooms/{roomId}/hide',

@@ -1,3 +1,4 @@
+import { endlessPage } from './endless.ts';
 import type { Federation, SimRoom, SimServer } from './model.ts';
 import { pythonTruthy } from './python.ts';
 import { malformedEntry, roomEntryJson } from './room-entry.ts';
@@ -205,6 +206,7 @@ export class ServerDirectory {
   }
 
   page(request: PageRequest): PageResult {
+    if (this.server.endless) return endlessPage(this.server, this.federation.seed, request);
     let bound: Bound | undefined;
     if (pythonTruthy(request.since)) {
       // Synapse decodes the token unchecked: anything it cannot read raises, and the servlet turns

@@ -14,6 +14,11 @@ export interface GenerateOptions {
   bigServerRooms?: number;
   /** First three octets of the loopback block, e.g. `127.41.7`; only IP-literal names contain it. */
   blockPrefix: string;
+  /**
+   * One more seed, after every other server (so they are the same with or without it), whose
+   * federation directory never ends (endless.ts); it answers every request after `delayMs`.
+   */
+  endlessDirectory?: { delayMs?: number } | undefined;
 }
 
 /** Seeds: two for a small federation, one per hundred servers up to ten. */
@@ -65,6 +70,14 @@ export function generateFederation(options: GenerateOptions): {
       ...(traits ? { traits } : {}),
       ...(foundVia ? { foundVia } : {}),
     });
+  }
+  if (options.endlessDirectory) {
+    const server = builder.addServer({
+      listings: 0,
+      seed: true,
+      traits: { placement: 'default_port', publishes: true, clientDirectory: false, malformed: 0 },
+    });
+    server.endless = { delayMs: options.endlessDirectory.delayMs ?? 0 };
   }
   return { federation: builder.federation, builder };
 }

@@ -246,8 +246,7 @@ export async function handleRequest(
     if (alias.slice(colon + 1) !== server.name) {
       return out.error(400, 'M_UNKNOWN', 'Room Alias is not hosted on this homeserver');
     }
-    const roomId = ctx.state.aliases.get(alias.toLowerCase());
-    const room = roomId ? ctx.state.federation.rooms.get(roomId) : undefined;
+    const room = ctx.state.roomByAlias(alias);
     if (!room) return out.error(404, 'M_NOT_FOUND', `Room alias '${alias}' not found`);
     const servers = [server.name, ...room.residents.filter((s) => s !== server.name)];
     out.json(200, JSON.stringify({ room_id: room.roomId, servers }));
@@ -273,7 +272,7 @@ export async function handleRequest(
     method === 'GET'
   ) {
     if ((await signed(undefined)) === null) return;
-    const room = ctx.state.federation.rooms.get(decodePathSegment(segments[5] ?? ''));
+    const room = ctx.state.room(decodePathSegment(segments[5] ?? ''));
     // Knock and knock_restricted rooms are listed, but only public or world-readable ones answer.
     if (!room?.residents.includes(server.name) || !isPubliclyVisible(room)) {
       return out.error(404, 'M_INVALID_PARAM', 'Room not found');

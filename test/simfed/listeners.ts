@@ -233,6 +233,11 @@ export class Listeners {
         if (res.headersSent) res.end();
         else new Responder(res, runtime.server).internalError();
       });
+    const endless = runtime.server.endless;
+    if (endless && endless.delayMs > 0) {
+      this.later(endless.delayMs, () => void run());
+      return;
+    }
     switch (runtime.server.behaviour) {
       case 'stall_response':
         // Reads the request and never answers; dropped after stallMs.

@@ -88,6 +88,7 @@ export function buildManifest({ federation, placements, env, network }: Manifest
       malformed_entries: server.malformed,
       key_id: server.keyId,
       access_token: server.accessToken,
+      endless: server.endless !== undefined,
       rooms,
       local_only_rooms: localOnly,
     };

@@ -125,6 +125,11 @@ export interface SimServer {
   keyId: string;
   /** The access token of `@atlas:<name>`, the one account its client API knows. */
   accessToken: string;
+  /**
+   * Its federation directory never ends (endless.ts): every page 100 new rooms. `delayMs`: how long
+   * it takes to answer any request.
+   */
+  endless?: { delayMs: number };
 }
 
 export interface Federation {
@@ -188,6 +193,8 @@ export interface ManifestServer {
   key_id: string;
   /** Token of `@atlas:<name>` for its client API (via-homeserver mode: `publicRooms?server=`). */
   access_token: string;
+  /** Its directory never ends (every page 100 new rooms); `rooms` is empty, there is no list of them. */
+  endless: boolean;
   /**
    * The rooms Atlas reads from its directory, including no-index ones: the federation directory
    * when it publishes there, else its client API directory (which also lists its `m.federate:

@@ -1,5 +1,5 @@
 import type { FederationBuilder } from './builder.ts';
-import type { Federation, FoundVia, SimServer } from './model.ts';
+import type { Behaviour, Federation, FoundVia, SimServer } from './model.ts';
 import { Rng } from './prng.ts';
 
 /** Changes between two crawls. Room ids and server names are those of the manifest. */
@@ -17,6 +17,12 @@ export interface Mutation {
   addServers?: { count: number; foundVia?: FoundVia['kind'] };
   /** Turn federation publishing on or off (off answers 403 M_FORBIDDEN). */
   setPublishes?: { server: string; publishes: boolean }[];
+  /**
+   * Change how a server behaves on the wire from its next connection on: a server that goes down
+   * (`stall_tls`, `stall_response`, `trickle`) or comes back (`normal`, `slow`). Behaviours that
+   * live in DNS (`offline_refused`, `offline_no_dns`) cannot be switched to.
+   */
+  setBehaviour?: { server: string; behaviour: Exclude<Behaviour, 'offline_refused' | 'offline_no_dns'> }[];
 }
 
 export interface ChangeSummary {
@@ -28,6 +34,7 @@ export interface ChangeSummary {
   addedRooms: { server: string; roomId: string }[];
   addedServers: string[];
   publishingChanged: string[];
+  behaviourChanged: string[];
 }
 
 export interface MutationResult {
@@ -56,6 +63,7 @@ export function applyMutation(
     addedRooms: [],
     addedServers: [],
     publishingChanged: [],
+    behaviourChanged: [],
   };
   const changedRooms = new Set<string>();
   const room = (roomId: string) => {
@@ -103,6 +111,14 @@ export function applyMutation(
   for (const { server: name, publishes } of mutation.setPublishes ?? []) {
     serverByName(federation, name).publishes = publishes;
     summary.publishingChanged.push(name);
+  }
+  for (const { server: name, behaviour } of mutation.setBehaviour ?? []) {
+    const server = serverByName(federation, name);
+    if (server.behaviour === 'offline_refused' || server.behaviour === 'offline_no_dns') {
+      throw new Error(`${name} has no address to answer on; it cannot become ${behaviour}`);
+    }
+    server.behaviour = behaviour;
+    summary.behaviourChanged.push(name);
   }
   const newServers: SimServer[] = [];
   for (let k = 0; k < (mutation.addServers?.count ?? 0); k++) {

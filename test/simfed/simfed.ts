@@ -3,6 +3,7 @@ import { Resolver } from 'node:dns/promises';
 import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
 import { Agent } from 'node:https';
 import path from 'node:path';
+import type { SigningKey } from '@atlas/shared/matrix';
 import { type DnsRecord, type DnsServer, startDnsServer } from '../support/dns-server.ts';
 import { freePort } from '../support/ports.ts';
 import { createTestCa } from '../support/test-ca.ts';
@@ -27,6 +28,12 @@ export interface StartSimFedOptions {
   rooms?: number;
   /** The first seed lists exactly this many rooms (the single-huge-directory benchmark). */
   bigServerRooms?: number;
+  /**
+   * Adds a seed whose federation directory never ends: every page 100 new, valid-looking rooms
+   * (endless.ts). It answers every request after `delayMs` (default 0). The other servers are the
+   * same as without it.
+   */
+  endlessDirectory?: { delayMs?: number };
   atlas?: {
     /** Address Atlas's federation TLS listener is reachable at (default 127.0.0.1). */
     host?: string;
@@ -66,6 +73,8 @@ export interface SimFed {
   readonly atlas: AtlasIdentity;
   /** Counters of one simulated server (requests, verified and rejected signatures, concurrency). */
   stats(serverName: string): ServerStats;
+  /** A simulated server's signing key, to send Atlas requests signed as that homeserver. */
+  signingKey(serverName: string): SigningKey;
   /** Counters summed over all servers, plus requests that reached no server. */
   totals(): ServerStats & { misrouted: number; keyFetches: number; tlsConnections: number };
   resetStats(): void;
@@ -169,6 +178,7 @@ async function startOnBlock(
     blockPrefix: prefix,
     ...(options.rooms !== undefined ? { rooms: options.rooms } : {}),
     ...(options.bigServerRooms !== undefined ? { bigServerRooms: options.bigServerRooms } : {}),
+    ...(options.endlessDirectory ? { endlessDirectory: options.endlessDirectory } : {}),
   });
   const placements = new Map<string, Placement>();
   for (const server of federation.servers) placements.set(server.name, placeServer(server, prefix));
@@ -282,6 +292,9 @@ async function startOnBlock(
     atlas,
     stats(serverName) {
       return runtimeOf(serverName).stats;
+    },
+    signingKey(serverName) {
+      return runtimeOf(serverName).key;
     },
     totals() {
       const sum = {

@@ -1,6 +1,7 @@
 import { type SigningKey, serverKeyDocument, signingKeyFromSeed } from '@atlas/shared/matrix';
 import { EntryCache, ServerDirectory } from './directory.ts';
-import type { Federation, SimServer } from './model.ts';
+import { endlessRoom, endlessRoomByAlias } from './endless.ts';
+import type { Federation, SimRoom, SimServer } from './model.ts';
 import { RemoteDirectories } from './remote-directory.ts';
 import type { SpecClientOptions } from './spec-client.ts';
 
@@ -123,6 +124,22 @@ export class SimState {
 
   runtime(name: string): ServerRuntime | undefined {
     return this.runtimes.get(name.toLowerCase());
+  }
+
+  /** A room by id: a generated one, or one of a server's endless directory. */
+  room(roomId: string): SimRoom | undefined {
+    const room = this.federation.rooms.get(roomId);
+    if (room) return room;
+    const server = this.runtime(roomId.slice(roomId.indexOf(':') + 1))?.server;
+    return server?.endless ? endlessRoom(server, this.federation.seed, roomId) : undefined;
+  }
+
+  /** The room an alias points at: a generated one, or one of a server's endless directory. */
+  roomByAlias(alias: string): SimRoom | undefined {
+    const roomId = this.aliases.get(alias.toLowerCase());
+    if (roomId) return this.federation.rooms.get(roomId);
+    const server = this.runtime(alias.slice(alias.indexOf(':') + 1))?.server;
+    return server?.endless ? endlessRoomByAlias(server, this.federation.seed, alias) : undefined;
   }
 
   /** After a mutation: drop rendered JSON and directories, rebuild the alias index. */

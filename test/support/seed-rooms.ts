@@ -42,20 +42,40 @@ export interface SeedServer {
   contacts?: { matrixId?: string; email?: string; role: string }[] | null;
   supportPage?: string | null;
   latencyMs?: number | null;
+  /**
+   * How its directory was last read. Default: over federation, complete when it publishes (a 403,
+   * `forbidden`, when it does not; never read when unknown).
+   */
+  crawlMode?: 'federation' | 'client' | 'via' | null;
+  lastCrawlOutcome?: 'complete' | 'partial' | 'forbidden' | 'no_access' | 'failed' | null;
+  roomCapReached?: boolean;
 }
 
-/** Inserts servers the way the crawler leaves them after a probe. */
+/** Inserts servers the way the crawler leaves them after a probe and a directory read. */
 export async function seedServers(database: Database, servers: SeedServer[]): Promise<void> {
   for (const s of servers) {
+    const publishes = s.publishes === undefined ? true : s.publishes;
+    const outcome =
+      s.lastCrawlOutcome !== undefined
+        ? s.lastCrawlOutcome
+        : publishes === false
+          ? 'forbidden'
+          : publishes || s.crawlMode
+            ? 'complete'
+            : null;
+    const mode = s.crawlMode !== undefined ? s.crawlMode : outcome === null ? null : 'federation';
     await database.sql`
       insert into servers (name, status, found_via, software_name, software_version, registration,
         publishes, room_count, uptime_30d, discovered_at, contacts, support_page, latency_ms,
-        last_probe_at, last_seen_online_at)
+        last_probe_at, last_seen_online_at, crawl_mode, last_crawl_outcome, last_crawl_at,
+        room_cap_reached_at)
       values (${s.name}, ${s.status ?? 'online'}, 'seed', ${s.softwareName ?? 'Synapse'},
-        ${s.softwareVersion ?? '1.163.2'}, ${s.registration ?? 'closed'}, ${s.publishes ?? true},
+        ${s.softwareVersion ?? '1.163.2'}, ${s.registration ?? 'closed'}, ${publishes},
         ${s.roomCount ?? 0}, ${s.uptime30d ?? 1}, ${(s.discoveredAt ?? new Date()).toISOString()}::timestamptz,
         (${s.contacts ? JSON.stringify(s.contacts) : null}::text)::jsonb, ${s.supportPage ?? null}, ${s.latencyMs ?? 40},
-        now(), ${s.status === 'offline' ? null : new Date().toISOString()}::timestamptz)
+        now(), ${s.status === 'offline' ? null : new Date().toISOString()}::timestamptz, ${mode}, ${outcome},
+        ${outcome === null ? null : new Date().toISOString()}::timestamptz,
+        ${s.roomCapReached ? new Date().toISOString() : null}::timestamptz)
       on conflict (name) do nothing`;
   }
 }
@@ -108,4 +128,9 @@ export async function seedRooms(database: Database, rooms: SeedRoom[]): Promise<
         values (${r.roomId}, current_date - ${Number(daysAgo)}::int, ${count})`;
     }
   }
+  // As a directory read leaves it: a server's room count is what it lists (unless a test set one).
+  await database.sql`
+    update servers s set room_count = (
+      select count(*) from room_listings l where l.server_name = s.name and l.active)
+    where s.name = any(${serverNames}::text[]) and coalesce(s.room_count, 0) = 0`;
 }

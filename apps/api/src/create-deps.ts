@@ -32,6 +32,7 @@ export function apiSettings(config: Config): ApiSettings {
     rateLimitPerMinute: config.api.rateLimitPerMinute,
     reportsPerHour: config.api.reportsPerHour,
     trustedProxies: config.api.trustedProxies,
+    vouchedServers: [...config.directory.vouched.keys()],
   };
 }
 

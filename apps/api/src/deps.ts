@@ -21,6 +21,11 @@ export interface ApiSettings {
   reportsPerHour: number;
   /** CIDR ranges whose X-Forwarded-For is believed. */
   trustedProxies: string[];
+  /**
+   * Servers the operator vouches for (ATLAS_VOUCHED_SERVERS): a room cap reached or a spam signal
+   * does not keep them out of the Element feed and the Matrix directory.
+   */
+  vouchedServers: string[];
 }
 
 /** What the HTTP app needs from the process that hosts it. Tests build the same app with their own. */
@@ -45,4 +50,5 @@ export const DEFAULT_SETTINGS: ApiSettings = {
   rateLimitPerMinute: 300,
   reportsPerHour: 10,
   trustedProxies: [],
+  vouchedServers: [],
 };

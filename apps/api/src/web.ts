@@ -104,7 +104,11 @@ export function webServices(
       }
     },
     elementServers: () =>
-      elementServerList(sql, { limit: FEED_SNIPPET_SERVERS, self: deps.identity?.serverName }),
+      elementServerList(sql, {
+        limit: FEED_SNIPPET_SERVERS,
+        self: deps.identity?.serverName,
+        vouched: deps.settings.vouchedServers,
+      }),
   };
 }
 

@@ -1,4 +1,4 @@
-import type { Config } from '@atlas/shared/config';
+import type { Config, DirectoryPolicy } from '@atlas/shared/config';
 import type { Database } from '@atlas/shared/db';
 import type { Logger } from '@atlas/shared/log';
 import type { FederationClient, ServerResolver } from '@atlas/shared/matrix';
@@ -19,6 +19,8 @@ export interface CrawlSettings {
   maxSeconds: number;
   /** Jobs per queue this process runs at once. */
   concurrency: number;
+  /** Room caps per server and the follow-up budget (ATLAS_DIRECTORY_ROOM_CAP and friends). */
+  directory: DirectoryPolicy;
   /**
    * A listed room measured before this moment is measured again: a day ago in the long run;
    * `crawl --once` gives its own start, so a one-off pass measures every room it lists once, and

@@ -21,8 +21,8 @@ export interface CrawlSummaryJson {
   queueBackend: 'postgres' | 'redis';
   /** What this run did (counters of this process). */
   run: ReturnType<CrawlStats['toJSON']>;
-  /** What the database holds after the run. */
-  totals: StoredTotals;
+  /** What the database holds after the run; `rooms.searchable`: rooms the search index holds. */
+  totals: StoredTotals & { rooms: StoredTotals['rooms'] & { searchable: number } };
 }
 
 export function summaryJson(input: {
@@ -34,6 +34,7 @@ export function summaryJson(input: {
   queueBackend: 'postgres' | 'redis';
   stats: CrawlStats;
   totals: StoredTotals;
+  searchable: number;
 }): CrawlSummaryJson {
   return {
     ok: true,
@@ -42,6 +43,6 @@ export function summaryJson(input: {
     identity: { serverName: input.serverName, servesKeyOverTls: input.servesKeyOverTls, modes: input.modes },
     queueBackend: input.queueBackend,
     run: input.stats.toJSON(),
-    totals: input.totals,
+    totals: { ...input.totals, rooms: { ...input.totals.rooms, searchable: input.searchable } },
   };
 }

@@ -16,7 +16,7 @@ export {
 export { discoverServers } from './discover/discover-servers.ts';
 export { measureRooms } from './facts/measure-rooms.ts';
 export { CRAWL_QUEUES, enqueueCrawls, enqueueProbes } from './jobs/enqueue.ts';
-export { type CrawlOnceOptions, crawlUntilDrained } from './once.ts';
+export { type CrawlOnceOptions, crawlUntilDrained, searchableRooms } from './once.ts';
 export { probeServer } from './probe/probe-server.ts';
 export { progressLine, queueDepths } from './progress.ts';
 export { fetchFederationPage, type PageRequest } from './remote/directory.ts';

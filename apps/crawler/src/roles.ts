@@ -3,7 +3,7 @@ import { parseServerName } from '@atlas/shared/matrix';
 import { type CrawlMode, crawlModes } from './crawl/crawl-server.ts';
 import { type RunningCrawler, startCrawler } from './crawler.ts';
 import { CRAWL_QUEUES } from './jobs/enqueue.ts';
-import { crawlUntilDrained } from './once.ts';
+import { crawlUntilDrained, searchableRooms } from './once.ts';
 import type { CrawlerRuntime } from './runtime.ts';
 import { sweepDueServers } from './sweep/sweep.ts';
 import { WORKERS } from './workers/index.ts';
@@ -46,13 +46,14 @@ export function startCrawlOnceWorkers(runtime: CrawlerRuntime): Promise<RunningC
 }
 
 /**
- * One pass from the seeds until the queues are empty (`startCrawlOnceWorkers` must be running).
- * Returns the ways directories were tried, for the summary.
+ * One pass from the seeds until the queues are empty and the rooms stored are searchable
+ * (`startCrawlOnceWorkers` must be running). Returns, for the summary, the ways directories were
+ * tried and how many rooms the search index holds.
  */
 export async function crawlOnce(
   runtime: CrawlerRuntime,
   options: { seeds: readonly string[]; onProgress: (line: string) => void },
-): Promise<{ modes: CrawlMode[] }> {
+): Promise<{ modes: CrawlMode[]; searchable: number }> {
   await crawlUntilDrained(runtime.ctx, { seeds: [...options.seeds], onProgress: options.onProgress });
-  return { modes: crawlModes(runtime.ctx) };
+  return { modes: crawlModes(runtime.ctx), searchable: await searchableRooms(runtime.ctx) };
 }

@@ -86,6 +86,7 @@ export async function createCrawlerRuntime(options: CrawlerRuntimeOptions): Prom
       maxRooms: config.crawl.maxRooms,
       maxSeconds: config.crawl.maxSeconds,
       concurrency,
+      directory: config.directory,
       factsMeasuredBefore: () => options.factsMeasuredSince ?? new Date(Date.now() - FACTS_MAX_AGE_MS),
     },
     blocks: createBlockCache(options.database.sql),

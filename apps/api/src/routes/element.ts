@@ -38,7 +38,7 @@ const feedRoute = createRoute({
   tags: ['Element'],
   summary: "Servers for Element's room directory",
   description:
-    "A fragment of Element's config.json: room_directory.servers, ranked by what someone browsing needs (online now, publishes its directory, rooms, uptime). `atlas element-config --merge config.json` writes the same list into a config file.",
+    "A fragment of Element's config.json: room_directory.servers. Only servers Element can browse are listed: online, with a directory Atlas last read over federation and found rooms in (a server that refuses publicRooms over federation, publishes nothing or is offline is left out; so is one flagged for review, unless the operator vouches for it), most rooms first, then uptime. `atlas element-config --merge config.json` writes the same list into a config file; `atlas element-config --explain` and /api/v1/admin/element/explain say why each other server is left out.",
   middleware: [cacheFor(300)] as const,
   request: { query: ElementQuerySchema },
   responses: {
@@ -74,6 +74,7 @@ export function elementRoutes() {
         registrationOpen: params.registration_open,
         software: params.software,
         self: params.self === false ? undefined : deps.identity?.serverName,
+        vouched: deps.settings.vouchedServers,
       });
       const data = { room_directory: { servers } };
       const body = JSON.stringify(data);

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { AppEnv } from '../env.ts';
 import { MatrixApiError } from '../errors.ts';
 import { requireXMatrix } from '../matrix/verify-origin.ts';
+import { listableServersCache } from '../services/listable-servers.ts';
 import { type PublicRoomsRequest, publicRooms } from '../services/public-rooms.ts';
 
 const limitText = z.string().regex(/^\d{1,9}$/, 'limit must be a whole number');
@@ -78,10 +79,14 @@ export function matrixDirectoryRoutes(): Hono<AppEnv> {
       throw new MatrixApiError('PAYLOAD_TOO_LARGE', 'M_TOO_LARGE', 'the body is larger than 64 KiB');
     },
   });
+  const listable = listableServersCache();
   const answer = async (c: Context<AppEnv>, request: PublicRoomsRequest) => {
     const deps = c.get('deps');
     return c.json(
-      await publicRooms(deps.search, request, { maxComplexity: deps.settings.directoryMaxComplexity }),
+      await publicRooms(deps.search, request, {
+        maxComplexity: deps.settings.directoryMaxComplexity,
+        listable: await listable(deps.database.sql, deps.settings.vouchedServers),
+      }),
       200,
     );
   };

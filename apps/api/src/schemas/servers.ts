@@ -31,6 +31,10 @@ export const ServerSchema = z
     discovered_at: z.string(),
     last_seen_online_at: z.string().nullable(),
     last_probe_at: z.string().nullable(),
+    room_cap_reached: z.boolean().openapi({
+      description:
+        'The last read of its directory stopped at the room cap (ATLAS_DIRECTORY_ROOM_CAP for servers the operator has not vouched for): Atlas keeps its biggest rooms up to the cap, not the rest',
+    }),
   })
   .openapi('Server');
 

@@ -1,3 +1,4 @@
+import { type LeftOutServer, leftOutServers, listableCondition } from '@atlas/shared/db';
 import { parseServerName } from '@atlas/shared/matrix';
 import type { Sql } from 'postgres';
 
@@ -12,37 +13,115 @@ export interface ElementFeedOptions {
   software?: string[] | undefined;
   /** Atlas's own server name: Atlas answers publicRooms itself, so it leads the list. */
   self?: string | undefined;
+  /** Servers the operator vouches for (ATLAS_VOUCHED_SERVERS): a flag for review does not keep them out. */
+  vouched: readonly string[];
 }
 
 export interface ElementConfigFeed {
   room_directory: { servers: string[] };
 }
 
+/** Why a server Atlas could list is not in this feed: the feed's own options. */
+export const FEED_REASONS = {
+  excluded: 'excluded by the request (exclude)',
+  registration_closed: 'its registration is not open (registration_open)',
+  software: 'runs other software than the request asks for (software)',
+  beyond_limit: 'ranked below the requested number of servers (limit)',
+} as const;
+
+export interface FeedLeftOut {
+  name: string;
+  reason: LeftOutServer['reason'] | keyof typeof FEED_REASONS;
+  explanation: string;
+  room_count: number | null;
+}
+
+export interface ElementFeedExplained {
+  servers: string[];
+  /** Every server left out and why, most rooms first (at most `leftOutLimit`). */
+  left_out: FeedLeftOut[];
+}
+
+interface Candidate {
+  name: string;
+  registration: string;
+  software_name: string | null;
+  room_count: number | null;
+}
+
 /**
- * Servers for Element's `room_directory.servers`, best first for someone browsing: online now,
- * publishing their directory over federation, most rooms, best uptime.
+ * The feed from the servers Atlas may list (`listableCondition`: online, directory last read over
+ * federation with rooms in it, not flagged unless vouched for), best first for someone browsing:
+ * most rooms, then best uptime. The feed's options are applied here and nowhere else, so the list
+ * and its explanation cannot disagree.
  */
-export async function elementServerList(sql: Sql, options: ElementFeedOptions): Promise<string[]> {
+async function rankFeed(
+  sql: Sql,
+  options: ElementFeedOptions,
+): Promise<{ servers: string[]; skipped: FeedLeftOut[]; leading: Set<string> }> {
   const exclude = new Set((options.exclude ?? []).map((name) => name.toLowerCase()));
   const leading: string[] = [];
   for (const name of [options.self, ...(options.include ?? [])]) {
     const parsed = name ? parseServerName(name) : null;
     if (parsed && !exclude.has(parsed.name) && !leading.includes(parsed.name)) leading.push(parsed.name);
   }
-  const remaining = Math.max(0, options.limit - leading.length);
-  if (remaining === 0) return leading.slice(0, options.limit);
-  const skip = [...exclude, ...leading];
-  const software = options.software?.map((s) => s.toLowerCase()) ?? [];
-  const rows = await sql<{ name: string }[]>`
-    select name from servers
-    where status in ('online', 'offline')
-      and name <> all(${skip}::text[])
-      ${options.registrationOpen ? sql`and registration = 'open'` : sql``}
-      ${software.length > 0 ? sql`and lower(software_name) = any(${software}::text[])` : sql``}
-    order by (status = 'online') desc, (publishes is true) desc, coalesce(room_count, 0) desc,
-             coalesce(uptime_30d, 0) desc, name
-    limit ${remaining}`;
-  return [...leading, ...rows.map((row) => row.name)];
+  const software = new Set(options.software?.map((s) => s.toLowerCase()) ?? []);
+  const candidates = await sql<Candidate[]>`
+    select s.name, s.registration, s.software_name, s.room_count from servers s
+    where ${listableCondition(sql, options.vouched)}
+    order by coalesce(s.room_count, 0) desc, coalesce(s.uptime_30d, 0) desc, s.name`;
+  const servers = leading.slice(0, options.limit);
+  const skipped: FeedLeftOut[] = [];
+  const skip = (candidate: Candidate, reason: keyof typeof FEED_REASONS) =>
+    skipped.push({
+      name: candidate.name,
+      reason,
+      explanation: FEED_REASONS[reason],
+      room_count: candidate.room_count,
+    });
+  for (const candidate of candidates) {
+    if (leading.includes(candidate.name)) continue;
+    if (exclude.has(candidate.name)) skip(candidate, 'excluded');
+    else if (options.registrationOpen && candidate.registration !== 'open')
+      skip(candidate, 'registration_closed');
+    else if (software.size > 0 && !software.has((candidate.software_name ?? '').toLowerCase()))
+      skip(candidate, 'software');
+    else if (servers.length >= options.limit) skip(candidate, 'beyond_limit');
+    else servers.push(candidate.name);
+  }
+  return { servers, skipped, leading: new Set(leading) };
+}
+
+/** Servers for Element's `room_directory.servers`, best first. */
+export async function elementServerList(sql: Sql, options: ElementFeedOptions): Promise<string[]> {
+  return (await rankFeed(sql, options)).servers;
+}
+
+/**
+ * The feed and, for the operator, why every other server is not in it: first the feed's own
+ * options, then the reasons Atlas lists no server for (offline, refuses publicRooms over
+ * federation, read only through the client API, empty, flagged...). `names` narrows the
+ * explanation to those servers.
+ */
+export async function explainElementFeed(
+  sql: Sql,
+  options: ElementFeedOptions & { leftOutLimit: number; names?: string[] | undefined },
+): Promise<ElementFeedExplained> {
+  const { servers, skipped, leading } = await rankFeed(sql, options);
+  const wanted = options.names ? new Set(options.names.map((name) => name.toLowerCase())) : undefined;
+  const rule = await leftOutServers(sql, options.vouched, {
+    limit: options.leftOutLimit,
+    names: options.names?.map((name) => name.toLowerCase()),
+  });
+  const left_out = [
+    ...skipped.filter((s) => !wanted || wanted.has(s.name)),
+    ...rule
+      .filter((s) => !leading.has(s.name))
+      .map(({ name, reason, explanation, room_count }) => ({ name, reason, explanation, room_count })),
+  ]
+    .sort((a, b) => (b.room_count ?? 0) - (a.room_count ?? 0) || (a.name < b.name ? -1 : 1))
+    .slice(0, options.leftOutLimit);
+  return { servers, left_out };
 }
 
 export class ElementConfigError extends Error {

@@ -38,6 +38,15 @@ export interface PublicRoomsRequest {
   server?: string | undefined;
 }
 
+export interface PublicRoomsOptions {
+  maxComplexity?: number | undefined;
+  /**
+   * Servers Atlas may point clients at (`listableServers`): a room is served only when one of them
+   * lists it, and the client API's `server` must be one of them.
+   */
+  listable: readonly string[];
+}
+
 /** Element asks for 20 or 30; Synapse caps its own pages at 100, so does Atlas (and a bit more). */
 const DEFAULT_LIMIT = 30;
 const MAX_LIMIT = 100;
@@ -62,18 +71,23 @@ function toChunk(doc: RoomDocument): PublicRoomsChunk {
  * Atlas's directory in Matrix's own shape. Only rooms with a canonical alias are served: Element
  * joins a directory result by its alias with the directory's server as `via`, and Atlas is in no
  * room, so a room without an alias could not be joined from here. Rooms above the operator's
- * complexity cap and stale rooms are left out too.
+ * complexity cap and stale rooms are left out too, and so are rooms no listable server lists: a
+ * server offline, or one that refuses to publish its directory over federation, is not passed on
+ * over federation by Atlas either.
  */
 export async function publicRooms(
   search: SearchIndex,
   request: PublicRoomsRequest,
-  options: { maxComplexity?: number | undefined },
+  options: PublicRoomsOptions,
 ): Promise<PublicRoomsResponse> {
   if (request.thirdPartyInstanceId) return { chunk: [], total_room_count_estimate: 0 };
-  const filters: RoomFilters = { hasAlias: true, stale: false };
+  const servers = request.server
+    ? options.listable.filter((name) => name === request.server)
+    : [...options.listable];
+  if (servers.length === 0) return { chunk: [], total_room_count_estimate: 0 };
+  const filters: RoomFilters = { hasAlias: true, stale: false, servers };
   if (options.maxComplexity !== undefined) filters.joinableWithLimit = options.maxComplexity;
   if (request.roomTypes && request.roomTypes.length > 0) filters.roomTypes = request.roomTypes;
-  if (request.server) filters.servers = [request.server];
   const limit = Math.min(MAX_LIMIT, Math.max(1, request.limit ?? DEFAULT_LIMIT));
   const q = request.searchTerm?.trim();
   try {

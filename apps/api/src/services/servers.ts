@@ -55,6 +55,11 @@ export interface ApiServer {
   discovered_at: string;
   last_seen_online_at: string | null;
   last_probe_at: string | null;
+  /**
+   * The last read of its directory stopped at the room cap: Atlas keeps its biggest rooms, up to
+   * the cap, and not the rest.
+   */
+  room_cap_reached: boolean;
 }
 
 interface ServerRow {
@@ -73,6 +78,7 @@ interface ServerRow {
   discovered_at: PgTimestamp;
   last_seen_online_at: PgTimestamp | null;
   last_probe_at: PgTimestamp | null;
+  room_cap_reached: boolean;
   sort_key: number | string;
 }
 
@@ -97,6 +103,7 @@ function toApiServer(row: Omit<ServerRow, 'sort_key'>): ApiServer {
     discovered_at: timestampToIso(row.discovered_at),
     last_seen_online_at: timestampToIso(row.last_seen_online_at),
     last_probe_at: timestampToIso(row.last_probe_at),
+    room_cap_reached: row.room_cap_reached,
   };
 }
 
@@ -105,6 +112,7 @@ function serverColumns(sql: Sql): Fragment {
   return sql`
     name, status, software_name, software_version, registration, registration_stages, publishes,
     room_count, uptime_30d, latency_ms, contacts, discovered_at, last_seen_online_at, last_probe_at,
+    room_cap_reached_at is not null as room_cap_reached,
     (select sum(r.num_joined_members) from room_listings l join rooms r on r.room_id = l.room_id
       where l.server_name = servers.name and l.active and not r.hidden and r.stale_since is null) as members`;
 }

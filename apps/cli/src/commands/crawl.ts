@@ -19,9 +19,10 @@ export const crawlCommand: Command = {
   --json      print a summary object on stdout when done
 
 Every server Atlas knows becomes due, and the seeds are added. Atlas probes them, reads every
-directory it can, follows the servers they name, and measures room complexity, until the
-discover, probe, crawl and complexity queues are empty. Progress goes to stderr about once a
-second. While it runs, Atlas serves its key over TLS on ATLAS_FEDERATION_PORT when
+directory it can, follows the servers they name, measures room complexity (within each server's
+follow-up budget, ATLAS_FOLLOW_UP_SECONDS), and puts the rooms in the search index, until the
+discover, probe, crawl, complexity and index queues are empty: when it ends, \`atlas api\` finds
+every room it stored. Progress goes to stderr about once a second. While it runs, Atlas serves its key over TLS on ATLAS_FEDERATION_PORT when
 ATLAS_TLS_CERT_FILE and ATLAS_TLS_KEY_FILE are set, so remote servers can verify its requests.`,
   async run(args, io) {
     const { values } = parseCommandArgs(args, {
@@ -89,11 +90,13 @@ ATLAS_TLS_CERT_FILE and ATLAS_TLS_KEY_FILE are set, so remote servers can verify
         queueBackend: runtime.ctx.queues.kind,
         stats: runtime.ctx.stats,
         totals: await storedTotals(database.sql),
+        searchable: pass.searchable,
       });
       io.stderr.write(
         `atlas: done in ${Math.round(summary.durationMs / 1000)}s: ${summary.run.probed} servers probed, ` +
           `${summary.run.crawled} directories read, ${summary.run.roomsStored} rooms stored ` +
-          `(${summary.totals.rooms.total} rooms and ${summary.totals.servers.total} servers known)\n`,
+          `(${summary.totals.rooms.total} rooms known, ${summary.totals.rooms.searchable} searchable; ` +
+          `${summary.totals.servers.total} servers known)\n`,
       );
       if (values.json) io.stdout.write(`${JSON.stringify(summary)}\n`);
       return EXIT.ok;

@@ -1,10 +1,23 @@
 import { chmod, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { elementServerList, mergeElementConfig } from '@atlas/api';
+import {
+  type ElementFeedExplained,
+  elementServerList,
+  explainElementFeed,
+  mergeElementConfig,
+} from '@atlas/api';
 import { parseServerName } from '@atlas/shared/matrix';
 import { parseCommandArgs } from '../args.ts';
 import { type Command, EXIT, UsageError } from '../command.ts';
 import { withDatabase } from '../run-process.ts';
+
+/** The explanation as an operator reads it: the feed, then every server left out and why. */
+function explanationText({ servers, left_out }: ElementFeedExplained): string {
+  const lines = [`listed (${servers.length}):`, ...servers.map((name) => `  ${name}`)];
+  lines.push(`left out (${left_out.length}):`);
+  for (const server of left_out) lines.push(`  ${server.name}: ${server.explanation}`);
+  return `${lines.join('\n')}\n`;
+}
 
 function serverList(value: string | undefined, option: string): string[] | undefined {
   if (value === undefined) return undefined;
@@ -21,12 +34,16 @@ function serverList(value: string | undefined, option: string): string[] | undef
 export const elementConfigCommand: Command = {
   name: 'element-config',
   summary: "write Atlas's server list into an Element config.json (room_directory.servers)",
-  usage: `Usage: atlas element-config [--merge path/to/config.json] [options]
+  usage: `Usage: atlas element-config [--merge path/to/config.json] [--explain] [options]
 
-Ranks servers as /api/v1/element/config.json does (online now, publishes its directory, rooms,
-uptime; Atlas's own server name first when it has one). Without --merge, prints
-{"room_directory":{"servers":[...]}} on stdout. With --merge, replaces room_directory.servers in
-that Element config and keeps everything else; the file is replaced atomically.
+Lists servers as /api/v1/element/config.json does: only those Element can browse (online, with a
+directory Atlas last read over federation and found rooms in, not flagged unless vouched for),
+most rooms first, then uptime; Atlas's own server name first when it has one. Without --merge,
+prints {"room_directory":{"servers":[...]}} on stdout. With --merge, replaces
+room_directory.servers in that Element config and keeps everything else; the file is replaced
+atomically.
+  --explain              say why every other server is left out (on stdout instead of the JSON;
+                         on stderr with --merge)
   --limit N              servers to list (default 20)
   --include a,b          list these first
   --exclude a,b          never list these
@@ -40,6 +57,7 @@ that Element config and keeps everything else; the file is replaced atomically.
       exclude: { type: 'string' },
       'registration-open': { type: 'boolean' },
       software: { type: 'string' },
+      explain: { type: 'boolean' },
     });
     if (values.help) {
       io.stdout.write(`${this.usage}\n`);
@@ -73,19 +91,29 @@ that Element config and keeps everything else; the file is replaced atomically.
       mergeElementConfig(existing, []);
     }
 
-    const servers = await withDatabase(
+    const explained = await withDatabase(
       io,
       { applicationName: 'atlas-element-config', migrate: false },
-      ({ config, database }) =>
-        elementServerList(database.sql, {
+      async ({ config, database }): Promise<ElementFeedExplained> => {
+        const options = {
           limit,
           include,
           exclude,
           registrationOpen: values['registration-open'],
           software,
           self: config.serverName,
-        }),
+          vouched: [...config.directory.vouched.keys()],
+        };
+        return values.explain
+          ? explainElementFeed(database.sql, { ...options, leftOutLimit: 100_000 })
+          : { servers: await elementServerList(database.sql, options), left_out: [] };
+      },
     );
+    const servers = explained.servers;
+    if (values.explain && !file) {
+      io.stdout.write(explanationText(explained));
+      return EXIT.ok;
+    }
     if (!file) {
       io.stdout.write(`${JSON.stringify({ room_directory: { servers } }, null, 2)}\n`);
       return EXIT.ok;
@@ -97,6 +125,7 @@ that Element config and keeps everything else; the file is replaced atomically.
     await chmod(temporary, mode);
     await rename(temporary, file);
     io.stderr.write(`atlas: wrote ${servers.length} servers into ${file} (room_directory.servers)\n`);
+    if (values.explain) io.stderr.write(explanationText(explained));
     return EXIT.ok;
   },
 };

@@ -14,8 +14,9 @@ Prints one JSON object per line on stdout, streamed from the database.
            "estimate"), complexity_server, servers_in_room, room_type, join_rule, servers (the
            servers whose directories list it now), stale, hidden
   servers: server_name, status, software, version, registration, registration_stages, found_via,
-           found_from, publishes, crawl_mode, room_count, client_base_url, uptime_30d,
-           last_probe_at, last_crawl_outcome`,
+           found_from, publishes (over federation), crawl_mode, room_count, client_base_url,
+           uptime_30d, last_probe_at, last_crawl_outcome, room_cap_reached (the last read
+           stopped at the room cap)`,
   async run(args, io) {
     const { values, positionals } = parseCommandArgs(args, {}, 1);
     if (values.help) {

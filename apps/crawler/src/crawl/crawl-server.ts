@@ -1,3 +1,4 @@
+import { roomCapFor } from '@atlas/shared/config';
 import {
   closeCompleteCrawl,
   countActiveListings,
@@ -5,8 +6,11 @@ import {
   getServer,
   hideNoindexRooms,
   markServerBlocked,
+  measureDirectory,
+  type ReviewSignal,
   recordCrawlResult,
   startCrawlRun,
+  startFollowUpCycle,
   upsertDirectoryRooms,
 } from '@atlas/shared/db';
 import { serverOfAlias, serverOfRoomId } from '@atlas/shared/matrix';
@@ -14,6 +18,7 @@ import type { CrawlerContext } from '../context.ts';
 import type { DirectoryPage } from '../directory/public-rooms.ts';
 import { discoverServers } from '../discover/discover-servers.ts';
 import { type Candidate, enqueueRoomFacts } from '../jobs/enqueue.ts';
+import { reviewSignals } from '../policy/review.ts';
 import { type CrawlOutcome, nextCrawlDelay, withJitter } from '../policy/schedule.ts';
 import { type ClientEndpoint, clientEndpoints } from '../remote/client-api.ts';
 import { fetchClientPage, fetchFederationPage } from '../remote/directory.ts';
@@ -64,6 +69,10 @@ export async function crawlServer(ctx: CrawlerContext, serverName: string): Prom
 
   const modes = crawlModes(ctx);
   const run = await startCrawlRun(sql, serverName, modes[0] ?? 'client');
+  // The rooms this read stores get a fresh follow-up budget (leads, complexity).
+  await startFollowUpCycle(sql, serverName);
+  // Rooms past the cap are not stored: Synapse pages biggest first, so the cap keeps the biggest.
+  const roomCap = Math.min(roomCapFor(ctx.settings.directory, serverName), ctx.settings.maxRooms);
   const deadline = Date.now() + ctx.settings.maxSeconds * 1000;
   const log = ctx.log.child({ server: serverName, crawlRun: run.id });
   const sent = new Set<string>([serverName]);
@@ -134,7 +143,7 @@ export async function crawlServer(ctx: CrawlerContext, serverName: string): Prom
   for (const candidate of modes) {
     mode = candidate;
     result = await pageThroughDirectory({
-      limits: { maxPages: ctx.settings.maxPages, maxRooms: ctx.settings.maxRooms, deadline },
+      limits: { maxPages: ctx.settings.maxPages, maxRooms: roomCap, deadline },
       fetchPage: fetchPage(candidate),
       onPage: storePage,
       classifyError: stopReasonFor,
@@ -182,27 +191,37 @@ export async function crawlServer(ctx: CrawlerContext, serverName: string): Prom
   }
 
   let outcome: CrawlOutcome;
-  let publishes: boolean | null = null;
+  // Only a read over federation shows that homeservers can browse the directory; a 403 there shows
+  // they cannot, whatever another way read.
+  const publishes: boolean | null = federationForbidden
+    ? false
+    : result.pages > 0 && mode === 'federation'
+      ? true
+      : null;
   let roomCount: number | null = null;
+  let roomCapReached: boolean | null = null;
+  let signals: ReviewSignal[] | undefined;
   let error: string | null = null;
   let stopReason: string = result.stopReason;
   if (result.pages > 0) {
-    publishes = true;
-    if (result.stopReason === 'end') {
-      outcome = 'complete';
+    if (result.stopReason === 'end' || result.stopReason === 'room_cap') {
+      // A read that reached the cap saw all Atlas keeps of the directory (its biggest rooms), so
+      // listings it did not see go as after a complete read: the server keeps at most the cap.
+      outcome = result.stopReason === 'end' ? 'complete' : 'partial';
+      roomCapReached = result.stopReason === 'room_cap';
       roomCount = (await closeCompleteCrawl(sql, serverName, run.startedAt)).roomCount;
     } else {
       outcome = 'partial';
       roomCount = await countActiveListings(sql, serverName);
       if (result.error !== undefined) error = describeError(result.error);
     }
+    signals = reviewSignals(await measureDirectory(sql, serverName));
   } else if (result.stopReason === 'time_cap') {
     outcome = 'failed';
     error = describeError(result.error);
   } else if (federationForbidden) {
     // 403 over federation: the server does not publish its directory, a normal state (read rarely).
     outcome = 'forbidden';
-    publishes = false;
     stopReason = 'forbidden';
     error = failures.join('; ');
   } else if (refused) {
@@ -226,6 +245,8 @@ export async function crawlServer(ctx: CrawlerContext, serverName: string): Prom
     consecutiveCrawlFailures: crawlFailures,
     nextCrawlAt: new Date(Date.now() + withJitter(nextCrawlDelay(outcome, crawlFailures, roomCount ?? 0))),
     error: outcome === 'complete' ? null : error,
+    roomCapReached,
+    reviewSignals: signals,
   });
   ctx.stats.crawled++;
   ctx.stats.count(ctx.stats.crawls, outcome);
@@ -240,6 +261,8 @@ export async function crawlServer(ctx: CrawlerContext, serverName: string): Prom
       rooms: roomsStored,
       recovered,
       malformed: result.malformed,
+      ...(roomCapReached ? { roomCap } : {}),
+      ...(signals && signals.length > 0 ? { reviewSignals: signals } : {}),
     },
     'directory read',
   );

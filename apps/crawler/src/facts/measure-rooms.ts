@@ -23,6 +23,7 @@ import {
   queryAliasOverClientApi,
   queryAliasOverFederation,
 } from '../remote/room-info.ts';
+import { FollowUpBudget } from './follow-up-budget.ts';
 
 /** Resident servers asked for a room's complexity before falling back to an estimate. */
 const MAX_COMPLEXITY_TRIES = 3;
@@ -109,28 +110,41 @@ const LEADS_BATCH = 100;
  * (or hold up the servers found after it) for the whole crawl.
  */
 const ROOMS_PER_JOB = 500;
+/** Time after which a job hands its worker back the same way, however few rooms it handled. */
+const JOB_SLICE_MS = 30_000;
 /**
  * Rooms of a batch asked about at once. Requests to one host still go one at a time (the HTTP
  * client's per-host lock); this lets rooms whose alias lives on another server go in parallel.
  */
 const PARALLEL_ROOMS = 4;
 
-/** Runs `work` over `items`, at most `limit` at a time, keeping the results in order. */
+/**
+ * Runs `work` over `items`, at most `limit` at a time, keeping the results in order. Once `stop()`
+ * says so, no further item is begun: the results are those of the items begun before.
+ */
 async function inParallel<T, R>(
   items: readonly T[],
   limit: number,
   work: (item: T) => Promise<R>,
+  stop: () => boolean,
 ): Promise<R[]> {
-  const results = new Array<R>(items.length);
+  const results = new Array<R | undefined>(items.length);
+  const done = new Array<boolean>(items.length).fill(false);
   let next = 0;
   const lane = async () => {
-    while (next < items.length) {
+    while (next < items.length && !stop()) {
       const index = next++;
       results[index] = await work(items[index] as T);
+      done[index] = true;
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  return results;
+  return results.filter((_, index) => done[index]) as R[];
+}
+
+/** Whether a job has had its turn: it queues the rest of its server's rooms behind other servers'. */
+function turnIsOver(handled: number, startedAt: number): boolean {
+  return handled >= ROOMS_PER_JOB || Date.now() - startedAt >= JOB_SLICE_MS;
 }
 
 /**
@@ -138,13 +152,17 @@ async function inParallel<T, R>(
  * in each room from query/directory on its alias's server, and the children of spaces from their
  * hierarchy. Every server named on the way is discovered. This is how Atlas finds servers no
  * directory lists, so it runs before complexity (its jobs have the queue's first priority), and
- * when a server's leads are done its complexity step is queued. Returns how many rooms it handled.
+ * when a server's leads are done, or their share of the server's follow-up budget is spent, its
+ * complexity step is queued. Rooms left then wait for the server's next read. Returns how many
+ * rooms it handled.
  */
 export async function gatherLeads(ctx: CrawlerContext, listingServer: string): Promise<number> {
+  const budget = await FollowUpBudget.open(ctx, listingServer, 'leads');
+  const startedAt = Date.now();
   let handled = 0;
   let gate: ServerGate | undefined;
-  while (!ctx.signal.aborted) {
-    if (handled >= ROOMS_PER_JOB) {
+  while (!ctx.signal.aborted && !budget.exhausted) {
+    if (turnIsOver(handled, startedAt)) {
       await enqueueRoomFacts(ctx, [listingServer]);
       return handled;
     }
@@ -156,13 +174,17 @@ export async function gatherLeads(ctx: CrawlerContext, listingServer: string): P
     gate = await ServerGate.load(ctx, [listingServer, ...aliasServers], gate);
     const candidates = new Map<string, Candidate>();
     const active = gate;
-    const leads = await inParallel(rooms, PARALLEL_ROOMS, (room) =>
-      leadsOf(ctx, active, listingServer, room, candidates),
+    const leads = await inParallel(
+      rooms,
+      PARALLEL_ROOMS,
+      (room) => budget.time(() => leadsOf(ctx, active, listingServer, room, candidates)),
+      () => budget.exhausted || ctx.signal.aborted,
     );
     if (ctx.signal.aborted) break;
     // Servers first: once the leads are recorded, the rooms are not asked about again.
     await discoverServers(ctx, [...candidates.values()]);
     await recordRoomLeads(ctx.database.sql, listingServer, leads);
+    await budget.charge();
     handled += leads.length;
     ctx.stats.roomsLeads += leads.length;
   }
@@ -175,14 +197,17 @@ export async function gatherLeads(ctx: CrawlerContext, listingServer: string): P
  * "Complexity"): Synapse's complexity from a resident server (the listing server first, then the
  * residents the leads step kept), an estimate from members where none answers. Biggest rooms
  * first. Its requests share a few slots of their own, so measuring never takes the slots that
- * reading directories and finding servers need. Returns how many rooms it measured.
+ * reading directories and finding servers need. It stops when the server's follow-up budget is
+ * spent; the rooms left wait for the server's next read. Returns how many rooms it measured.
  */
 export async function measureRooms(ctx: CrawlerContext, payload: RoomFactsPayload): Promise<number> {
   const listingServer = payload.listingServer;
+  const budget = await FollowUpBudget.open(ctx, listingServer, 'complexity');
+  const startedAt = Date.now();
   let measured = 0;
   let gate: ServerGate | undefined;
-  while (!ctx.signal.aborted) {
-    if (measured >= ROOMS_PER_JOB) {
+  while (!ctx.signal.aborted && !budget.exhausted) {
+    if (turnIsOver(measured, startedAt)) {
       await enqueueRoomComplexity(ctx, [listingServer]);
       return measured;
     }
@@ -190,11 +215,15 @@ export async function measureRooms(ctx: CrawlerContext, payload: RoomFactsPayloa
     if (rooms.length === 0) break;
     gate = await ServerGate.load(ctx, [listingServer, ...rooms.flatMap((room) => room.residents)], gate);
     const active = gate;
-    const facts = await inParallel(rooms, PARALLEL_ROOMS, (room) =>
-      measureRoom(ctx, active, listingServer, room),
+    const facts = await inParallel(
+      rooms,
+      PARALLEL_ROOMS,
+      (room) => budget.time((paused) => measureRoom(ctx, active, listingServer, room, paused)),
+      () => budget.exhausted || ctx.signal.aborted,
     );
     if (ctx.signal.aborted) break;
     await recordRoomFacts(ctx.database.sql, listingServer, facts);
+    await budget.charge();
     measured += facts.length;
     ctx.stats.roomsMeasured += facts.length;
     for (const fact of facts) ctx.stats.complexity[fact.source]++;
@@ -283,6 +312,8 @@ async function measureRoom(
   gate: ServerGate,
   listingServer: string,
   room: Room,
+  /** Wraps the wait for a complexity slot, which is not this server's time. */
+  paused: <P>(wait: Promise<P>) => Promise<P>,
 ): Promise<RoomFacts> {
   let complexity: number | null = null;
   let answeredBy: string | null = null;
@@ -294,7 +325,7 @@ async function measureRoom(
     );
     for (const server of tries) {
       const value = await gate.ask(server, async () => {
-        const release = await ctx.complexitySlots.acquire(ctx.signal);
+        const release = await paused(ctx.complexitySlots.acquire(ctx.signal));
         try {
           return await fetchComplexity(ctx.federation, server, room.roomId, ctx.signal);
         } finally {

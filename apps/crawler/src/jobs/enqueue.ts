@@ -78,5 +78,19 @@ export const enqueueRoomFacts = (ctx: CrawlerContext, listingServers: readonly s
 export const enqueueRoomComplexity = (ctx: CrawlerContext, listingServers: readonly string[]) =>
   addRoomFactsJobs(ctx, listingServers, 'complexity');
 
-/** Queues whose jobs the crawler runs; `crawl --once` waits for all of them to drain. */
-export const CRAWL_QUEUES: readonly QueueName[] = ['discover', 'probe', 'crawl', 'complexity'];
+/**
+ * Asks the index queue to push rooms changed since their last indexing into the search index (one
+ * such job waits at a time). The index scheduler does this every few seconds in the long run;
+ * `crawl --once`, which runs no scheduler, asks itself.
+ */
+export async function enqueueIndexing(ctx: CrawlerContext): Promise<void> {
+  await ctx.queues
+    .queue<{ full: boolean }>('index')
+    .add('index', { full: false }, { deduplication: { id: jobIdFor('index', 'changed') } });
+}
+
+/**
+ * Queues whose jobs the crawler runs; `crawl --once` runs their workers and waits for all of them
+ * to drain: the rooms it stores are searchable when it ends.
+ */
+export const CRAWL_QUEUES: readonly QueueName[] = ['discover', 'probe', 'crawl', 'complexity', 'index'];

@@ -52,8 +52,9 @@ export async function sweepDueServers(
     await enqueueCrawls(ctx, names);
     crawls += names.length;
   }
-  // Rooms still waiting to be measured (their job was lost, or Atlas stopped mid-way).
-  const pending = await serversWithPendingFacts(ctx.database.sql);
+  // Rooms still waiting to be measured (their job was lost, or Atlas stopped mid-way), of servers
+  // whose follow-up budget is not spent.
+  const pending = await serversWithPendingFacts(ctx.database.sql, ctx.settings.directory.followUpMs);
   await enqueueRoomFacts(ctx, pending);
   return { probes, crawls, facts: pending.length };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULT_SEEDS, loadConfig } from './index.ts';
+import { ConfigError, DEFAULT_SEEDS, loadConfig, roomCapFor } from './index.ts';
 
 function configError(env: Record<string, string | undefined>): string {
   try {
@@ -84,5 +84,34 @@ describe('loadConfig', () => {
     expect(message).toContain('PORT');
     expect(message).toContain('ATLAS_SERVER_NAME');
     expect(message).toContain('ATLAS_ALLOW_NETWORKS');
+  });
+
+  it('caps directories at 50,000 rooms unless the operator vouches for the server', () => {
+    const defaults = loadConfig({}).directory;
+    expect(defaults.roomCap).toBe(50_000);
+    expect(defaults.followUpMs).toBe(300_000);
+    expect(roomCapFor(defaults, 'matrix.org')).toBe(50_000);
+    const policy = loadConfig({
+      ATLAS_DIRECTORY_ROOM_CAP: '1000',
+      ATLAS_VOUCHED_SERVERS: 'Matrix.org, big.example:8448=120000',
+      ATLAS_FOLLOW_UP_SECONDS: '20',
+    }).directory;
+    expect(roomCapFor(policy, 'matrix.org')).toBe(250_000);
+    expect(roomCapFor(policy, 'big.example:8448')).toBe(120_000);
+    expect(roomCapFor(policy, 'other.example')).toBe(1000);
+    expect(policy.followUpMs).toBe(20_000);
+  });
+
+  it('refuses a directory policy that cannot hold, naming the variable and the fix', () => {
+    expect(configError({ ATLAS_VOUCHED_SERVERS: 'matrix.org=lots' })).toContain(
+      'ATLAS_VOUCHED_SERVERS: "matrix.org=lots" is not a server name with an optional room cap',
+    );
+    expect(configError({ ATLAS_VOUCHED_SERVERS: 'bad name' })).toContain('ATLAS_VOUCHED_SERVERS');
+    expect(configError({ ATLAS_DIRECTORY_ROOM_CAP: '0' })).toContain('ATLAS_DIRECTORY_ROOM_CAP');
+    expect(configError({ ATLAS_FOLLOW_UP_SECONDS: '-1' })).toContain('ATLAS_FOLLOW_UP_SECONDS');
+    expect(configError({ ATLAS_DIRECTORY_ROOM_CAP: '300000' })).toContain('raise ATLAS_CRAWL_MAX_ROOMS');
+    expect(configError({ ATLAS_VOUCHED_SERVERS: 'matrix.org=400000' })).toContain(
+      'ATLAS_VOUCHED_SERVERS: matrix.org=400000 is more than ATLAS_CRAWL_MAX_ROOMS',
+    );
   });
 });

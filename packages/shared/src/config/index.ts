@@ -25,6 +25,8 @@ export interface Config {
   homeserver: { url: string; user?: string; password?: string; token?: string } | undefined;
   adminTokens: string[];
   crawl: { concurrency: number; maxPages: number; maxRooms: number; maxSeconds: number; pageLimit: number };
+  /** The directory-size policy: how much of one server's directory Atlas keeps and follows up. */
+  directory: DirectoryPolicy;
   api: {
     publicUrl: string | undefined;
     elementUrl: string;
@@ -35,6 +37,24 @@ export interface Config {
     trustedProxies: string[];
   };
   log: { level: Env['LOG_LEVEL']; pretty: boolean };
+}
+
+export interface DirectoryPolicy {
+  /** Rooms kept from one server's directory unless the server is vouched for (ATLAS_DIRECTORY_ROOM_CAP). */
+  roomCap: number;
+  /**
+   * Servers the operator vouches for, with the room cap each gets (ATLAS_VOUCHED_SERVERS; a name
+   * alone gets ATLAS_CRAWL_MAX_ROOMS). Their directories may pass `roomCap`, and a flag for review
+   * does not keep them out of the Element feed or the Matrix directory.
+   */
+  vouched: ReadonlyMap<string, number>;
+  /** Follow-up work (leads, complexity) one server's rooms get per directory read, in ms. */
+  followUpMs: number;
+}
+
+/** The most rooms Atlas keeps from `serverName`'s directory (one rule, read by the crawler and the API). */
+export function roomCapFor(policy: DirectoryPolicy, serverName: string): number {
+  return policy.vouched.get(serverName) ?? policy.roomCap;
 }
 
 export class ConfigError extends Error {
@@ -80,6 +100,18 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       '  ATLAS_HOMESERVER_URL: needs ATLAS_HOMESERVER_TOKEN, or ATLAS_HOMESERVER_USER and ATLAS_HOMESERVER_PASSWORD',
     );
   }
+  if (e.ATLAS_DIRECTORY_ROOM_CAP > e.ATLAS_CRAWL_MAX_ROOMS) {
+    problems.push(
+      `  ATLAS_DIRECTORY_ROOM_CAP: ${e.ATLAS_DIRECTORY_ROOM_CAP} is more than ATLAS_CRAWL_MAX_ROOMS (${e.ATLAS_CRAWL_MAX_ROOMS}), the most any read stores; lower it or raise ATLAS_CRAWL_MAX_ROOMS`,
+    );
+  }
+  for (const vouched of e.ATLAS_VOUCHED_SERVERS ?? []) {
+    if (vouched.rooms !== undefined && vouched.rooms > e.ATLAS_CRAWL_MAX_ROOMS) {
+      problems.push(
+        `  ATLAS_VOUCHED_SERVERS: ${vouched.name}=${vouched.rooms} is more than ATLAS_CRAWL_MAX_ROOMS (${e.ATLAS_CRAWL_MAX_ROOMS}), the most any read stores; lower it or raise ATLAS_CRAWL_MAX_ROOMS`,
+      );
+    }
+  }
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
 
   const federation =
@@ -123,6 +155,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       maxRooms: e.ATLAS_CRAWL_MAX_ROOMS,
       maxSeconds: e.ATLAS_CRAWL_MAX_SECONDS,
       pageLimit: e.ATLAS_PAGE_LIMIT,
+    },
+    directory: {
+      roomCap: e.ATLAS_DIRECTORY_ROOM_CAP,
+      vouched: new Map(
+        (e.ATLAS_VOUCHED_SERVERS ?? []).map((v) => [v.name, v.rooms ?? e.ATLAS_CRAWL_MAX_ROOMS]),
+      ),
+      followUpMs: e.ATLAS_FOLLOW_UP_SECONDS * 1000,
     },
     api: {
       publicUrl: e.ATLAS_PUBLIC_URL?.replace(/\/+$/, ''),

@@ -51,6 +51,29 @@ const cidrList = commaList.superRefine((items, ctx) => {
   }
 });
 
+/**
+ * Servers the operator vouches for: `name` (their directory may be as big as ATLAS_CRAWL_MAX_ROOMS)
+ * or `name=rooms` (up to that many rooms). Server names may carry a port, so `=` separates the cap.
+ */
+const vouchedServerList = commaList.transform((items, ctx) => {
+  const out: { name: string; rooms: number | undefined }[] = [];
+  for (const item of items) {
+    const at = item.lastIndexOf('=');
+    const name = (at >= 0 ? item.slice(0, at) : item).trim();
+    const cap = at >= 0 ? item.slice(at + 1).trim() : undefined;
+    const parsed = parseServerName(name);
+    if (!parsed || (cap !== undefined && !/^[1-9]\d{0,8}$/.test(cap))) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${item}" is not a server name with an optional room cap (e.g. matrix.org or matrix.org=200000)`,
+      });
+      return z.NEVER;
+    }
+    out.push({ name: parsed.name, rooms: cap === undefined ? undefined : Number(cap) });
+  }
+  return out;
+});
+
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 const bool = z
@@ -97,6 +120,19 @@ export const envSchema = z.object({
   ATLAS_CRAWL_MAX_ROOMS: positiveInt.default(250_000),
   ATLAS_CRAWL_MAX_SECONDS: positiveInt.default(600),
   ATLAS_PAGE_LIMIT: positiveInt.max(1000).default(100),
+  /**
+   * Rooms Atlas keeps from one server's directory unless the operator vouches for the server: the
+   * largest real public directories (matrix.org's) list tens of thousands of rooms, so 50,000 leaves
+   * them room to grow while an endless or generated directory stops after 500 pages.
+   */
+  ATLAS_DIRECTORY_ROOM_CAP: positiveInt.default(50_000),
+  /** Servers whose directories may be bigger than ATLAS_DIRECTORY_ROOM_CAP (`name` or `name=rooms`). */
+  ATLAS_VOUCHED_SERVERS: vouchedServerList.optional(),
+  /**
+   * Seconds of follow-up work (servers in each room, complexity) one server's rooms get per
+   * directory read; the rest waits for the next read, biggest rooms first.
+   */
+  ATLAS_FOLLOW_UP_SECONDS: positiveInt.default(300),
   /** Atlas's public base URL (https://directory.example.org), served in /.well-known/matrix/client. */
   ATLAS_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** Element Web, where the pages' "Open in Element" links go. */

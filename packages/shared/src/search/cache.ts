@@ -1,4 +1,11 @@
+import { createHash } from 'node:crypto';
 import type { SearchIndex, SearchPage, SearchQuery } from './types.ts';
+
+/**
+ * Keys longer than this are kept as their hash: a filter may name every server Atlas lists (the
+ * Matrix directory's), and ten thousand copies of such a list would be a lot of memory.
+ */
+const LONGEST_KEY = 512;
 
 export interface SearchCacheOptions {
   /**
@@ -164,13 +171,14 @@ export function withSearchCache(
   };
 
   const search = (query: SearchQuery): Promise<SearchPage> => {
-    const key = JSON.stringify([
+    const text = JSON.stringify([
       query.q?.trim().toLowerCase() ?? '',
       query.filters ?? {},
       query.sort ?? '',
       query.limit,
       query.cursor ?? '',
     ]);
+    const key = text.length > LONGEST_KEY ? createHash('sha256').update(text).digest('base64url') : text;
     const now = Date.now();
     const entry = entries.get(key);
     if (entry) {

@@ -1,6 +1,7 @@
+import { flaggedServers } from '@atlas/shared/db';
 import { createRoute, z } from '@hono/zod-openapi';
 import { ApiError } from '../../errors.ts';
-import { createRouter, errorResponses, intParam } from '../../openapi.ts';
+import { boolParam, createRouter, errorResponses, intParam, listParam } from '../../openapi.ts';
 import {
   addBlock,
   addServer,
@@ -9,6 +10,7 @@ import {
   setRoomHidden,
   triggerCrawl,
 } from '../../services/admin.ts';
+import { explainElementFeed } from '../../services/element-feed.ts';
 import { listReports, resolveReport } from '../../services/reports.ts';
 
 const security = [{ adminToken: [] }];
@@ -154,6 +156,86 @@ const crawlRoute = createRoute({
   },
 });
 
+const SignalSchema = z
+  .object({
+    kind: z.enum(['growth', 'similar_names']).openapi({
+      description:
+        'growth: thousands of rooms newly listed within a day; similar_names: many rooms named alike but for digits, punctuation and spacing',
+    }),
+    rooms: z.number().int(),
+    sample: z.string().optional().openapi({ description: 'One of the similar names' }),
+  })
+  .openapi('ReviewSignal');
+const FlaggedServerSchema = z
+  .object({
+    name: z.string(),
+    status: z.string(),
+    room_count: z.number().int().nullable(),
+    room_cap_reached_at: z.string().nullable().openapi({
+      description: 'When a read last stopped at the room cap (rooms past it were not stored)',
+    }),
+    review_signals: z.array(SignalSchema),
+    review_flagged_at: z.string().nullable(),
+    last_crawl_at: z.string().nullable(),
+    vouched: z.boolean().openapi({ description: 'Listed in ATLAS_VOUCHED_SERVERS' }),
+  })
+  .openapi('FlaggedServer');
+const flaggedRoute = createRoute({
+  method: 'get',
+  path: '/servers/flagged',
+  tags: ['Admin'],
+  summary: 'Servers to review: room cap reached, or spam signals',
+  description:
+    'Atlas only flags: nothing is hidden or deleted for these reasons. A flagged server is left out of the Element feed and the Matrix directory unless vouched for (ATLAS_VOUCHED_SERVERS); block it with POST /blocks, or vouch for it.',
+  security,
+  request: { query: z.object({ limit: intParam(1, 1000).default(100) }) },
+  responses: {
+    200: ok(
+      'Flagged servers, most recently flagged first',
+      z.object({ servers: z.array(FlaggedServerSchema) }),
+    ),
+    ...errorResponses(400, 401, 403),
+  },
+});
+const explainRoute = createRoute({
+  method: 'get',
+  path: '/element/explain',
+  tags: ['Admin'],
+  summary: 'Why each server is or is not in the Element feed and the Matrix directory',
+  security,
+  request: {
+    query: z.object({
+      limit: intParam(1, 200).default(20),
+      include: listParam(z.string().min(1).max(255), 50),
+      exclude: listParam(z.string().min(1).max(255), 200),
+      registration_open: boolParam,
+      software: listParam(z.string().regex(/^[A-Za-z0-9 ._-]{1,64}$/)),
+      self: boolParam,
+      server: listParam(z.string().min(1).max(255), 200).openapi({
+        description: 'Explain only these servers',
+      }),
+      left_out_limit: intParam(1, 10_000).default(500),
+    }),
+  },
+  responses: {
+    200: ok(
+      'The feed, and every server left out with its reason, most rooms first',
+      z.object({
+        servers: z.array(z.string()),
+        left_out: z.array(
+          z.object({
+            name: z.string(),
+            reason: z.string(),
+            explanation: z.string(),
+            room_count: z.number().int().nullable(),
+          }),
+        ),
+      }),
+    ),
+    ...errorResponses(400, 401, 403),
+  },
+});
+
 /** Operator endpoints; `adminAuth` guards them where they are mounted. */
 export function adminRoutes() {
   return createRouter()
@@ -189,6 +271,30 @@ export function adminRoutes() {
     .openapi(resolveReportRoute, async (c) => {
       const { id } = c.req.valid('param');
       return c.json(await resolveReport(c.get('deps').database.sql, id, c.req.valid('json').resolution), 200);
+    })
+    .openapi(flaggedRoute, async (c) => {
+      const deps = c.get('deps');
+      const vouched = new Set(deps.settings.vouchedServers);
+      const servers = await flaggedServers(deps.database.sql, c.req.valid('query'));
+      return c.json({ servers: servers.map((s) => ({ ...s, vouched: vouched.has(s.name) })) }, 200);
+    })
+    .openapi(explainRoute, async (c) => {
+      const deps = c.get('deps');
+      const query = c.req.valid('query');
+      return c.json(
+        await explainElementFeed(deps.database.sql, {
+          limit: query.limit,
+          include: query.include,
+          exclude: query.exclude,
+          registrationOpen: query.registration_open,
+          software: query.software,
+          self: query.self === false ? undefined : deps.identity?.serverName,
+          vouched: deps.settings.vouchedServers,
+          leftOutLimit: query.left_out_limit,
+          names: query.server,
+        }),
+        200,
+      );
     })
     .openapi(crawlRoute, async (c) => {
       const deps = c.get('deps');

@@ -34,6 +34,8 @@ export interface ExportedServer {
   uptime_30d: number | null;
   last_probe_at: string | null;
   last_crawl_outcome: string | null;
+  /** The last read of its directory stopped at the room cap (rooms past it were not stored). */
+  room_cap_reached: boolean;
 }
 
 /** Every stored room, in room id order, read through a cursor so memory stays flat. */
@@ -55,7 +57,7 @@ export async function* exportServers(sql: Sql, batchSize = 1000): AsyncGenerator
       registration, registration_stages, found_via, found_from, publishes, crawl_mode, room_count,
       client_base_url, uptime_30d,
       to_char(last_probe_at at time zone 'utc', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as last_probe_at,
-      last_crawl_outcome
+      last_crawl_outcome, room_cap_reached_at is not null as room_cap_reached
     from servers order by name`.cursor(batchSize);
   for await (const rows of cursor) yield* rows;
 }

@@ -452,9 +452,8 @@ export async function listingServerOf(sql: Sql, roomId: string): Promise<string 
   return row?.server ?? null;
 }
 
-/** Servers with rooms waiting to be measured (work of a lost complexity job is resumed from here). */
-export async function serversWithPendingFacts(sql: Sql, limit = 10_000): Promise<string[]> {
-  const rows = await sql<{ server: string }[]>`
-    select distinct server_name as server from pending_room_facts limit ${limit}`;
-  return rows.map((row) => row.server);
+/** Whether a stored room changed since it was last put in the search index. */
+export async function hasUnindexedRooms(sql: Sql): Promise<boolean> {
+  const rows = await sql`select 1 from rooms where version <> indexed_version limit 1`;
+  return rows.length > 0;
 }

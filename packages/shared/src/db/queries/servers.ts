@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import type { Sql, TransactionSql } from 'postgres';
 import type { Db } from '../client.ts';
-import { type Server, servers } from '../schema/servers.ts';
+import { type ReviewSignal, type Server, servers } from '../schema/servers.ts';
 import { blockedCondition } from './blocks.ts';
 import { textArray } from './sql-arrays.ts';
 
@@ -176,22 +176,48 @@ export interface CrawlResultRecord {
   serverName: string;
   outcome: 'complete' | 'partial' | 'forbidden' | 'no_access' | 'failed';
   mode: 'federation' | 'client' | 'via';
-  /** false after a 403 over federation; true once a directory was read; null when unknown. */
+  /**
+   * Whether it publishes its directory over federation: false after a 403 there, true after a read
+   * over federation; null when this read did not tell (the last known value is kept).
+   */
   publishes: boolean | null;
   /** Rooms the server lists now (active listings), after a complete or partial read. */
   roomCount: number | null;
   consecutiveCrawlFailures: number;
   nextCrawlAt: Date;
   error: string | null;
+  /**
+   * true: the read stopped at the server's room cap; false: it read the whole directory below it;
+   * null: it did not tell (the flag stays as it was).
+   */
+  roomCapReached: boolean | null;
+  /** Spam signals of this read (empty: none); undefined when the read did not tell. */
+  reviewSignals?: ReviewSignal[] | undefined;
 }
 
 export async function recordCrawlResult(sql: Sql, result: CrawlResultRecord): Promise<void> {
+  const signals =
+    result.reviewSignals === undefined
+      ? undefined
+      : result.reviewSignals.length > 0
+        ? JSON.stringify(result.reviewSignals)
+        : null;
   await sql`
     update servers s set
       version = s.version + case when s.publishes is distinct from coalesce(${result.publishes}, s.publishes)
         or s.room_count is distinct from coalesce(${result.roomCount}, s.room_count)
-        or s.crawl_mode is distinct from ${result.mode} then 1 else 0 end,
+        or s.crawl_mode is distinct from ${result.mode}
+        or (s.room_cap_reached_at is not null) is distinct from coalesce(${result.roomCapReached}, s.room_cap_reached_at is not null)
+        then 1 else 0 end,
       publishes = coalesce(${result.publishes}, s.publishes),
+      room_cap_reached_at = case when ${result.roomCapReached}::boolean is null then s.room_cap_reached_at
+        when ${result.roomCapReached}::boolean then now() else null end,
+      ${
+        signals === undefined
+          ? sql``
+          : sql`review_signals = ${signals}::jsonb,
+      review_flagged_at = case when ${signals}::text is null then null else coalesce(s.review_flagged_at, now()) end,`
+      }
       room_count = coalesce(${result.roomCount}, s.room_count),
       crawl_mode = ${result.mode},
       last_crawl_at = now(),

@@ -2,6 +2,17 @@ import { sql } from 'drizzle-orm';
 import { bigint, boolean, index, integer, jsonb, pgTable, real, text, timestamp } from 'drizzle-orm/pg-core';
 
 /**
+ * A reason to look at a server's directory (never acted on by Atlas itself): `growth`, many rooms
+ * newly listed within a day; `similar_names`, many rooms whose names differ only in digits,
+ * punctuation or spacing. `rooms` is how many rooms the signal counts; `sample` an example name.
+ */
+export interface ReviewSignal {
+  kind: 'growth' | 'similar_names';
+  rooms: number;
+  sample?: string;
+}
+
+/**
  * Every homeserver Atlas knows of. `status` is the latest verdict:
  * - new: discovered, not probed yet
  * - online: answered the last probe
@@ -51,6 +62,20 @@ export const servers = pgTable(
     consecutiveCrawlFailures: integer('consecutive_crawl_failures').notNull().default(0),
     nextProbeAt: timestamp('next_probe_at', { withTimezone: true }).notNull().defaultNow(),
     nextCrawlAt: timestamp('next_crawl_at', { withTimezone: true }),
+    /**
+     * When a directory read last stopped at the room cap (ATLAS_DIRECTORY_ROOM_CAP, or the server's
+     * vouched cap): rooms beyond it were not stored. Cleared by a read that ends below the cap.
+     */
+    roomCapReachedAt: timestamp('room_cap_reached_at', { withTimezone: true }),
+    /** Spam signals of the latest directory read, for an operator to review; null when none. */
+    reviewSignals: jsonb('review_signals').$type<ReviewSignal[]>(),
+    /** Since when `review_signals` has been raised without a break. */
+    reviewFlaggedAt: timestamp('review_flagged_at', { withTimezone: true }),
+    /**
+     * Follow-up work (leads, complexity) done for the rooms of this server since its last directory
+     * read, in ms; each read starts a new budget (ATLAS_FOLLOW_UP_SECONDS).
+     */
+    followUpMs: integer('follow_up_ms').notNull().default(0),
     /** Share of successful probes over the last 30 days, refreshed after each probe. */
     uptime30d: real('uptime_30d'),
     /** Bumped on every change the search index or API cares about. */

@@ -56,6 +56,8 @@ export interface ServerSummary {
   registration_stages: string[];
   publishes: boolean | null;
   room_count: number | null;
+  /** Its directory listed more rooms than Atlas keeps from a server not vouched for. */
+  room_cap_reached: boolean;
   members: number | null;
   uptime_30d: number | null;
   latency_ms: number | null;

@@ -310,6 +310,8 @@ export const en = {
     noAnswer: 'No answer',
     noChecks: 'Atlas has not checked this server yet.',
     roomsHeading: 'Rooms it publishes',
+    roomCap:
+      'This server lists more rooms than Atlas keeps from one server: only the first part of its directory is shown here, and it is held for review.',
     noRooms: 'Atlas has not found any room in its directory.',
     notFoundTitle: 'Server not in this directory',
     notFound: (name: string) => `${name} is not in this directory.`,

@@ -52,6 +52,8 @@ export function ServerPage(props: { model: ServerModel; path: string }) {
         <RemoteText text={server.name} max={255} /> <StatusBadge status={server.status} />
       </h1>
 
+      {server.room_cap_reached ? <p class="notice">{t.server.roomCap}</p> : null}
+
       <section aria-labelledby="signup-heading">
         <h2 id="signup-heading">{t.server.signUpHeading}</h2>
         <p class={`registration registration-${registrationKind(server)}`}>{registrationText(server)}</p>

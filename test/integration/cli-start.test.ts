@@ -5,12 +5,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SimFed, startSimFed } from '../simfed/simfed.ts';
 import {
-  assertRunning,
   getJson,
   killAtlas,
   type RunningAtlas,
   startAtlas,
   untilHealthy,
+  untilSearchable,
 } from '../support/atlas-process.ts';
 import { freePort, waitFor } from '../support/ports.ts';
 import { readable } from './crawler-harness.ts';
@@ -68,17 +68,7 @@ describe('atlas start on the embedded default (the Quick start)', () => {
     atlas = startAtlas(env);
     const running = atlas;
     await untilHealthy(running, base);
-    await waitFor(
-      'the crawl to fill the directory',
-      async () => {
-        assertRunning(running);
-        const stats = await getJson<{ rooms: { searchable: number } }>(`${base}/api/v1/stats`);
-        return stats.rooms.searchable >= expected.size;
-      },
-      240_000,
-      // Slowly: the API's per-client rate limit applies to the test as to anyone.
-      2_000,
-    );
+    await untilSearchable(running, base, expected.size);
   }, 420_000);
 
   afterAll(async () => {

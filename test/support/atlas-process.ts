@@ -54,6 +54,26 @@ export function untilHealthy(atlas: RunningAtlas, base: string): Promise<void> {
   );
 }
 
+/** Waits until the directory's stats count at least `rooms` searchable rooms (the crawl has filled it). */
+export function untilSearchable(
+  atlas: RunningAtlas,
+  base: string,
+  rooms: number,
+  timeoutMs = 240_000,
+): Promise<void> {
+  return waitFor(
+    'the crawl to fill the directory',
+    async () => {
+      assertRunning(atlas);
+      const stats = await getJson<{ rooms: { searchable: number } }>(`${base}/api/v1/stats`);
+      return stats.rooms.searchable >= rooms;
+    },
+    timeoutMs,
+    // Slowly: the API's per-client rate limit applies to a test as to anyone.
+    2_000,
+  );
+}
+
 export async function getJson<T>(url: string): Promise<T> {
   const response = await fetch(url);
   if (!response.ok) throw new Error(`${url} answered ${response.status}`);

@@ -74,18 +74,9 @@ function fragmentWanted(c: Context): boolean {
 /** The filters of the rooms form, in the JSON API's terms (a custom complexity limit becomes `joinable=<limit>`). */
 function roomApiQuery(values: Record<string, string>): { query: QueryRecord; problems: string[] } {
   const query: QueryRecord = {};
-  for (const key of [
-    'q',
-    'language',
-    'type',
-    'join_rule',
-    'min_members',
-    'max_members',
-    'world_readable',
-    'sort',
-    'cursor',
-  ]) {
-    query[key] = values[key];
+  // A custom complexity limit is the API's `joinable=<limit>`, set below.
+  for (const key of ['q', ...ROOM_FILTER_KEYS, 'sort', 'cursor']) {
+    if (key !== 'joinable' && key !== 'joinable_limit') query[key] = values[key];
   }
   const problems: string[] = [];
   if (
@@ -322,29 +313,12 @@ export function webRoutes<RoomQuery, ServerQuery>(
     ),
   );
 
-  function notFoundRoom(c: Context, roomId: string): Response {
-    return renderPage(
-      c,
-      <ErrorPage
-        title={t.room.notFoundTitle}
-        message={t.room.notFound(roomId)}
-        back={{ href: '/', label: t.errors.goHome }}
-      />,
-      404,
-    );
-  }
-
-  function notFoundServer(c: Context, name: string): Response {
-    return renderPage(
-      c,
-      <ErrorPage
-        title={t.server.notFoundTitle}
-        message={t.server.notFound(name)}
-        back={{ href: '/servers', label: t.server.back }}
-      />,
-      404,
-    );
-  }
+  const notFound = (c: Context, title: string, message: string, back: { href: string; label: string }) =>
+    renderPage(c, <ErrorPage title={title} message={message} back={back} />, 404);
+  const notFoundRoom = (c: Context, roomId: string) =>
+    notFound(c, t.room.notFoundTitle, t.room.notFound(roomId), { href: '/', label: t.errors.goHome });
+  const notFoundServer = (c: Context, name: string) =>
+    notFound(c, t.server.notFoundTitle, t.server.notFound(name), { href: '/servers', label: t.server.back });
 
   return app;
 }

@@ -5,14 +5,13 @@ import type { ManifestRoom, ManifestServer } from '../../simfed/model.ts';
 import type { SimFed } from '../../simfed/simfed.ts';
 import { startSimFed } from '../../simfed/simfed.ts';
 import {
-  assertRunning,
-  getJson,
   killAtlas,
   type RunningAtlas,
   startAtlas,
   untilHealthy,
+  untilSearchable,
 } from '../../support/atlas-process.ts';
-import { freePort, waitFor } from '../../support/ports.ts';
+import { freePort } from '../../support/ports.ts';
 
 export const ADMIN_TOKEN = 'e2e-admin-token-0123456789';
 /** Low, so a test can reach it; each page test sends one report at most. */
@@ -98,16 +97,7 @@ export async function startWebFixture(seed: string): Promise<WebFixture> {
         listedBy.set(room.room_id, [...(listedBy.get(room.room_id) ?? []), server.name].sort());
       }
     }
-    await waitFor(
-      'the crawl to make every readable room searchable',
-      async () => {
-        assertRunning(atlas);
-        const stats = await getJson<{ rooms: { searchable: number } }>(`${base}/api/v1/stats`);
-        return stats.rooms.searchable >= rooms.size;
-      },
-      300_000,
-      2_000,
-    );
+    await untilSearchable(atlas, base, rooms.size, 300_000);
     return {
       sim,
       atlas,

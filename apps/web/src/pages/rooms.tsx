@@ -209,13 +209,7 @@ export function RoomResults(props: { model: RoomsModel }) {
   const filtered = query.q !== undefined || hasFilters(query);
   return (
     <div id="results" aria-live="polite">
-      {problems.length > 0 ? (
-        <Problems title={t.errors.badRequestTitle} intro={t.errors.badRequest} problems={problems}>
-          <p>
-            <a href="/">{t.errors.goBack}</a>
-          </p>
-        </Problems>
-      ) : null}
+      {problems.length > 0 ? <Problems problems={problems} startAgain="/" /> : null}
       {reference ? <DirectHit reference={reference} now={now} /> : null}
       {results ? (
         <section aria-labelledby="results-summary">

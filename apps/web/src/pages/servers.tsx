@@ -184,13 +184,7 @@ export function ServersPage(props: { model: ServersModel }) {
         </div>
       </form>
       <div id="results" aria-live="polite">
-        {problems.length > 0 ? (
-          <Problems title={t.errors.badRequestTitle} intro={t.errors.badRequest} problems={problems}>
-            <p>
-              <a href="/servers">{t.errors.goBack}</a>
-            </p>
-          </Problems>
-        ) : null}
+        {problems.length > 0 ? <Problems problems={problems} startAgain="/servers" /> : null}
         {results ? (
           results.servers.length > 0 ? (
             <>

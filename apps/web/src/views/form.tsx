@@ -1,4 +1,4 @@
-import type { Child } from 'hono/jsx';
+import { t } from '../i18n/index.ts';
 
 /** A labelled <select>; `value` picks the option. */
 export function Select(props: {
@@ -72,18 +72,20 @@ export function Checkbox(props: {
   );
 }
 
-/** Problems with the input, said plainly at the top of the results. */
-export function Problems(props: { title: string; intro: string; problems: string[]; children?: Child }) {
+/** Problems with the input, said plainly at the top of the results, with a way to start again. */
+export function Problems(props: { problems: string[]; startAgain: string }) {
   return (
     <div class="problems" role="alert">
-      <h2>{props.title}</h2>
-      <p>{props.intro}</p>
+      <h2>{t.errors.badRequestTitle}</h2>
+      <p>{t.errors.badRequest}</p>
       <ul>
         {props.problems.map((problem) => (
           <li>{problem}</li>
         ))}
       </ul>
-      {props.children}
+      <p>
+        <a href={props.startAgain}>{t.errors.goBack}</a>
+      </p>
     </div>
   );
 }

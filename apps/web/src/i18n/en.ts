@@ -153,7 +153,9 @@ export const en = {
     membersHeading: 'Members',
     membersNow: (n: number) => plural(n, { one: '# member now', other: '# members now' }),
     growth: (week: number, month: number) =>
-      `${formatChange(week)} this week, ${formatChange(month)} this month`,
+      week === 0 && month === 0
+        ? 'No change over the last week or month.'
+        : `${formatChange(week)} this week, ${formatChange(month)} this month.`,
     chart30: 'Members over the last 30 days',
     chart90: 'Members over the last 90 days',
     noHistory: 'Atlas has not counted this room on enough days to draw a trend yet.',
@@ -336,7 +338,7 @@ export const en = {
       srv_matrix: 'A legacy SRV record (_matrix._tcp)',
       default_port: 'The name on port 8448',
     } as Record<string, string>,
-    delegatedTo: (target: string) => `to ${target}`,
+    delegatedTo: (target: string) => `reached at ${target}`,
     outcomes: {
       running: 'Reading now',
       complete: 'Read to the end',
@@ -391,6 +393,7 @@ export const en = {
     biggest: 'Biggest rooms',
     rising: 'Fastest growing this week',
     noRooms: 'No rooms yet.',
+    noneRising: 'No room grew this week.',
     chartTotal: (n: number) => `${formatInteger(n)} in all.`,
     statusNames: {
       online: 'Online',

@@ -8,6 +8,7 @@ export const LOCALE = 'en';
 const plurals = new Intl.PluralRules(LOCALE);
 const integers = new Intl.NumberFormat(LOCALE, { maximumFractionDigits: 0 });
 const decimals = new Intl.NumberFormat(LOCALE, { maximumFractionDigits: 2 });
+const limits = new Intl.NumberFormat(LOCALE, { minimumFractionDigits: 1, maximumFractionDigits: 3 });
 const percents = new Intl.NumberFormat(LOCALE, { style: 'percent', maximumFractionDigits: 1 });
 const signed = new Intl.NumberFormat(LOCALE, { signDisplay: 'exceptZero', maximumFractionDigits: 0 });
 const relative = new Intl.RelativeTimeFormat(LOCALE, { numeric: 'auto' });
@@ -34,6 +35,8 @@ export function plural(n: number, forms: PluralForms): string {
 
 export const formatInteger = (n: number): string => integers.format(n);
 export const formatDecimal = (n: number): string => decimals.format(n);
+/** A `limit_remote_rooms` complexity as Synapse's config writes it: 1.0, 2.5. */
+export const formatLimit = (n: number): string => limits.format(n);
 /** A share between 0 and 1 as a percentage. */
 export const formatShare = (share: number): string => percents.format(share);
 /** +12, −3, 0 */

@@ -1,5 +1,5 @@
 import { DEFAULT_COMPLEXITY_LIMIT } from '@atlas/shared/search';
-import { formatAgo, formatDate, formatDecimal, languageName, t } from '../i18n/index.ts';
+import { formatAgo, formatDate, formatDecimal, formatLimit, languageName, t } from '../i18n/index.ts';
 import { elementRoomUrl, matrixToUrl, serverPath } from '../matrix-links.ts';
 import type { RoomDetail, WebSettings } from '../services.ts';
 import { ComplexityBadge, SpaceBadge } from '../views/badges.tsx';
@@ -40,7 +40,7 @@ function MembersChart(props: {
 }
 
 function ComplexityVerdict(props: { complexity: number | null; limit: number }) {
-  const limit = formatDecimal(props.limit);
+  const limit = formatLimit(props.limit);
   if (props.complexity === null) return <p class="verdict unknown">{t.complexity.mayJoin(limit)}</p>;
   return props.complexity <= props.limit ? (
     <p class="verdict ok">{t.complexity.canJoin(limit)}</p>
@@ -79,7 +79,7 @@ function ComplexitySection(props: { room: RoomDetail; limit: number; path: strin
           min="0"
           max="100000"
           step="any"
-          value={formatDecimal(props.limit).replaceAll(',', '')}
+          value={String(props.limit)}
         />
         <button type="submit" class="secondary">
           {t.complexity.checkButton}

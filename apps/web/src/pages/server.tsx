@@ -124,7 +124,7 @@ export function ServerPage(props: { model: ServerModel; path: string }) {
               : t.server.notMeasured}
             {server.delegated_to ? (
               <>
-                {' '}
+                {', '}
                 <RemoteText text={t.server.delegatedTo(server.delegated_to)} max={300} />
               </>
             ) : null}

@@ -86,7 +86,7 @@ export function StatsPage(props: { model: StatsModel }) {
         {rising.length > 0 ? (
           <RoomCards rooms={rising} prefix="rising" now={now} heading="h3" />
         ) : (
-          <p class="hint">{t.stats.noRooms}</p>
+          <p class="hint">{t.stats.noneRising}</p>
         )}
       </section>
     </Layout>

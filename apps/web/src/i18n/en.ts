@@ -377,6 +377,9 @@ export const en = {
     title: 'Stats',
     heading: 'The federation at a glance',
     generated: (ago: string) => `Counted ${ago}.`,
+    crawling: (servers: number) =>
+      `Atlas is still finding its way: ${plural(servers, { one: '# server waits', other: '# servers wait' })} for a first check.`,
+    settled: 'Every server Atlas knows has been checked at least once.',
     serversKnown: 'Servers known',
     serversOnline: 'Online',
     serversPublishing: 'Publishing a directory',

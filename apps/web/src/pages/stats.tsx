@@ -21,6 +21,16 @@ function Figure(props: { label: string; value: number }) {
   );
 }
 
+/** What the crawl is still doing: servers found but not checked yet. */
+function CrawlStatus(props: { stats: DirectoryStats }) {
+  const waiting = props.stats.servers.new;
+  return (
+    <p class="notice" role="status">
+      {waiting > 0 ? t.stats.crawling(waiting) : t.stats.settled}
+    </p>
+  );
+}
+
 export function StatsPage(props: { model: StatsModel }) {
   const { stats, biggest, rising, now } = props.model;
   const roomsPerDay = stats.growth.map((g) => ({ day: g.day, value: g.rooms_first_seen }));
@@ -30,6 +40,7 @@ export function StatsPage(props: { model: StatsModel }) {
     <Layout title={t.stats.title} section="stats">
       <h1>{t.stats.heading}</h1>
       <p class="hint">{t.stats.generated(formatAgo(stats.generated_at, now) ?? '')}</p>
+      <CrawlStatus stats={stats} />
       <dl class="figures">
         <Figure label={t.stats.serversKnown} value={stats.servers.total} />
         <Figure label={t.stats.serversOnline} value={stats.servers.online} />

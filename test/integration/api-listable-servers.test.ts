@@ -149,7 +149,7 @@ describe('servers that reached the room cap or raised spam signals', () => {
     expect(list.servers.filter((s) => s.room_cap_reached).map((s) => s.name)).toEqual([
       'capped.example',
       'vouched.example',
-    ]);    // The server's page says so to a person choosing a server.
+    ]); // The server's page says so to a person choosing a server.
     const page = await (await api.get('/servers/capped.example')).text();
     expect(page).toContain('lists more rooms than Atlas keeps from one server');
     expect(await (await api.get('/servers/good.example')).text()).not.toContain('lists more rooms than');

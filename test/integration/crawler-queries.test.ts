@@ -6,7 +6,6 @@ import {
   getServer,
   hideNoindexRooms,
   insertDiscoveredServers,
-  queueRoomFacts,
   recordProbe,
   recordRoomFacts,
   recordRoomLeads,
@@ -173,13 +172,6 @@ describe('crawler write queries on PostgreSQL', () => {
     expect((await takePendingRoomFacts(database.sql, 'b.example', 2)).map((r) => r.roomId)).toEqual([
       '!mid:b.example',
     ]);
-    // Asked again from elsewhere in Atlas: the room goes back to the leads step.
-    await queueRoomFacts(database.sql, 'b.example', ['!mid:b.example']);
-    expect((await takePendingRoomLeads(database.sql, 'b.example', 10)).map((r) => r.roomId)).toEqual([
-      '!mid:b.example',
-      '!small:b.example',
-    ]);
-    expect(await takePendingRoomFacts(database.sql, 'b.example', 10)).toEqual([]);
   });
 
   it("hands a room's servers found through one listing server to the others' leads steps", async () => {

@@ -14,8 +14,6 @@ export const STALLED_INTERVAL_MS = 10_000;
 export interface StartCrawlerOptions {
   /** Workers to run (default: every worker in workers/index.ts). */
   workers?: readonly WorkerRegistration[];
-  /** More workers, e.g. the search index worker of another part of Atlas. */
-  extraWorkers?: readonly WorkerRegistration[];
   /** Upsert the workers' job schedulers (the sweeper); `crawl --once` does not. */
   schedule: boolean;
 }
@@ -31,7 +29,7 @@ export async function startCrawler(
   ctx: CrawlerContext,
   options: StartCrawlerOptions,
 ): Promise<RunningCrawler> {
-  const registrations = [...(options.workers ?? WORKERS), ...(options.extraWorkers ?? [])];
+  const registrations = options.workers ?? WORKERS;
   const workers: Worker[] = [];
   const setups: WorkerSetup[] = [];
   for (const registration of registrations) {

@@ -59,7 +59,6 @@ async function addRoomFactsJobs(
       name: 'complexity',
       data: { listingServer, step },
       opts: {
-        // The leads step keeps the id older jobs used; the complexity step has its own.
         deduplication: {
           id: jobIdFor('complexity', step === 'leads' ? listingServer : `measure ${listingServer}`),
           keepLastIfActive: true,
@@ -93,4 +92,4 @@ export async function enqueueIndexing(ctx: CrawlerContext): Promise<void> {
  * Queues whose jobs the crawler runs; `crawl --once` runs their workers and waits for all of them
  * to drain: the rooms it stores are searchable when it ends.
  */
-export const CRAWL_QUEUES: readonly QueueName[] = ['discover', 'probe', 'crawl', 'complexity', 'index'];
+export const CRAWL_QUEUES: readonly QueueName[] = ['probe', 'crawl', 'complexity', 'index'];

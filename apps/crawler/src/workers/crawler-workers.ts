@@ -1,10 +1,7 @@
-import { getServerStatuses, listingServerOf, queueRoomFacts } from '@atlas/shared/db';
-import { crawlPayload, discoverPayload, probePayload, sweepPayload } from '@atlas/shared/queue';
+import { crawlPayload, probePayload, sweepPayload } from '@atlas/shared/queue';
 import { crawlServer } from '../crawl/crawl-server.ts';
-import { discoverServers } from '../discover/discover-servers.ts';
 import { gatherLeads, measureRooms } from '../facts/measure-rooms.ts';
-import { enqueueRoomFacts } from '../jobs/enqueue.ts';
-import { complexityJobPayload } from '../jobs/payloads.ts';
+import { roomFactsPayload } from '../jobs/payloads.ts';
 import { probeServer } from '../probe/probe-server.ts';
 import { sweepDueServers } from '../sweep/sweep.ts';
 import type { WorkerRegistration } from './registration.ts';
@@ -14,21 +11,6 @@ import { parseJobData } from './validated.ts';
 export const SWEEP_EVERY_MS = 30_000;
 /** Stable id of the sweeper's job scheduler: every crawler process upserts the same one. */
 export const SWEEP_SCHEDULER_ID = 'atlas-sweep';
-
-/**
- * Records the candidates of a discover job. Directory reads and the leads step record the servers
- * they find themselves (`discoverServers`); this worker drains the jobs earlier versions of Atlas
- * left in the queue.
- */
-export const discoverWorker: WorkerRegistration = {
-  queue: 'discover',
-  setup: (ctx) => ({
-    processor: async (job) => {
-      const { candidates } = parseJobData(discoverPayload, job);
-      return { added: (await discoverServers(ctx, candidates)).length };
-    },
-  }),
-};
 
 export const probeWorker: WorkerRegistration = {
   queue: 'probe',
@@ -59,22 +41,10 @@ export const complexityWorker: WorkerRegistration = {
   concurrency: (ctx) => ctx.settings.concurrency * 4,
   setup: (ctx) => ({
     processor: async (job) => {
-      const data = parseJobData(complexityJobPayload, job);
-      if ('listingServer' in data) {
-        return data.step === 'complexity'
-          ? { measured: await measureRooms(ctx, data) }
-          : { leads: await ctx.complexitySlots.whileFinding(() => gatherLeads(ctx, data.listingServer)) };
-      }
-      // The single-room form: queue the room for a known server among those given (or one that
-      // lists it), and let that server's job measure it.
-      const known = await getServerStatuses(ctx.database.sql, data.servers);
-      const listingServer =
-        data.servers.find((name) => known.some((k) => k.name === name)) ??
-        (await listingServerOf(ctx.database.sql, data.roomId));
-      if (!listingServer) return { queued: 0 };
-      const queued = await queueRoomFacts(ctx.database.sql, listingServer, [data.roomId]);
-      if (queued > 0) await enqueueRoomFacts(ctx, [listingServer]);
-      return { queued };
+      const data = parseJobData(roomFactsPayload, job);
+      return data.step === 'complexity'
+        ? { measured: await measureRooms(ctx, data) }
+        : { leads: await ctx.complexitySlots.whileFinding(() => gatherLeads(ctx, data.listingServer)) };
     },
   }),
 };

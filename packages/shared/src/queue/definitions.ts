@@ -6,7 +6,7 @@ import type { DefaultJobOptions } from 'bullmq';
  * record of what was found, so completed jobs are dropped quickly and failures kept a while for
  * the dashboard.
  */
-export const QUEUE_NAMES = ['discover', 'probe', 'crawl', 'complexity', 'index', 'sweep'] as const;
+export const QUEUE_NAMES = ['probe', 'crawl', 'complexity', 'index', 'sweep'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 export interface QueueDefinition {
@@ -19,17 +19,6 @@ export interface QueueDefinition {
 const keepFailures = { age: 7 * 24 * 3600, count: 1000 };
 
 export const QUEUES: Record<QueueName, QueueDefinition> = {
-  // Batches of candidate names; cheap database work, so retried fast.
-  discover: {
-    name: 'discover',
-    concurrency: 4,
-    jobOptions: {
-      attempts: 5,
-      backoff: { type: 'exponential', delay: 1000 },
-      removeOnComplete: true,
-      removeOnFail: keepFailures,
-    },
-  },
   // One probe per server at a time (the job id is the server name). A server that does not answer
   // is a result, recorded in server_checks, not a job failure, so retries only cover our own faults.
   probe: {

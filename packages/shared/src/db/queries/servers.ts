@@ -266,13 +266,6 @@ export async function claimDueServers(
   return rows.map((row) => row.name);
 }
 
-/** Marks every known server whose name matches a block as blocked. Returns how many changed. */
-export async function applyBlocks(sql: Sql): Promise<number> {
-  const rows = await sql`update servers s set status = 'blocked', version = s.version + 1, updated_at = now()
-    where s.status <> 'blocked' and ${blockedCondition(sql, 's.name')} returning s.name`;
-  return rows.length;
-}
-
 /**
  * Makes every server that is not blocked due for a probe now, and every online one for a directory
  * read: `atlas crawl --once` re-reads everything it knows, whatever the schedule says.

@@ -55,9 +55,3 @@ export async function storedTotals(sql: Sql): Promise<StoredTotals> {
     },
   };
 }
-
-/** Count of stored rooms: cheap enough for a progress line every second. */
-export async function countRooms(sql: Sql): Promise<number> {
-  const [row] = await sql<{ n: string }[]>`select count(*) as n from rooms`;
-  return Number(row?.n ?? 0);
-}

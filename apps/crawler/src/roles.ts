@@ -2,11 +2,10 @@ import { insertDiscoveredServers } from '@atlas/shared/db';
 import { parseServerName } from '@atlas/shared/matrix';
 import { type CrawlMode, crawlModes } from './crawl/crawl-server.ts';
 import { type RunningCrawler, startCrawler } from './crawler.ts';
-import { CRAWL_QUEUES } from './jobs/enqueue.ts';
 import { crawlUntilDrained, searchableRooms } from './once.ts';
 import type { CrawlerRuntime } from './runtime.ts';
 import { sweepDueServers } from './sweep/sweep.ts';
-import { WORKERS } from './workers/index.ts';
+import { CRAWL_QUEUES, WORKERS } from './workers/index.ts';
 
 /**
  * The crawler's roles, as the `atlas` command runs them: continuously (`atlas start`, `atlas

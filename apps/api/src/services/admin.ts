@@ -1,5 +1,5 @@
 import { parseServerName } from '@atlas/shared/matrix';
-import { jobIdFor, type QueueBackend } from '@atlas/shared/queue';
+import { enqueue, type QueueBackend } from '@atlas/shared/queue';
 import { loadIndexDecisions, type PgTimestamp, type SearchIndex, timestampToIso } from '@atlas/shared/search';
 import type { Sql } from 'postgres';
 import { ApiError } from '../errors.ts';
@@ -48,7 +48,7 @@ export async function addServer(
     values (${name}, 'admin', null, 'new', now())
     on conflict (name) do nothing returning status`;
   if (queues) {
-    await queues.queue('probe').add('probe', { serverName: name }, { jobId: jobIdFor('probe', name) });
+    await enqueue(queues, 'probe', [{ serverName: name }]);
   }
   if (inserted[0]) return { name, status: inserted[0].status, created: true };
   const [existing] = await sql<{ status: string }[]>`select status from servers where name = ${name}`;
@@ -174,7 +174,7 @@ export async function triggerCrawl(
   if (!server) throw new ApiError('NOT_FOUND', `no server ${serverName} is known; add it first`);
   if (server.status === 'blocked') throw new ApiError('CONFLICT', `${serverName} is blocked`);
   const name = serverName.toLowerCase();
-  const jobId = jobIdFor('crawl', name);
-  await queues.queue('crawl').add('crawl', { serverName: name }, { jobId });
+  // Folds into a read of the server already waiting or running, whoever asked for it.
+  const [jobId = ''] = await enqueue(queues, 'crawl', [{ serverName: name }]);
   return { server_name: name, job_id: jobId };
 }

@@ -21,7 +21,7 @@ export const crawlCommand: Command = {
 Every server Atlas knows becomes due, and the seeds are added. Atlas probes them, reads every
 directory it can, follows the servers they name, measures room complexity (within each server's
 follow-up budget, ATLAS_FOLLOW_UP_SECONDS), and puts the rooms in the search index, until the
-probe, crawl, complexity and index queues are empty: when it ends, \`atlas api\` finds
+probe, crawl, room-facts and index queues are empty: when it ends, \`atlas api\` finds
 every room it stored. Progress goes to stderr about once a second. While it runs, Atlas serves its key over TLS on ATLAS_FEDERATION_PORT when
 ATLAS_TLS_CERT_FILE and ATLAS_TLS_KEY_FILE are set, so remote servers can verify its requests.`,
   async run(args, io) {

@@ -14,10 +14,10 @@ import {
   upsertDirectoryRooms,
 } from '@atlas/shared/db';
 import { serverOfAlias, serverOfRoomId } from '@atlas/shared/matrix';
+import { enqueue } from '@atlas/shared/queue';
 import type { CrawlerContext } from '../context.ts';
 import type { DirectoryPage } from '../directory/public-rooms.ts';
-import { discoverServers } from '../discover/discover-servers.ts';
-import { type Candidate, enqueueRoomFacts } from '../jobs/enqueue.ts';
+import { type Candidate, discoverServers } from '../discover/discover-servers.ts';
 import { reviewSignals } from '../policy/review.ts';
 import { type CrawlOutcome, nextCrawlDelay, withJitter } from '../policy/schedule.ts';
 import { type ClientEndpoint, clientEndpoints } from '../remote/client-api.ts';
@@ -107,7 +107,7 @@ export async function crawlServer(ctx: CrawlerContext, serverName: string): Prom
     if (factsQueued > 0) {
       if (factsRequested) factsSinceRequest = true;
       else {
-        await enqueueRoomFacts(ctx, [serverName]);
+        await enqueue(ctx.queues, 'room-leads', [{ listingServer: serverName }]);
         factsRequested = true;
       }
     }
@@ -166,7 +166,7 @@ export async function crawlServer(ctx: CrawlerContext, serverName: string): Prom
     recovered = (await recheckMissedListings(sql, serverName, run.startedAt, search, storePage)).found;
     ctx.stats.roomsRecovered += recovered;
   }
-  if (factsSinceRequest) await enqueueRoomFacts(ctx, [serverName]);
+  if (factsSinceRequest) await enqueue(ctx.queues, 'room-leads', [{ listingServer: serverName }]);
 
   const counts = {
     pages: result.pages,

@@ -1,7 +1,17 @@
-import { insertDiscoveredServers } from '@atlas/shared/db';
+import { type FoundVia, insertDiscoveredServers } from '@atlas/shared/db';
 import { parseServerName } from '@atlas/shared/matrix';
+import { enqueue } from '@atlas/shared/queue';
 import type { CrawlerContext } from '../context.ts';
-import { type Candidate, enqueueProbes, MAX_FOUND_FROM } from '../jobs/enqueue.ts';
+
+/** A server name just heard of, how, and from what (a room id or alias). */
+export interface Candidate {
+  name: string;
+  via: FoundVia;
+  from?: string | undefined;
+}
+
+/** Longest `found_from` kept (a room id or alias; longer ones are cut). */
+const MAX_FOUND_FROM = 512;
 
 /**
  * Records server names Atlas just heard of and queues a probe for each new one. Names that are not
@@ -26,7 +36,11 @@ export async function discoverServers(
   if (valid.length === 0) return [];
   const added = await insertDiscoveredServers(ctx.database.sql, valid);
   ctx.stats.discovered += added.length;
-  await enqueueProbes(ctx, added);
+  await enqueue(
+    ctx.queues,
+    'probe',
+    added.map((serverName) => ({ serverName })),
+  );
   for (const server of valid) ctx.knownServers.add(server.name);
   return added;
 }

@@ -10,10 +10,9 @@ import {
   takePendingRoomLeads,
 } from '@atlas/shared/db';
 import { serverOfAlias, serverOfRoomId } from '@atlas/shared/matrix';
+import { enqueue } from '@atlas/shared/queue';
 import type { CrawlerContext } from '../context.ts';
-import { discoverServers } from '../discover/discover-servers.ts';
-import { type Candidate, enqueueRoomComplexity, enqueueRoomFacts } from '../jobs/enqueue.ts';
-import type { RoomFactsPayload } from '../jobs/payloads.ts';
+import { type Candidate, discoverServers } from '../discover/discover-servers.ts';
 import { estimateComplexity } from '../policy/complexity.ts';
 import { type ClientEndpoint, clientEndpoints } from '../remote/client-api.ts';
 import {
@@ -163,7 +162,7 @@ export async function gatherLeads(ctx: CrawlerContext, listingServer: string): P
   let gate: ServerGate | undefined;
   while (!ctx.signal.aborted && !budget.exhausted) {
     if (turnIsOver(handled, startedAt)) {
-      await enqueueRoomFacts(ctx, [listingServer]);
+      await enqueue(ctx.queues, 'room-leads', [{ listingServer }]);
       return handled;
     }
     const rooms = await takePendingRoomLeads(ctx.database.sql, listingServer, LEADS_BATCH);
@@ -188,7 +187,7 @@ export async function gatherLeads(ctx: CrawlerContext, listingServer: string): P
     handled += leads.length;
     ctx.stats.roomsLeads += leads.length;
   }
-  if (!ctx.signal.aborted) await enqueueRoomComplexity(ctx, [listingServer]);
+  if (!ctx.signal.aborted) await enqueue(ctx.queues, 'room-complexity', [{ listingServer }]);
   return handled;
 }
 
@@ -200,15 +199,14 @@ export async function gatherLeads(ctx: CrawlerContext, listingServer: string): P
  * reading directories and finding servers need. It stops when the server's follow-up budget is
  * spent; the rooms left wait for the server's next read. Returns how many rooms it measured.
  */
-export async function measureRooms(ctx: CrawlerContext, payload: RoomFactsPayload): Promise<number> {
-  const listingServer = payload.listingServer;
+export async function measureRooms(ctx: CrawlerContext, listingServer: string): Promise<number> {
   const budget = await FollowUpBudget.open(ctx, listingServer, 'complexity');
   const startedAt = Date.now();
   let measured = 0;
   let gate: ServerGate | undefined;
   while (!ctx.signal.aborted && !budget.exhausted) {
     if (turnIsOver(measured, startedAt)) {
-      await enqueueRoomComplexity(ctx, [listingServer]);
+      await enqueue(ctx.queues, 'room-complexity', [{ listingServer }]);
       return measured;
     }
     const rooms = await takePendingRoomFacts(ctx.database.sql, listingServer, BATCH);

@@ -1,8 +1,8 @@
 import { getServer, markServerBlocked, type ProbeRecord, recordProbe } from '@atlas/shared/db';
 import { ResolutionError, type ResolvedServer } from '@atlas/shared/matrix';
 import { HttpError } from '@atlas/shared/net';
+import { enqueue } from '@atlas/shared/queue';
 import type { CrawlerContext } from '../context.ts';
-import { enqueueCrawls } from '../jobs/enqueue.ts';
 import { nextProbeDelay, type ProbeVerdict, withJitter } from '../policy/schedule.ts';
 import { clientEndpoints } from '../remote/client-api.ts';
 import { describeError } from '../remote/errors.ts';
@@ -144,6 +144,6 @@ export async function probeServer(ctx: CrawlerContext, serverName: string): Prom
   });
   ctx.stats.probed++;
   ctx.stats.probes.online++;
-  if (crawlDue) await enqueueCrawls(ctx, [serverName]);
+  if (crawlDue) await enqueue(ctx.queues, 'crawl', [{ serverName }]);
   return 'online';
 }

@@ -19,10 +19,23 @@ export function iso(date: Date | null): string | null {
  * would only obscure.
  */
 
+/** How a server name reached Atlas (`servers.found_via`). */
+export const FOUND_VIA = [
+  'seed',
+  'alias',
+  'room_id',
+  'query_directory',
+  'hierarchy',
+  'inbound',
+  'submission',
+  'admin',
+  'via_server',
+] as const;
+export type FoundVia = (typeof FOUND_VIA)[number];
+
 export interface DiscoveredServer {
   name: string;
-  /** How it was found (`servers.found_via`). */
-  via: string;
+  via: FoundVia;
   from?: string | undefined;
   /** Known but never to be contacted (an operator block matches it). */
   blocked?: boolean;

@@ -1,4 +1,5 @@
 import {
+  blockMatcher,
   claimDueServers,
   closeCompleteCrawl,
   type DirectoryRoomRow,
@@ -6,6 +7,7 @@ import {
   getServer,
   hideNoindexRooms,
   insertDiscoveredServers,
+  matchesBlockPatterns,
   recordProbe,
   recordRoomFacts,
   recordRoomLeads,
@@ -15,6 +17,7 @@ import {
   upsertDirectoryRooms,
 } from '@atlas/shared/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BLOCK_PATTERN_CASES } from '../../packages/shared/src/db/queries/block-pattern-cases.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
 const room = (roomId: string, over: Partial<DirectoryRoomRow> = {}): DirectoryRoomRow => ({
@@ -323,5 +326,15 @@ describe('crawler write queries on PostgreSQL', () => {
     expect(claimed).toContain('a.example');
     expect(claimed).not.toContain('x.blocked.example');
     expect(await claimDueServers(database.sql, 'probe', 100, 60_000)).toEqual([]);
+  });
+
+  it('matches block patterns in SQL exactly as the crawler does in memory', async () => {
+    const sql = database.sql;
+    for (const { pattern, name, blocked } of BLOCK_PATTERN_CASES) {
+      const [row] = await sql<{ blocked: boolean }[]>`
+        select ${matchesBlockPatterns(sql, sql`${name}::text`, [pattern])} as blocked`;
+      expect({ pattern, name, blocked: row?.blocked }).toEqual({ pattern, name, blocked });
+      expect(blockMatcher([pattern])(name)).toBe(blocked);
+    }
   });
 });

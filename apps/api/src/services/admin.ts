@@ -1,34 +1,23 @@
+import {
+  BlockPatternError,
+  blockingPattern,
+  listBlockPatterns,
+  matchesBlockPatterns,
+  normalizeBlockPattern,
+} from '@atlas/shared/db';
 import { parseServerName } from '@atlas/shared/matrix';
 import { enqueue, type QueueBackend } from '@atlas/shared/queue';
 import { loadIndexDecisions, type PgTimestamp, type SearchIndex, timestampToIso } from '@atlas/shared/search';
 import type { Sql } from 'postgres';
 import { ApiError } from '../errors.ts';
 
-/** A block pattern: a server name, or a glob where `*` stands for any run of characters. */
-const PATTERN = /^[a-z0-9.*:[\]-]{1,255}$/;
-
-export function validateBlockPattern(raw: string): string {
-  const pattern = raw.trim().toLowerCase();
-  if (!PATTERN.test(pattern) || pattern.replace(/\*/g, '').replace(/\./g, '') === '') {
-    throw new ApiError(
-      'BAD_REQUEST',
-      'a block pattern is a server name or a glob such as *.example.org (letters, digits, . - : [ ] and *)',
-    );
+function validateBlockPattern(raw: string): string {
+  try {
+    return normalizeBlockPattern(raw);
+  } catch (error) {
+    if (error instanceof BlockPatternError) throw new ApiError('BAD_REQUEST', error.message);
+    throw error;
   }
-  return pattern;
-}
-
-/** The pattern as a LIKE expression: LIKE's own wildcards escaped, `*` turned into `%`. */
-export function likeOf(pattern: string): string {
-  return pattern.replace(/[\\%_]/g, (m) => `\\${m}`).replace(/\*/g, '%');
-}
-
-async function blockingPattern(sql: Sql, name: string): Promise<string | null> {
-  const [row] = await sql<{ pattern: string }[]>`
-    select pattern from blocks
-    where ${name} like replace(replace(replace(replace(pattern, '\\', '\\\\'), '%', '\\%'), '_', '\\_'), '*', '%')
-    limit 1`;
-  return row?.pattern ?? null;
 }
 
 export async function addServer(
@@ -40,7 +29,7 @@ export async function addServer(
   if (!parsed)
     throw new ApiError('BAD_REQUEST', `"${rawName}" is not a Matrix server name (e.g. example.org)`);
   const name = parsed.name;
-  const pattern = await blockingPattern(sql, name);
+  const pattern = blockingPattern(await listBlockPatterns(sql), name);
   if (pattern)
     throw new ApiError('CONFLICT', `${name} is blocked by the pattern "${pattern}"; remove that block first`);
   const inserted = await sql<{ status: string }[]>`
@@ -102,7 +91,7 @@ export async function addBlock(
     if (!block) throw new ApiError('CONFLICT', `"${pattern}" is already blocked`);
     const blocked = await tx<{ name: string }[]>`
       update servers set status = 'blocked', version = version + 1, updated_at = now()
-      where name like ${likeOf(pattern)} and status <> 'blocked' returning name`;
+      where ${matchesBlockPatterns(tx, tx`name`, [pattern])} and status <> 'blocked' returning name`;
     await bumpRoomsOf(
       tx,
       blocked.map((s) => s.name),
@@ -116,12 +105,13 @@ export async function removeBlock(sql: Sql, id: number): Promise<{ servers_unblo
   return await sql.begin(async (tx) => {
     const [removed] = await tx<{ pattern: string }[]>`delete from blocks where id = ${id} returning pattern`;
     if (!removed) throw new ApiError('NOT_FOUND', `no block with id ${id}`);
-    const candidates = await tx<{ name: string }[]>`
-      select name from servers where status = 'blocked' and name like ${likeOf(removed.pattern)}`;
-    const freed: string[] = [];
-    for (const { name } of candidates) {
-      if (!(await blockingPattern(tx as unknown as Sql, name))) freed.push(name);
-    }
+    const remaining = await listBlockPatterns(tx);
+    const freed = (
+      await tx<{ name: string }[]>`
+        select name from servers where status = 'blocked'
+          and ${matchesBlockPatterns(tx, tx`name`, [removed.pattern])}
+          and not ${matchesBlockPatterns(tx, tx`name`, remaining)}`
+    ).map((row) => row.name);
     if (freed.length > 0) {
       await tx`
         update servers set status = 'new', next_probe_at = now(), version = version + 1, updated_at = now()

@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import type { Sql, TransactionSql } from 'postgres';
 import type { Db } from '../client.ts';
 import { type ReviewSignal, type Server, servers } from '../schema/servers.ts';
-import { blockedCondition } from './blocks.ts';
+import { listBlockPatterns, matchesBlockPatterns } from './blocks.ts';
 import { textArray } from './sql-arrays.ts';
 
 /**
@@ -254,6 +254,8 @@ export async function claimDueServers(
   limit: number,
   leaseMs: number,
 ): Promise<string[]> {
+  // Names inserted since a block was added, before the crawler's cached block list caught up.
+  const blocked = matchesBlockPatterns(sql, sql`s.name`, await listBlockPatterns(sql));
   const rows =
     kind === 'probe'
       ? await sql<{ name: string }[]>`
@@ -264,7 +266,7 @@ export async function claimDueServers(
             order by next_probe_at
             limit ${limit}
             for update skip locked
-          ) and not ${blockedCondition(sql, 's.name')}
+          ) and not ${blocked}
           returning s.name`
       : await sql<{ name: string }[]>`
           update servers s set next_crawl_at = now() + ${leaseMs} * interval '1 millisecond'
@@ -274,7 +276,7 @@ export async function claimDueServers(
             order by next_crawl_at
             limit ${limit}
             for update skip locked
-          ) and not ${blockedCondition(sql, 's.name')}
+          ) and not ${blocked}
           returning s.name`;
   return rows.map((row) => row.name);
 }

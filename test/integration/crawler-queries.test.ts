@@ -11,6 +11,7 @@ import {
   recordProbe,
   recordRoomFacts,
   recordRoomLeads,
+  recordServerNames,
   startCrawlRun,
   takePendingRoomFacts,
   takePendingRoomLeads,
@@ -63,6 +64,30 @@ describe('crawler write queries on PostgreSQL', () => {
     const c = await getServer(database.db, 'c.example');
     expect(c).toMatchObject({ foundVia: 'alias', foundFrom: '#x:a.example', status: 'new' });
     expect((await getServer(database.db, 'bad.example'))?.status).toBe('blocked');
+  });
+
+  it('records server names however they were heard of: valid ones, not its own, blocked ones as blocked', async () => {
+    const { recorded, added } = await recordServerNames(
+      database.sql,
+      [
+        { name: 'Seed.Example', via: 'seed' },
+        { name: 'not a name', via: 'seed' },
+        { name: 'atlas.example', via: 'seed' },
+        { name: 'x.spam.example', via: 'alias', from: `#${'a'.repeat(600)}:x.spam.example` },
+        { name: 'skipped.example', via: 'alias' },
+      ],
+      {
+        isBlocked: blockMatcher(['*.spam.example']),
+        ownServerName: 'atlas.example',
+        skip: (name) => name === 'skipped.example',
+      },
+    );
+    expect(recorded).toEqual(['seed.example', 'x.spam.example']);
+    expect(added).toEqual(['seed.example']);
+    const spam = await getServer(database.db, 'x.spam.example');
+    expect(spam).toMatchObject({ status: 'blocked', foundVia: 'alias' });
+    expect(spam?.foundFrom).toHaveLength(512);
+    expect(await getServer(database.db, 'atlas.example')).toBeUndefined();
   });
 
   it('upserts a page in one go, deduplicated, bumping version only on real change', async () => {

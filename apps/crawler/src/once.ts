@@ -1,12 +1,7 @@
-import {
-  hasUnindexedRooms,
-  insertDiscoveredServers,
-  makeAllServersDue,
-  serversWithPendingFacts,
-} from '@atlas/shared/db';
-import { parseServerName } from '@atlas/shared/matrix';
+import { hasUnindexedRooms, makeAllServersDue, serversWithPendingFacts } from '@atlas/shared/db';
 import { enqueue, INDEX_EVERY_MS } from '@atlas/shared/queue';
 import type { CrawlerContext } from './context.ts';
+import { recordSeeds } from './discover/discover-servers.ts';
 import { progressLine, type QueueDepths, queueDepths } from './progress.ts';
 import { sweepDueServers } from './sweep/sweep.ts';
 
@@ -27,14 +22,7 @@ export interface CrawlOnceOptions {
  */
 export async function crawlUntilDrained(ctx: CrawlerContext, options: CrawlOnceOptions): Promise<void> {
   const { sql } = ctx.database;
-  const matcher = await ctx.blocks.matcher();
-  const seeds = options.seeds
-    .map((seed) => parseServerName(seed)?.name)
-    .filter((name): name is string => name !== undefined && name !== ctx.ownServerName);
-  await insertDiscoveredServers(
-    sql,
-    seeds.map((name) => ({ name, via: 'seed', blocked: matcher(name) })),
-  );
+  await recordSeeds(ctx, options.seeds);
   await makeAllServersDue(sql);
   await sweepDueServers(ctx, { crawls: false });
   const interval = options.intervalMs ?? 1000;

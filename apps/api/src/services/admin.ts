@@ -1,9 +1,11 @@
 import {
   BlockPatternError,
   blockingPattern,
+  getServerStatuses,
   listBlockPatterns,
   matchesBlockPatterns,
   normalizeBlockPattern,
+  recordServerNames,
 } from '@atlas/shared/db';
 import { parseServerName } from '@atlas/shared/matrix';
 import { enqueue, type QueueBackend } from '@atlas/shared/queue';
@@ -32,15 +34,10 @@ export async function addServer(
   const pattern = blockingPattern(await listBlockPatterns(sql), name);
   if (pattern)
     throw new ApiError('CONFLICT', `${name} is blocked by the pattern "${pattern}"; remove that block first`);
-  const inserted = await sql<{ status: string }[]>`
-    insert into servers (name, found_via, found_from, status, next_probe_at)
-    values (${name}, 'admin', null, 'new', now())
-    on conflict (name) do nothing returning status`;
-  if (queues) {
-    await enqueue(queues, 'probe', [{ serverName: name }]);
-  }
-  if (inserted[0]) return { name, status: inserted[0].status, created: true };
-  const [existing] = await sql<{ status: string }[]>`select status from servers where name = ${name}`;
+  const { added } = await recordServerNames(sql, [{ name, via: 'admin' }], { isBlocked: () => false });
+  if (queues) await enqueue(queues, 'probe', [{ serverName: name }]);
+  if (added.length > 0) return { name, status: 'new', created: true };
+  const [existing] = await getServerStatuses(sql, [name]);
   return { name, status: existing?.status ?? 'new', created: false };
 }
 

@@ -1,8 +1,9 @@
 import { eq } from 'drizzle-orm';
 import type { Sql, TransactionSql } from 'postgres';
+import { parseServerName } from '../../matrix/server-name.ts';
 import type { Db } from '../client.ts';
 import { type ReviewSignal, type Server, servers } from '../schema/servers.ts';
-import { listBlockPatterns, matchesBlockPatterns } from './blocks.ts';
+import { type BlockMatcher, listBlockPatterns, matchesBlockPatterns } from './blocks.ts';
 import { textArray } from './sql-arrays.ts';
 
 /**
@@ -41,9 +42,42 @@ export interface DiscoveredServer {
   blocked?: boolean;
 }
 
+/** A server name Atlas just heard of, how, and from what (a room id or alias). */
+export interface ServerCandidate {
+  name: string;
+  via: FoundVia;
+  from?: string | undefined;
+}
+
+/** Longest `found_from` kept (a room id or alias; longer ones are cut). */
+const MAX_FOUND_FROM = 512;
+
+/**
+ * Records server names Atlas heard of, however it heard (seeds, directory pages, the leads of
+ * rooms): what is not a server name is dropped, Atlas's own name and names `skip` says are known
+ * are left out, and a name an operator block matches is recorded as blocked, never to be contacted.
+ * Returns the names recorded (valid, whether new or not) and those that were new and may be
+ * contacted (a new server is due for a probe at once).
+ */
+export async function recordServerNames(
+  sql: Sql,
+  candidates: readonly ServerCandidate[],
+  options: { isBlocked: BlockMatcher; ownServerName?: string | undefined; skip?: (name: string) => boolean },
+): Promise<{ recorded: string[]; added: string[] }> {
+  const valid: DiscoveredServer[] = [];
+  for (const candidate of candidates) {
+    const name = parseServerName(candidate.name)?.name;
+    if (!name || name === options.ownServerName || options.skip?.(name)) continue;
+    const from = candidate.from?.slice(0, MAX_FOUND_FROM);
+    valid.push({ name, via: candidate.via, from, blocked: options.isBlocked(name) });
+  }
+  const added = await insertDiscoveredServers(sql, valid);
+  return { recorded: valid.map((server) => server.name), added };
+}
+
 /**
  * Inserts servers not known yet and returns the names that were new and are not blocked. A server
- * keeps how it was *first* found.
+ * keeps how it was *first* found. Takes names already checked (`recordServerNames` checks them).
  */
 export async function insertDiscoveredServers(
   sql: Sql,

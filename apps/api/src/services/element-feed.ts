@@ -17,10 +17,6 @@ export interface ElementFeedOptions {
   vouched: readonly string[];
 }
 
-export interface ElementConfigFeed {
-  room_directory: { servers: string[] };
-}
-
 /** Why a server Atlas could list is not in this feed: the feed's own options. */
 export const FEED_REASONS = {
   excluded: 'excluded by the request (exclude)',
@@ -122,29 +118,4 @@ export async function explainElementFeed(
     .sort((a, b) => (b.room_count ?? 0) - (a.room_count ?? 0) || (a.name < b.name ? -1 : 1))
     .slice(0, options.leftOutLimit);
   return { servers, left_out };
-}
-
-export class ElementConfigError extends Error {
-  override name = 'ElementConfigError';
-}
-
-/**
- * An Element config.json with `room_directory.servers` replaced and everything else kept as it
- * was. Refuses anything that is not a JSON object, rather than overwrite a file it misread.
- */
-export function mergeElementConfig(config: unknown, servers: string[]): Record<string, unknown> {
-  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
-    throw new ElementConfigError('the Element config is not a JSON object');
-  }
-  const existing = (config as Record<string, unknown>).room_directory;
-  if (
-    existing !== undefined &&
-    (typeof existing !== 'object' || existing === null || Array.isArray(existing))
-  ) {
-    throw new ElementConfigError('"room_directory" in the Element config is not an object');
-  }
-  return {
-    ...(config as Record<string, unknown>),
-    room_directory: { ...((existing as Record<string, unknown> | undefined) ?? {}), servers },
-  };
 }

@@ -1,3 +1,4 @@
+import { directoryTotals } from '@atlas/shared/db';
 import { QUEUE_NAMES } from '@atlas/shared/queue';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { AppDeps } from './deps.ts';
@@ -53,14 +54,10 @@ export function createMetrics(deps: AppDeps): ApiMetrics {
     labelNames: ['state'],
     registers: [registry],
     async collect() {
-      const [row] = await sql<{ listed: string; stale: string; hidden: string }[]>`
-        select count(*) filter (where not hidden and stale_since is null) as listed,
-               count(*) filter (where not hidden and stale_since is not null) as stale,
-               count(*) filter (where hidden) as hidden
-        from rooms`;
-      this.set({ state: 'listed' }, Number(row?.listed ?? 0));
-      this.set({ state: 'stale' }, Number(row?.stale ?? 0));
-      this.set({ state: 'hidden' }, Number(row?.hidden ?? 0));
+      const { rooms } = await directoryTotals(sql);
+      this.set({ state: 'listed' }, rooms.listed);
+      this.set({ state: 'stale' }, rooms.stale);
+      this.set({ state: 'hidden' }, rooms.hidden);
     },
   });
   new Gauge({
@@ -69,11 +66,9 @@ export function createMetrics(deps: AppDeps): ApiMetrics {
     labelNames: ['status'],
     registers: [registry],
     async collect() {
-      this.reset();
-      const rows = await sql<
-        { status: string; n: string }[]
-      >`select status, count(*) as n from servers group by 1`;
-      for (const row of rows) this.set({ status: row.status }, Number(row.n));
+      const { servers } = await directoryTotals(sql);
+      for (const [status, n] of Object.entries(servers.byStatus)) this.set({ status }, n);
+      this.set({ status: 'blocked' }, servers.blocked);
     },
   });
   new Gauge({

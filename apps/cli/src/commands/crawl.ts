@@ -1,6 +1,6 @@
 import { startKeyServer } from '@atlas/api/key-server';
 import { type CrawlSummaryJson, crawlOnce, startCrawlOnceWorkers, summaryJson } from '@atlas/crawler';
-import { storedTotals } from '@atlas/shared/db';
+import { directoryTotals } from '@atlas/shared/db';
 import { parseServerName } from '@atlas/shared/matrix';
 import { parseCommandArgs } from '../args.ts';
 import { type Command, EXIT, UsageError } from '../command.ts';
@@ -89,7 +89,7 @@ ATLAS_TLS_CERT_FILE and ATLAS_TLS_KEY_FILE are set, so remote servers can verify
         modes: pass.modes,
         queueBackend: runtime.ctx.queues.kind,
         stats: runtime.ctx.stats,
-        totals: await storedTotals(database.sql),
+        totals: await directoryTotals(database.sql),
         searchable: pass.searchable,
       });
       io.stderr.write(

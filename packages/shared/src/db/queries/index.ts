@@ -7,4 +7,4 @@ export * from './review-signals.ts';
 export * from './rooms.ts';
 export * from './servers.ts';
 export * from './sql-arrays.ts';
-export * from './stats.ts';
+export * from './totals.ts';

@@ -69,60 +69,36 @@ export function classifyCrawl(read: DirectoryRead): CrawlVerdict {
     : read.pages > 0 && read.mode === 'federation'
       ? true
       : null;
-  const base = { publishes, roomCapReached: null, reviewable: false, listings: 'unchanged' as const };
+  const verdict = (
+    outcome: CrawlOutcome,
+    runStatus: CrawlRunStatus,
+    stopReason: string,
+    error: string | null,
+    listings: 'close' | 'count' | 'unchanged' = 'unchanged',
+    roomCapReached: boolean | null = null,
+  ): CrawlVerdict => ({
+    outcome,
+    runStatus,
+    stopReason,
+    error,
+    publishes,
+    listings,
+    roomCapReached,
+    reviewable: read.pages > 0,
+  });
   if (read.pages > 0) {
-    const reviewable = true;
-    if (read.stopReason === 'end') {
-      return {
-        ...base,
-        outcome: 'complete',
-        runStatus: 'complete',
-        stopReason: 'end',
-        error: null,
-        listings: 'close',
-        roomCapReached: false,
-        reviewable,
-      };
-    }
-    if (read.stopReason === 'room_cap') {
-      return {
-        ...base,
-        outcome: 'partial',
-        runStatus: 'partial',
-        stopReason: 'room_cap',
-        error: null,
-        listings: 'close',
-        roomCapReached: true,
-        reviewable,
-      };
-    }
-    return {
-      ...base,
-      outcome: 'partial',
-      runStatus: 'partial',
-      stopReason: read.stopReason,
-      error: read.error ?? null,
-      listings: 'count',
-      reviewable,
-    };
+    // A read that reached the cap saw all Atlas keeps of the directory (its biggest rooms), so the
+    // listings it did not see go as after a complete read: the server keeps at most the cap.
+    if (read.stopReason === 'end') return verdict('complete', 'complete', 'end', null, 'close', false);
+    if (read.stopReason === 'room_cap') return verdict('partial', 'partial', 'room_cap', null, 'close', true);
+    return verdict('partial', 'partial', read.stopReason, read.error ?? null, 'count');
   }
-  if (read.stopReason === 'time_cap') {
-    return {
-      ...base,
-      outcome: 'failed',
-      runStatus: 'failed',
-      stopReason: 'time_cap',
-      error: read.error ?? null,
-    };
-  }
-  const error = read.failures.join('; ');
-  if (read.federationForbidden) {
-    return { ...base, outcome: 'forbidden', runStatus: 'forbidden', stopReason: 'forbidden', error };
-  }
-  if (read.refused) {
-    return { ...base, outcome: 'no_access', runStatus: 'forbidden', stopReason: 'forbidden', error };
-  }
-  return { ...base, outcome: 'failed', runStatus: 'failed', stopReason: 'error', error };
+  if (read.stopReason === 'time_cap') return verdict('failed', 'failed', 'time_cap', read.error ?? null);
+  const failures = read.failures.join('; ');
+  // 403 over federation: the server does not publish its directory, a normal state (read rarely).
+  if (read.federationForbidden) return verdict('forbidden', 'forbidden', 'forbidden', failures);
+  if (read.refused) return verdict('no_access', 'forbidden', 'forbidden', failures);
+  return verdict('failed', 'failed', 'error', failures);
 }
 
 /** Failed reads in a row after this one (`servers.consecutive_crawl_failures`). */

@@ -1,4 +1,4 @@
-import { directoryTotals } from '@atlas/shared/db';
+import { crawlPagesLastDay, crawlRunsLastDay, directoryTotals } from '@atlas/shared/db';
 import { QUEUE_NAMES } from '@atlas/shared/queue';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { AppDeps } from './deps.ts';
@@ -32,10 +32,9 @@ export function createMetrics(deps: AppDeps): ApiMetrics {
     registers: [registry],
     async collect() {
       this.reset();
-      const rows = await sql<{ status: string; reason: string | null; n: string }[]>`
-        select status, stop_reason as reason, count(*) as n from crawl_runs
-        where started_at > now() - interval '1 day' group by 1, 2`;
-      for (const row of rows) this.set({ status: row.status, reason: row.reason ?? 'none' }, Number(row.n));
+      for (const row of await crawlRunsLastDay(sql)) {
+        this.set({ status: row.status, reason: row.stopReason ?? 'none' }, row.runs);
+      }
     },
   });
   new Gauge({
@@ -43,9 +42,7 @@ export function createMetrics(deps: AppDeps): ApiMetrics {
     help: 'Directory pages read by crawls started in the last 24 hours',
     registers: [registry],
     async collect() {
-      const [row] = await sql<{ n: string | null }[]>`
-        select sum(pages) as n from crawl_runs where started_at > now() - interval '1 day'`;
-      this.set(Number(row?.n ?? 0));
+      this.set(await crawlPagesLastDay(sql));
     },
   });
   new Gauge({

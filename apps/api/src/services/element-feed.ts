@@ -1,4 +1,9 @@
-import { type LeftOutServer, leftOutServers, listableCondition } from '@atlas/shared/db';
+import {
+  type LeftOutServer,
+  type ListableServerRow,
+  leftOutServers,
+  listableServerRows,
+} from '@atlas/shared/db';
 import { parseServerName } from '@atlas/shared/matrix';
 import type { Sql } from 'postgres';
 
@@ -38,13 +43,6 @@ export interface ElementFeedExplained {
   left_out: FeedLeftOut[];
 }
 
-interface Candidate {
-  name: string;
-  registration: string;
-  software_name: string | null;
-  room_count: number | null;
-}
-
 /**
  * The feed from the servers Atlas may list (`listableCondition`: online, directory last read over
  * federation with rooms in it, not flagged unless vouched for), best first for someone browsing:
@@ -62,13 +60,10 @@ async function rankFeed(
     if (parsed && !exclude.has(parsed.name) && !leading.includes(parsed.name)) leading.push(parsed.name);
   }
   const software = new Set(options.software?.map((s) => s.toLowerCase()) ?? []);
-  const candidates = await sql<Candidate[]>`
-    select s.name, s.registration, s.software_name, s.room_count from servers s
-    where ${listableCondition(sql, options.vouched)}
-    order by coalesce(s.room_count, 0) desc, coalesce(s.uptime_30d, 0) desc, s.name`;
+  const candidates = await listableServerRows(sql, options.vouched);
   const servers = leading.slice(0, options.limit);
   const skipped: FeedLeftOut[] = [];
-  const skip = (candidate: Candidate, reason: keyof typeof FEED_REASONS) =>
+  const skip = (candidate: ListableServerRow, reason: keyof typeof FEED_REASONS) =>
     skipped.push({
       name: candidate.name,
       reason,

@@ -88,3 +88,9 @@ export function redactUrl(url: string): string {
     return '(unparseable URL)';
   }
 }
+
+/** Whether the database answers (readiness checks). */
+export async function databaseAnswers(sql: Queryable): Promise<boolean> {
+  await sql`select 1`;
+  return true;
+}

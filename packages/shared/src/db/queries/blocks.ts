@@ -1,5 +1,7 @@
-import type { Fragment } from 'postgres';
+import type { Fragment, Sql } from 'postgres';
 import type { Queryable } from '../client.ts';
+import type { PgTimestamp } from '../timestamps.ts';
+import { touchRoomsListedBy } from './room-detail.ts';
 import { textArray } from './sql-arrays.ts';
 
 /**
@@ -71,4 +73,73 @@ export function matchesBlockPatterns(
 export async function listBlockPatterns(sql: Queryable): Promise<string[]> {
   const rows = await sql<{ pattern: string }[]>`select pattern from blocks order by id`;
   return rows.map((row) => row.pattern);
+}
+
+export interface BlockRow {
+  id: string | number;
+  pattern: string;
+  reason: string | null;
+  created_at: PgTimestamp;
+}
+
+export async function listBlocks(sql: Queryable): Promise<BlockRow[]> {
+  return sql<BlockRow[]>`select id, pattern, reason, created_at from blocks order by id`;
+}
+
+/**
+ * Adds a block (a pattern already normalised): the servers it matches turn `blocked` (never
+ * contacted, never listed) and the rooms they list are marked changed, so the index queue drops
+ * rooms no other server lists, in one transaction. Returns undefined when the pattern is blocked
+ * already.
+ */
+export async function addBlock(
+  sql: Sql,
+  pattern: string,
+  reason: string | null,
+): Promise<{ block: BlockRow; serversBlocked: number } | undefined> {
+  return sql.begin((tx) => addBlockIn(tx, pattern, reason));
+}
+
+async function addBlockIn(
+  sql: Queryable,
+  pattern: string,
+  reason: string | null,
+): Promise<{ block: BlockRow; serversBlocked: number } | undefined> {
+  const [block] = await sql<BlockRow[]>`
+    insert into blocks (pattern, reason) values (${pattern}, ${reason})
+    on conflict (pattern) do nothing returning id, pattern, reason, created_at`;
+  if (!block) return undefined;
+  const blocked = await sql<{ name: string }[]>`
+    update servers set status = 'blocked', version = version + 1, updated_at = now()
+    where ${matchesBlockPatterns(sql, sql`name`, [pattern])} and status <> 'blocked' returning name`;
+  await touchRoomsListedBy(
+    sql,
+    blocked.map((server) => server.name),
+  );
+  return { block, serversBlocked: blocked.length };
+}
+
+/**
+ * Lifts a block: the servers it blocked that no other block matches are probed again from scratch,
+ * and the rooms they list are marked changed, in one transaction. Returns undefined when there is no
+ * such block.
+ */
+export async function removeBlock(sql: Sql, id: number): Promise<{ serversUnblocked: number } | undefined> {
+  return sql.begin((tx) => removeBlockIn(tx, id));
+}
+
+async function removeBlockIn(sql: Queryable, id: number): Promise<{ serversUnblocked: number } | undefined> {
+  const [removed] = await sql<{ pattern: string }[]>`delete from blocks where id = ${id} returning pattern`;
+  if (!removed) return undefined;
+  const remaining = await listBlockPatterns(sql);
+  const freed = (
+    await sql<{ name: string }[]>`
+      update servers set status = 'new', next_probe_at = now(), version = version + 1, updated_at = now()
+      where status = 'blocked'
+        and ${matchesBlockPatterns(sql, sql`name`, [removed.pattern])}
+        and not ${matchesBlockPatterns(sql, sql`name`, remaining)}
+      returning name`
+  ).map((row) => row.name);
+  await touchRoomsListedBy(sql, freed);
+  return { serversUnblocked: freed.length };
 }

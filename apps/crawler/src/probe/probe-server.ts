@@ -47,9 +47,10 @@ async function optional<T>(step: () => Promise<T>): Promise<T | null> {
 }
 
 /**
- * Probes one server (ARCHITECTURE.md "Probe"): resolution, version, keys, client and support
- * well-knowns, registration, TLS expiry. Always records a `server_checks` row (unless the server is
- * blocked or Atlas is shutting down), updates the server, and queues a directory read when one is due.
+ * Probes one server (docs/architecture.md, "Probing a server"): resolution, version, keys, client
+ * and support well-knowns, registration, TLS expiry. Always records a `server_checks` row (unless
+ * the server is blocked or Atlas is shutting down), updates the server, and queues a directory read
+ * when one is due.
  */
 export async function probeServer(ctx: CrawlerContext, serverName: string): Promise<ProbeOutcome> {
   const server = await getServer(ctx.database.db, serverName);

@@ -2,7 +2,7 @@ import type { Timeouts } from '@atlas/shared/net';
 
 /**
  * Per-request limits for each kind of call. A server that stalls or trickles costs one worker slot
- * for at most `totalMs`, never the crawl (ARCHITECTURE.md, "Hostile input").
+ * for at most `totalMs`, never the crawl (docs/architecture.md, "Hostile input").
  */
 export const PROBE_TIMEOUTS: Timeouts = { connectMs: 5_000, headersMs: 10_000, totalMs: 15_000 };
 export const PAGE_TIMEOUTS: Timeouts = { connectMs: 5_000, headersMs: 20_000, totalMs: 30_000 };

@@ -8,8 +8,6 @@ export const PROBE_TIMEOUTS: Timeouts = { connectMs: 5_000, headersMs: 10_000, t
 export const PAGE_TIMEOUTS: Timeouts = { connectMs: 5_000, headersMs: 20_000, totalMs: 30_000 };
 export const ROOM_TIMEOUTS: Timeouts = { connectMs: 5_000, headersMs: 10_000, totalMs: 15_000 };
 
-/** Well-known documents: Synapse's cap. */
-export const WELL_KNOWN_MAX_BYTES = 50 * 1024;
 /** Small JSON answers (version, register, complexity, query/directory). */
 export const SMALL_MAX_BYTES = 256 * 1024;
 /** One directory page; a page of 1,000 rooms with long topics stays well under it. */

@@ -33,7 +33,7 @@ export interface QueueDefinition {
 const keepFailures = { age: 7 * 24 * 3600, count: 1000 };
 
 /** How often the sweeper looks for servers due for a probe or a directory read. */
-export const SWEEP_EVERY_MS = 30_000;
+const SWEEP_EVERY_MS = 30_000;
 /** How often rooms changed since their last indexing are pushed to the search index. */
 export const INDEX_EVERY_MS = 15_000;
 

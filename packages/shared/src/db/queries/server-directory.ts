@@ -42,9 +42,9 @@ function serverColumns(sql: Queryable): Fragment {
 }
 
 /** A server publishing at most this many rooms counts as small in the recommended order. */
-export const SMALL_SERVER_ROOMS = 100;
+const SMALL_SERVER_ROOMS = 100;
 /** Uptime over 30 days that counts as reliable in the recommended order. */
-export const RELIABLE_UPTIME = 0.95;
+const RELIABLE_UPTIME = 0.95;
 
 /**
  * The recommended order: online first, then open to newcomers (registration open without an

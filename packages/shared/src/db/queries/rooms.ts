@@ -1,7 +1,7 @@
 import type { Sql } from 'postgres';
 import { textArray } from './sql-arrays.ts';
 
-/** A room as a directory lists it, cleaned (the crawler's `DirectoryRoom`). */
+/** A room as a directory lists it, cleaned by the crawler. */
 export interface DirectoryRoomRow {
   roomId: string;
   name: string | null;

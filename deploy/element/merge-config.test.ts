@@ -1,3 +1,4 @@
+import { ElementConfigError } from '@atlas/shared/api';
 import { describe, expect, it } from 'vitest';
 import { FeedError, parseFeed, withDirectoryServers } from './merge-config.ts';
 
@@ -31,6 +32,6 @@ describe("Element's room directory from Atlas's feed", () => {
       'ok.example',
     ]);
     expect(() => parseFeed({ servers: ['x.example'] })).toThrow(FeedError);
-    expect(() => withDirectoryServers([], 'example.org', [], 5)).toThrow(FeedError);
+    expect(() => withDirectoryServers([], 'example.org', [], 5)).toThrow(ElementConfigError);
   });
 });

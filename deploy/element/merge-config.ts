@@ -1,3 +1,4 @@
+import { mergeElementConfig } from '@atlas/shared/api';
 import { z } from 'zod';
 
 /** Atlas's Element feed: `GET /api/v1/element/config.json` → `{"room_directory":{"servers":[...]}}`. */
@@ -24,7 +25,8 @@ export function parseFeed(body: unknown): string[] {
 
 /**
  * Element's config.json: the base config rendered by setup.sh with `room_directory.servers` set to
- * this homeserver first, then the feed's servers (no duplicates, at most `limit` in all).
+ * this homeserver first, then the feed's servers (no duplicates, at most `limit` in all), merged as
+ * `atlas element-config --merge` does. Throws ElementConfigError when the base is not an object.
  */
 export function withDirectoryServers(
   base: unknown,
@@ -32,16 +34,9 @@ export function withDirectoryServers(
   feed: string[],
   limit: number,
 ): Record<string, unknown> {
-  if (typeof base !== 'object' || base === null || Array.isArray(base)) {
-    throw new FeedError('the base Element config is not a JSON object');
-  }
   const servers: string[] = [];
   for (const name of [ownServer.toLowerCase(), ...feed]) {
     if (!servers.includes(name) && servers.length < limit) servers.push(name);
   }
-  const config = base as Record<string, unknown>;
-  const existing = config.room_directory;
-  const directory =
-    typeof existing === 'object' && existing !== null && !Array.isArray(existing) ? existing : {};
-  return { ...config, room_directory: { ...directory, servers } };
+  return mergeElementConfig(base, servers);
 }

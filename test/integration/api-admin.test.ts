@@ -1,7 +1,8 @@
-import { createQueueBackend, jobIdFor, type QueueBackend } from '@atlas/shared/queue';
+import { createQueueBackend, enqueue, type QueueBackend, UnrecoverableError } from '@atlas/shared/queue';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestApi, type TestApi } from '../support/api-app.ts';
 import { randomNamespace } from '../support/database.ts';
+import { waitFor } from '../support/ports.ts';
 import { seedRooms, seedServers } from '../support/seed-rooms.ts';
 
 let api: TestApi;
@@ -81,9 +82,11 @@ describe('servers and blocks', () => {
     const response = await api.send('POST', '/api/v1/admin/servers', { name: 'New.Example' }, auth);
     expect(response.status).toBe(201);
     expect(await response.json()).toEqual({ name: 'new.example', status: 'new', created: true });
-    expect(await queues.queue('probe').getJob(jobIdFor('probe', 'new.example'))).toBeTruthy();
     const again = await api.send('POST', '/api/v1/admin/servers', { name: 'new.example' }, auth);
     expect(((await again.json()) as { created: boolean }).created).toBe(false);
+    // One probe waits, however often it was asked for.
+    const probes = await queues.queue<{ serverName: string }>('probe').getWaiting();
+    expect(probes.map((job) => job.data.serverName)).toEqual(['new.example']);
     expect((await api.send('POST', '/api/v1/admin/servers', { name: 'not a name' }, auth)).status).toBe(400);
     expect((await api.send('POST', '/api/v1/admin/servers', {}, auth)).status).toBe(400);
   });
@@ -153,9 +156,35 @@ describe('crawl trigger and dashboard', () => {
     expect(response.status).toBe(202);
     const body = (await response.json()) as { job_id: string };
     expect(await queues.queue('crawl').getJob(body.job_id)).toBeTruthy();
+    // A read the crawler queued and one asked for here are the same job.
+    expect(await enqueue(queues, 'crawl', [{ serverName: 'good.example' }])).toEqual([body.job_id]);
     expect(
       (await api.send('POST', '/api/v1/admin/crawl', { server_name: 'nobody.example' }, auth)).status,
     ).toBe(404);
+  });
+
+  it('crawls a server again when asked after its last crawl failed', async () => {
+    await seedServers(api.database, [{ name: 'flaky.example' }]);
+    // The first read of its directory fails for good; the next one goes through.
+    const runs: string[] = [];
+    const worker = queues.worker<{ serverName: string }>('crawl', async (job) => {
+      if (job.data.serverName !== 'flaky.example') return;
+      runs.push(runs.length === 0 ? 'failed' : 'read');
+      if (runs.length === 1) throw new UnrecoverableError('the directory read broke');
+    });
+    try {
+      const ask = () => api.send('POST', '/api/v1/admin/crawl', { server_name: 'flaky.example' }, auth);
+      expect((await ask()).status).toBe(202);
+      await waitFor(
+        'the first crawl to fail',
+        async () => (await queues.queue('crawl').getFailedCount()) > 0,
+      );
+      expect((await ask()).status).toBe(202);
+      await waitFor('the crawl asked for after the failure', () => runs.length === 2, 10_000);
+      expect(runs).toEqual(['failed', 'read']);
+    } finally {
+      await worker.close();
+    }
   });
 
   it('answers 503 where there are no queues', async () => {

@@ -1,3 +1,4 @@
+import { directoryTotals } from '@atlas/shared/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApi, type TestApi } from '../support/api-app.ts';
 import { seedRooms, seedServers } from '../support/seed-rooms.ts';
@@ -156,7 +157,40 @@ describe('GET /api/v1/stats', () => {
     expect(body.rooms).toMatchObject({ known: 2, searchable: 2 });
     expect(body.software[0]).toMatchObject({ name: 'Synapse', servers: 3 });
     expect(body.growth).toHaveLength(30);
-    expect(body.growth[29]?.servers_discovered).toBe(6);
+    // Nor is it among the servers discovered.
+    expect(body.growth[29]?.servers_discovered).toBe(5);
+  });
+
+  it('agrees with the totals of `atlas crawl --once`: blocked servers and hidden rooms are not counted', async () => {
+    const other = await createTestApi('api_totals');
+    try {
+      await seedServers(other.database, [
+        { name: 'up.example' },
+        { name: 'down.example', status: 'offline' },
+        { name: 'evil.example', status: 'blocked' },
+      ]);
+      await seedRooms(other.database, [
+        { roomId: '!listed:up.example', servers: ['up.example'] },
+        { roomId: '!gone:up.example', servers: ['up.example'], stale: true },
+        { roomId: '!hidden:up.example', servers: ['up.example'], hidden: true },
+        { roomId: '!hidden-gone:up.example', servers: ['up.example'], hidden: true, stale: true },
+      ]);
+      await other.reindex();
+      const stats = (await (await other.get('/api/v1/stats')).json()) as {
+        servers: { total: number };
+        rooms: { known: number; stale: number };
+      };
+      const totals = await directoryTotals(other.database.sql);
+      expect({ servers: stats.servers.total, rooms: stats.rooms.known, stale: stats.rooms.stale }).toEqual({
+        servers: totals.servers.total,
+        rooms: totals.rooms.total,
+        stale: totals.rooms.stale,
+      });
+      expect(stats.servers.total).toBe(2);
+      expect(stats.rooms).toMatchObject({ known: 2, stale: 1 });
+    } finally {
+      await other.close();
+    }
   });
 });
 

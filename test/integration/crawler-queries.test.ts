@@ -1,4 +1,5 @@
 import {
+  blockMatcher,
   claimDueServers,
   closeCompleteCrawl,
   type DirectoryRoomRow,
@@ -6,16 +7,18 @@ import {
   getServer,
   hideNoindexRooms,
   insertDiscoveredServers,
-  queueRoomFacts,
+  matchesBlockPatterns,
   recordProbe,
   recordRoomFacts,
   recordRoomLeads,
+  recordServerNames,
   startCrawlRun,
   takePendingRoomFacts,
   takePendingRoomLeads,
   upsertDirectoryRooms,
 } from '@atlas/shared/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BLOCK_PATTERN_CASES } from '../../packages/shared/src/db/queries/block-pattern-cases.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
 const room = (roomId: string, over: Partial<DirectoryRoomRow> = {}): DirectoryRoomRow => ({
@@ -61,6 +64,30 @@ describe('crawler write queries on PostgreSQL', () => {
     const c = await getServer(database.db, 'c.example');
     expect(c).toMatchObject({ foundVia: 'alias', foundFrom: '#x:a.example', status: 'new' });
     expect((await getServer(database.db, 'bad.example'))?.status).toBe('blocked');
+  });
+
+  it('records server names however they were heard of: valid ones, not its own, blocked ones as blocked', async () => {
+    const { recorded, added } = await recordServerNames(
+      database.sql,
+      [
+        { name: 'Seed.Example', via: 'seed' },
+        { name: 'not a name', via: 'seed' },
+        { name: 'atlas.example', via: 'seed' },
+        { name: 'x.spam.example', via: 'alias', from: `#${'a'.repeat(600)}:x.spam.example` },
+        { name: 'skipped.example', via: 'alias' },
+      ],
+      {
+        isBlocked: blockMatcher(['*.spam.example']),
+        ownServerName: 'atlas.example',
+        skip: (name) => name === 'skipped.example',
+      },
+    );
+    expect(recorded).toEqual(['seed.example', 'x.spam.example']);
+    expect(added).toEqual(['seed.example']);
+    const spam = await getServer(database.db, 'x.spam.example');
+    expect(spam).toMatchObject({ status: 'blocked', foundVia: 'alias' });
+    expect(spam?.foundFrom).toHaveLength(512);
+    expect(await getServer(database.db, 'atlas.example')).toBeUndefined();
   });
 
   it('upserts a page in one go, deduplicated, bumping version only on real change', async () => {
@@ -173,13 +200,6 @@ describe('crawler write queries on PostgreSQL', () => {
     expect((await takePendingRoomFacts(database.sql, 'b.example', 2)).map((r) => r.roomId)).toEqual([
       '!mid:b.example',
     ]);
-    // Asked again from elsewhere in Atlas: the room goes back to the leads step.
-    await queueRoomFacts(database.sql, 'b.example', ['!mid:b.example']);
-    expect((await takePendingRoomLeads(database.sql, 'b.example', 10)).map((r) => r.roomId)).toEqual([
-      '!mid:b.example',
-      '!small:b.example',
-    ]);
-    expect(await takePendingRoomFacts(database.sql, 'b.example', 10)).toEqual([]);
   });
 
   it("hands a room's servers found through one listing server to the others' leads steps", async () => {
@@ -331,5 +351,15 @@ describe('crawler write queries on PostgreSQL', () => {
     expect(claimed).toContain('a.example');
     expect(claimed).not.toContain('x.blocked.example');
     expect(await claimDueServers(database.sql, 'probe', 100, 60_000)).toEqual([]);
+  });
+
+  it('matches block patterns in SQL exactly as the crawler does in memory', async () => {
+    const sql = database.sql;
+    for (const { pattern, name, blocked } of BLOCK_PATTERN_CASES) {
+      const [row] = await sql<{ blocked: boolean }[]>`
+        select ${matchesBlockPatterns(sql, sql`${name}::text`, [pattern])} as blocked`;
+      expect({ pattern, name, blocked: row?.blocked }).toEqual({ pattern, name, blocked });
+      expect(blockMatcher([pattern])(name)).toBe(blocked);
+    }
   });
 });

@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createQueueBackend, type DiscoverPayload } from '@atlas/shared/queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManifestRoom } from '../simfed/model.ts';
 import { type SimFed, startSimFed } from '../simfed/simfed.ts';
@@ -83,24 +82,5 @@ describe('a room that grows behind a directory read', () => {
     const after = await storedRooms(database);
     expect(after.get(grows.room_id)).toMatchObject({ stale: false, num_joined_members: top + 1_000 });
     expect(after.get(removed.room_id)?.stale).toBe(true);
-  });
-
-  it('drains a discover job left in the queue, recording how its server was found', {
-    timeout: 300_000,
-  }, async () => {
-    // Crawls record the servers they find themselves; jobs like this one are what earlier versions
-    // of Atlas left queued.
-    const queues = await createQueueBackend({ redisUrl: undefined, databaseUrl: database.url, namespace });
-    try {
-      await queues.queue<DiscoverPayload>('discover').add('discover', {
-        candidates: [{ name: 'left-behind.simfed.test', via: 'alias', from: '#old:left-behind.simfed.test' }],
-      });
-    } finally {
-      await queues.close();
-    }
-    await crawler.run();
-    const [row] = await database.sql<{ found_via: string; found_from: string }[]>`
-      select found_via, found_from from servers where name = 'left-behind.simfed.test'`;
-    expect(row).toEqual({ found_via: 'alias', found_from: '#old:left-behind.simfed.test' });
   });
 });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { main } from '@atlas/cli';
 import { silentLogger } from '@atlas/shared/log';
-import { createQueueBackend } from '@atlas/shared/queue';
+import { createQueueBackend, dispatchJobs, enqueue, upsertSchedules } from '@atlas/shared/queue';
 import {
   createPostgresSearchIndex,
   indexChangedRooms,
@@ -118,11 +118,11 @@ describe('index queue', () => {
     } as unknown as Parameters<typeof indexWorker.setup>[0];
     const setup = await indexWorker.setup(ctx);
     try {
-      queues.worker('index', setup.processor);
+      queues.worker('index', dispatchJobs('index', setup.processors));
       await seedRooms(database, [{ roomId: '!late:example.org', name: 'Latecomer lounge' }]);
-      await queues.queue('index').add('index', { full: false });
+      await enqueue(queues, 'index-changed', [{}]);
       await waitFor('the index worker', async () => (await found('latecomer')).length === 1);
-      await indexWorker.schedule?.(ctx);
+      await upsertSchedules(queues, 'index');
       const schedulers = await queues.queue('index').getJobSchedulers();
       expect(schedulers.map((s) => s.key).sort()).toEqual(['atlas-index', 'atlas-index-rebuild']);
     } finally {

@@ -20,7 +20,7 @@ export type AddressRecords = 'A' | 'AAAA' | 'A+AAAA';
 
 export const REACHABLE_BEHAVIOURS: ReadonlySet<Behaviour> = new Set(['normal', 'slow']);
 
-/** How Atlas is meant to learn of a server first (ARCHITECTURE.md, "More servers"). */
+/** How Atlas is meant to learn of a server first (docs/architecture.md, "Finding servers"). */
 export type FoundVia =
   | { kind: 'seed' }
   /** A room listed by `from` has a canonical alias on this server. */

@@ -5,10 +5,8 @@ export type { AppEnv } from './env.ts';
 export { type ApiRoleOptions, type RunningApi, startApiRole } from './role.ts';
 export { type RunningServer, startServer } from './server.ts';
 export {
-  ElementConfigError,
   type ElementFeedExplained,
   type ElementFeedOptions,
   elementServerList,
   explainElementFeed,
-  mergeElementConfig,
 } from './services/element-feed.ts';

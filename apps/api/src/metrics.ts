@@ -1,3 +1,4 @@
+import { crawlPagesLastDay, crawlRunsLastDay, directoryTotals } from '@atlas/shared/db';
 import { QUEUE_NAMES } from '@atlas/shared/queue';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { AppDeps } from './deps.ts';
@@ -31,10 +32,9 @@ export function createMetrics(deps: AppDeps): ApiMetrics {
     registers: [registry],
     async collect() {
       this.reset();
-      const rows = await sql<{ status: string; reason: string | null; n: string }[]>`
-        select status, stop_reason as reason, count(*) as n from crawl_runs
-        where started_at > now() - interval '1 day' group by 1, 2`;
-      for (const row of rows) this.set({ status: row.status, reason: row.reason ?? 'none' }, Number(row.n));
+      for (const row of await crawlRunsLastDay(sql)) {
+        this.set({ status: row.status, reason: row.stopReason ?? 'none' }, row.runs);
+      }
     },
   });
   new Gauge({
@@ -42,9 +42,7 @@ export function createMetrics(deps: AppDeps): ApiMetrics {
     help: 'Directory pages read by crawls started in the last 24 hours',
     registers: [registry],
     async collect() {
-      const [row] = await sql<{ n: string | null }[]>`
-        select sum(pages) as n from crawl_runs where started_at > now() - interval '1 day'`;
-      this.set(Number(row?.n ?? 0));
+      this.set(await crawlPagesLastDay(sql));
     },
   });
   new Gauge({
@@ -53,14 +51,10 @@ export function createMetrics(deps: AppDeps): ApiMetrics {
     labelNames: ['state'],
     registers: [registry],
     async collect() {
-      const [row] = await sql<{ listed: string; stale: string; hidden: string }[]>`
-        select count(*) filter (where not hidden and stale_since is null) as listed,
-               count(*) filter (where not hidden and stale_since is not null) as stale,
-               count(*) filter (where hidden) as hidden
-        from rooms`;
-      this.set({ state: 'listed' }, Number(row?.listed ?? 0));
-      this.set({ state: 'stale' }, Number(row?.stale ?? 0));
-      this.set({ state: 'hidden' }, Number(row?.hidden ?? 0));
+      const { rooms } = await directoryTotals(sql);
+      this.set({ state: 'listed' }, rooms.listed);
+      this.set({ state: 'stale' }, rooms.stale);
+      this.set({ state: 'hidden' }, rooms.hidden);
     },
   });
   new Gauge({
@@ -69,11 +63,9 @@ export function createMetrics(deps: AppDeps): ApiMetrics {
     labelNames: ['status'],
     registers: [registry],
     async collect() {
-      this.reset();
-      const rows = await sql<
-        { status: string; n: string }[]
-      >`select status, count(*) as n from servers group by 1`;
-      for (const row of rows) this.set({ status: row.status }, Number(row.n));
+      const { servers } = await directoryTotals(sql);
+      for (const [status, n] of Object.entries(servers.byStatus)) this.set({ status }, n);
+      this.set({ status: 'blocked' }, servers.blocked);
     },
   });
   new Gauge({

@@ -1,3 +1,4 @@
+import { type DirectoryStats, toApiRoom } from '@atlas/shared/api';
 import { InvalidCursorError } from '@atlas/shared/search';
 import type { Checked, QueryRecord, WebServices, WebSettings } from '@atlas/web';
 import type { z } from '@hono/zod-openapi';
@@ -10,15 +11,8 @@ import { RoomQuerySchema } from './schemas/rooms.ts';
 import { ServerQuerySchema } from './schemas/servers.ts';
 import { elementServerList } from './services/element-feed.ts';
 import { createReport } from './services/reports.ts';
-import {
-  findShownRoom,
-  getRoomDetail,
-  type RoomSearchParams,
-  searchRooms,
-  toApiRoom,
-} from './services/rooms.ts';
+import { findShownRoom, getRoomDetail, type RoomSearchParams, searchRooms } from './services/rooms.ts';
 import { getServerDetail, listServers, type ServerListParams } from './services/servers.ts';
-import type { DirectoryStats } from './services/stats.ts';
 
 /** How many servers the About page's Element snippet lists (the feed's own default). */
 const FEED_SNIPPET_SERVERS = 20;

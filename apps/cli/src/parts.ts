@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { ApiRoleOptions, RunningServer } from '@atlas/api';
 import type { CrawlerRuntime, RunningCrawler } from '@atlas/crawler';
 import type { Config } from '@atlas/shared/config';
-import { type Database, MIGRATIONS_FOLDER, openDatabase } from '@atlas/shared/db';
+import { appliedMigrations, type Database, MIGRATIONS_FOLDER, openDatabase } from '@atlas/shared/db';
 import type { Logger } from '@atlas/shared/log';
 import { createQueueBackend, type QueueBackend } from '@atlas/shared/queue';
 import { ShutdownSequence } from './shutdown.ts';
@@ -63,13 +63,7 @@ export async function assertMigrated(database: Database): Promise<void> {
   ) as {
     entries: unknown[];
   };
-  let applied = 0;
-  try {
-    const [row] = await database.sql<{ n: string }[]>`select count(*) as n from drizzle.__drizzle_migrations`;
-    applied = Number(row?.n ?? 0);
-  } catch {
-    applied = 0;
-  }
+  const applied = await appliedMigrations(database);
   if (applied < journal.entries.length) {
     throw new Error(
       `the database has ${applied} of ${journal.entries.length} migrations applied; run \`atlas migrate\` first`,

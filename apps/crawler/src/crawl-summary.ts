@@ -1,4 +1,4 @@
-import type { StoredTotals } from '@atlas/shared/db';
+import type { DirectoryTotals } from '@atlas/shared/db';
 import type { CrawlMode } from './crawl/crawl-server.ts';
 import type { CrawlStats } from './stats.ts';
 
@@ -21,8 +21,11 @@ export interface CrawlSummaryJson {
   queueBackend: 'postgres' | 'redis';
   /** What this run did (counters of this process). */
   run: ReturnType<CrawlStats['toJSON']>;
-  /** What the database holds after the run; `rooms.searchable`: rooms the search index holds. */
-  totals: StoredTotals & { rooms: StoredTotals['rooms'] & { searchable: number } };
+  /**
+   * What the directory holds after the run (`directoryTotals`: blocked servers and hidden rooms are
+   * counted on their own); `rooms.searchable`: rooms the search index holds.
+   */
+  totals: DirectoryTotals & { rooms: DirectoryTotals['rooms'] & { searchable: number } };
 }
 
 export function summaryJson(input: {
@@ -33,7 +36,7 @@ export function summaryJson(input: {
   modes: CrawlMode[];
   queueBackend: 'postgres' | 'redis';
   stats: CrawlStats;
-  totals: StoredTotals;
+  totals: DirectoryTotals;
   searchable: number;
 }): CrawlSummaryJson {
   return {

@@ -6,16 +6,9 @@
 export type { CrawlerContext, CrawlSettings } from './context.ts';
 export { type CrawlMode, type CrawlSummary, crawlModes, crawlServer } from './crawl/crawl-server.ts';
 export { type CrawlSummaryJson, summaryJson } from './crawl-summary.ts';
-export {
-  LOCK_DURATION_MS,
-  type RunningCrawler,
-  STALLED_INTERVAL_MS,
-  type StartCrawlerOptions,
-  startCrawler,
-} from './crawler.ts';
+export { type RunningCrawler, type StartCrawlerOptions, startCrawler } from './crawler.ts';
 export { discoverServers } from './discover/discover-servers.ts';
 export { measureRooms } from './facts/measure-rooms.ts';
-export { CRAWL_QUEUES, enqueueCrawls, enqueueProbes } from './jobs/enqueue.ts';
 export { type CrawlOnceOptions, crawlUntilDrained, searchableRooms } from './once.ts';
 export { probeServer } from './probe/probe-server.ts';
 export { progressLine, queueDepths } from './progress.ts';
@@ -25,4 +18,10 @@ export { crawlOnce, startCrawlerRole, startCrawlOnceWorkers } from './roles.ts';
 export { type CrawlerRuntime, type CrawlerRuntimeOptions, createCrawlerRuntime } from './runtime.ts';
 export { CrawlStats } from './stats.ts';
 export { sweepDueServers } from './sweep/sweep.ts';
-export { WORKERS, type WorkerRegistration, type WorkerSetup } from './workers/index.ts';
+export {
+  CRAWL_QUEUES,
+  type QueueWorker,
+  WORKERS,
+  type WorkerRegistration,
+  type WorkerSetup,
+} from './workers/index.ts';

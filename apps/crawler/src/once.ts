@@ -1,14 +1,8 @@
-import {
-  hasUnindexedRooms,
-  insertDiscoveredServers,
-  makeAllServersDue,
-  serversWithPendingFacts,
-} from '@atlas/shared/db';
-import { parseServerName } from '@atlas/shared/matrix';
+import { hasUnindexedRooms, makeAllServersDue, serversWithPendingFacts } from '@atlas/shared/db';
+import { enqueue, INDEX_EVERY_MS } from '@atlas/shared/queue';
 import type { CrawlerContext } from './context.ts';
-import { enqueueIndexing, enqueueRoomFacts } from './jobs/enqueue.ts';
+import { recordSeeds } from './discover/discover-servers.ts';
 import { progressLine, type QueueDepths, queueDepths } from './progress.ts';
-import { INDEX_EVERY_MS } from './search/index-worker.ts';
 import { sweepDueServers } from './sweep/sweep.ts';
 
 export interface CrawlOnceOptions {
@@ -28,14 +22,7 @@ export interface CrawlOnceOptions {
  */
 export async function crawlUntilDrained(ctx: CrawlerContext, options: CrawlOnceOptions): Promise<void> {
   const { sql } = ctx.database;
-  const matcher = await ctx.blocks.matcher();
-  const seeds = options.seeds
-    .map((seed) => parseServerName(seed)?.name)
-    .filter((name): name is string => name !== undefined && name !== ctx.ownServerName);
-  await insertDiscoveredServers(
-    sql,
-    seeds.map((name) => ({ name, via: 'seed', blocked: matcher(name) })),
-  );
+  await recordSeeds(ctx, options.seeds);
   await makeAllServersDue(sql);
   await sweepDueServers(ctx, { crawls: false });
   const interval = options.intervalMs ?? 1000;
@@ -52,7 +39,7 @@ export async function crawlUntilDrained(ctx: CrawlerContext, options: CrawlOnceO
     // Rooms become searchable while the crawl goes on, as the index scheduler makes them in the
     // long run, rather than all at the end.
     if (depths.index === 0 && Date.now() - indexedAt >= INDEX_EVERY_MS && (await hasUnindexedRooms(sql))) {
-      await enqueueIndexing(ctx);
+      await enqueue(ctx.queues, 'index-changed', [{}]);
       indexedAt = Date.now();
       idleTicks = 0;
       continue;
@@ -64,12 +51,16 @@ export async function crawlUntilDrained(ctx: CrawlerContext, options: CrawlOnceO
     // Rooms left queued for measuring (a job of a crawler that died), within their servers' budgets.
     const servers = await serversWithPendingFacts(sql, ctx.settings.directory.followUpMs);
     if (servers.length > 0) {
-      await enqueueRoomFacts(ctx, servers);
+      await enqueue(
+        ctx.queues,
+        'room-leads',
+        servers.map((listingServer) => ({ listingServer })),
+      );
       continue;
     }
     // Stored is not done until searchable (`atlas api` answers searches from the index).
     if (await hasUnindexedRooms(sql)) {
-      await enqueueIndexing(ctx);
+      await enqueue(ctx.queues, 'index-changed', [{}]);
       indexedAt = Date.now();
       continue;
     }

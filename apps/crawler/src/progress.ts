@@ -1,5 +1,5 @@
 import type { CrawlerContext } from './context.ts';
-import { CRAWL_QUEUES } from './jobs/enqueue.ts';
+import { CRAWL_QUEUES } from './workers/index.ts';
 
 /** Jobs not finished yet, per crawler queue. */
 export type QueueDepths = Record<string, number>;

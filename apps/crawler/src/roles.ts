@@ -1,12 +1,10 @@
-import { insertDiscoveredServers } from '@atlas/shared/db';
-import { parseServerName } from '@atlas/shared/matrix';
 import { type CrawlMode, crawlModes } from './crawl/crawl-server.ts';
 import { type RunningCrawler, startCrawler } from './crawler.ts';
-import { CRAWL_QUEUES } from './jobs/enqueue.ts';
+import { recordSeeds } from './discover/discover-servers.ts';
 import { crawlUntilDrained, searchableRooms } from './once.ts';
 import type { CrawlerRuntime } from './runtime.ts';
 import { sweepDueServers } from './sweep/sweep.ts';
-import { WORKERS } from './workers/index.ts';
+import { CRAWL_QUEUES, WORKERS } from './workers/index.ts';
 
 /**
  * The crawler's roles, as the `atlas` command runs them: continuously (`atlas start`, `atlas
@@ -20,14 +18,7 @@ import { WORKERS } from './workers/index.ts';
  */
 export async function startCrawlerRole(runtime: CrawlerRuntime): Promise<RunningCrawler> {
   const { ctx } = runtime;
-  const matcher = await ctx.blocks.matcher();
-  const seeds = ctx.config.seeds
-    .map((seed) => parseServerName(seed)?.name)
-    .filter((name): name is string => name !== undefined && name !== ctx.ownServerName);
-  await insertDiscoveredServers(
-    ctx.database.sql,
-    seeds.map((name) => ({ name, via: 'seed', blocked: matcher(name) })),
-  );
+  const seeds = await recordSeeds(ctx, ctx.config.seeds);
   const crawler = await startCrawler(ctx, { workers: WORKERS, schedule: true });
   const swept = await sweepDueServers(ctx, { crawls: true, max: 5_000 });
   ctx.log.info(

@@ -6,15 +6,9 @@ export { allAssets, assetUrl } from './assets.ts';
 export { CONTENT_SECURITY_POLICY, renderErrorPage, setPageHeaders, webRoutes } from './routes.tsx';
 export type {
   Checked,
-  DirectoryStats,
   QueryRecord,
   ReportInput,
   ReportOutcome,
-  RoomDetail,
-  RoomList,
-  ServerDetail,
-  ServerList,
-  ServerSummary,
   WebServices,
   WebSettings,
 } from './services.ts';

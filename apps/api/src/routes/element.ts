@@ -1,3 +1,4 @@
+import type { ElementConfigFeed } from '@atlas/shared/api';
 import { createRoute, z } from '@hono/zod-openapi';
 import { etagOf, jsonWithEtag } from '../json.ts';
 import { cacheFor } from '../middleware/cache.ts';
@@ -9,7 +10,7 @@ import {
   listParam,
   openapiGetWithQuery,
 } from '../openapi.ts';
-import { type ElementConfigFeed, elementServerList } from '../services/element-feed.ts';
+import { elementServerList } from '../services/element-feed.ts';
 
 const serverName = z
   .string()

@@ -1,3 +1,4 @@
+import { databaseAnswers } from '@atlas/shared/db';
 import { Hono } from 'hono';
 import type { AppEnv } from '../env.ts';
 
@@ -10,7 +11,7 @@ export function healthRoutes(): Hono<AppEnv> {
   app.get('/readyz', async (c) => {
     const deps = c.get('deps');
     try {
-      await deps.database.sql`select 1`;
+      await databaseAnswers(deps.database.sql);
       const ready = deps.ready ? await deps.ready() : true;
       return c.json({ status: ready ? 'ready' : 'starting' }, ready ? 200 : 503);
     } catch {

@@ -1,7 +1,7 @@
+import type { DirectoryStats } from '@atlas/shared/api';
 import { createRoute, z } from '@hono/zod-openapi';
 import { cacheFor } from '../middleware/cache.ts';
 import { createRouter, errorResponses } from '../openapi.ts';
-import type { DirectoryStats } from '../services/stats.ts';
 
 const count = z.number().int();
 const StatsSchema = z

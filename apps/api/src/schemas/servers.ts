@@ -1,6 +1,6 @@
+import { SERVER_SORTS, SERVER_STATUSES } from '@atlas/shared/api';
 import { z } from '@hono/zod-openapi';
 import { boolParam, cursorParam, intParam, listParam } from '../openapi.ts';
-import { SERVER_SORTS, SERVER_STATUSES } from '../services/servers.ts';
 import { RoomSchema } from './rooms.ts';
 
 export const ServerSchema = z

@@ -1,34 +1,30 @@
+import {
+  addBlock as addStoredBlock,
+  BlockPatternError,
+  type BlockRow,
+  blockingPattern,
+  getServerStatuses,
+  listBlockPatterns,
+  normalizeBlockPattern,
+  listBlocks as readBlocks,
+  recordServerNames,
+  removeBlock as removeStoredBlock,
+  setRoomHidden as storeRoomHidden,
+  timestampToIso,
+} from '@atlas/shared/db';
 import { parseServerName } from '@atlas/shared/matrix';
-import { jobIdFor, type QueueBackend } from '@atlas/shared/queue';
-import { loadIndexDecisions, type PgTimestamp, type SearchIndex, timestampToIso } from '@atlas/shared/search';
+import { enqueue, type QueueBackend } from '@atlas/shared/queue';
+import { loadIndexDecisions, type SearchIndex } from '@atlas/shared/search';
 import type { Sql } from 'postgres';
 import { ApiError } from '../errors.ts';
 
-/** A block pattern: a server name, or a glob where `*` stands for any run of characters. */
-const PATTERN = /^[a-z0-9.*:[\]-]{1,255}$/;
-
-export function validateBlockPattern(raw: string): string {
-  const pattern = raw.trim().toLowerCase();
-  if (!PATTERN.test(pattern) || pattern.replace(/\*/g, '').replace(/\./g, '') === '') {
-    throw new ApiError(
-      'BAD_REQUEST',
-      'a block pattern is a server name or a glob such as *.example.org (letters, digits, . - : [ ] and *)',
-    );
+function validateBlockPattern(raw: string): string {
+  try {
+    return normalizeBlockPattern(raw);
+  } catch (error) {
+    if (error instanceof BlockPatternError) throw new ApiError('BAD_REQUEST', error.message);
+    throw error;
   }
-  return pattern;
-}
-
-/** The pattern as a LIKE expression: LIKE's own wildcards escaped, `*` turned into `%`. */
-export function likeOf(pattern: string): string {
-  return pattern.replace(/[\\%_]/g, (m) => `\\${m}`).replace(/\*/g, '%');
-}
-
-async function blockingPattern(sql: Sql, name: string): Promise<string | null> {
-  const [row] = await sql<{ pattern: string }[]>`
-    select pattern from blocks
-    where ${name} like replace(replace(replace(replace(pattern, '\\', '\\\\'), '%', '\\%'), '_', '\\_'), '*', '%')
-    limit 1`;
-  return row?.pattern ?? null;
 }
 
 export async function addServer(
@@ -40,18 +36,13 @@ export async function addServer(
   if (!parsed)
     throw new ApiError('BAD_REQUEST', `"${rawName}" is not a Matrix server name (e.g. example.org)`);
   const name = parsed.name;
-  const pattern = await blockingPattern(sql, name);
+  const pattern = blockingPattern(await listBlockPatterns(sql), name);
   if (pattern)
     throw new ApiError('CONFLICT', `${name} is blocked by the pattern "${pattern}"; remove that block first`);
-  const inserted = await sql<{ status: string }[]>`
-    insert into servers (name, found_via, found_from, status, next_probe_at)
-    values (${name}, 'admin', null, 'new', now())
-    on conflict (name) do nothing returning status`;
-  if (queues) {
-    await queues.queue('probe').add('probe', { serverName: name }, { jobId: jobIdFor('probe', name) });
-  }
-  if (inserted[0]) return { name, status: inserted[0].status, created: true };
-  const [existing] = await sql<{ status: string }[]>`select status from servers where name = ${name}`;
+  const { added } = await recordServerNames(sql, [{ name, via: 'admin' }], { isBlocked: () => false });
+  if (queues) await enqueue(queues, 'probe', [{ serverName: name }]);
+  if (added.length > 0) return { name, status: 'new', created: true };
+  const [existing] = await getServerStatuses(sql, [name]);
   return { name, status: existing?.status ?? 'new', created: false };
 }
 
@@ -62,12 +53,7 @@ export interface ApiBlock {
   created_at: string;
 }
 
-function toApiBlock(row: {
-  id: string | number;
-  pattern: string;
-  reason: string | null;
-  created_at: PgTimestamp;
-}): ApiBlock {
+function toApiBlock(row: BlockRow): ApiBlock {
   return {
     id: Number(row.id),
     pattern: row.pattern,
@@ -77,9 +63,7 @@ function toApiBlock(row: {
 }
 
 export async function listBlocks(sql: Sql): Promise<ApiBlock[]> {
-  const rows = await sql<{ id: string; pattern: string; reason: string | null; created_at: PgTimestamp }[]>`
-    select id, pattern, reason, created_at from blocks order by id`;
-  return rows.map(toApiBlock);
+  return (await readBlocks(sql)).map(toApiBlock);
 }
 
 /**
@@ -92,51 +76,16 @@ export async function addBlock(
   reason: string | undefined,
 ): Promise<ApiBlock & { servers_blocked: number }> {
   const pattern = validateBlockPattern(rawPattern);
-  return await sql.begin(async (tx) => {
-    const inserted = await tx<
-      { id: string; pattern: string; reason: string | null; created_at: PgTimestamp }[]
-    >`
-      insert into blocks (pattern, reason) values (${pattern}, ${reason ?? null})
-      on conflict (pattern) do nothing returning id, pattern, reason, created_at`;
-    const block = inserted[0];
-    if (!block) throw new ApiError('CONFLICT', `"${pattern}" is already blocked`);
-    const blocked = await tx<{ name: string }[]>`
-      update servers set status = 'blocked', version = version + 1, updated_at = now()
-      where name like ${likeOf(pattern)} and status <> 'blocked' returning name`;
-    await bumpRoomsOf(
-      tx,
-      blocked.map((s) => s.name),
-    );
-    return { ...toApiBlock(block), servers_blocked: blocked.length };
-  });
+  const added = await addStoredBlock(sql, pattern, reason ?? null);
+  if (!added) throw new ApiError('CONFLICT', `"${pattern}" is already blocked`);
+  return { ...toApiBlock(added.block), servers_blocked: added.serversBlocked };
 }
 
 /** Lifts a block; servers no other block matches are probed again from scratch. */
 export async function removeBlock(sql: Sql, id: number): Promise<{ servers_unblocked: number }> {
-  return await sql.begin(async (tx) => {
-    const [removed] = await tx<{ pattern: string }[]>`delete from blocks where id = ${id} returning pattern`;
-    if (!removed) throw new ApiError('NOT_FOUND', `no block with id ${id}`);
-    const candidates = await tx<{ name: string }[]>`
-      select name from servers where status = 'blocked' and name like ${likeOf(removed.pattern)}`;
-    const freed: string[] = [];
-    for (const { name } of candidates) {
-      if (!(await blockingPattern(tx as unknown as Sql, name))) freed.push(name);
-    }
-    if (freed.length > 0) {
-      await tx`
-        update servers set status = 'new', next_probe_at = now(), version = version + 1, updated_at = now()
-        where name = any(${freed}::text[])`;
-      await bumpRoomsOf(tx, freed);
-    }
-    return { servers_unblocked: freed.length };
-  });
-}
-
-async function bumpRoomsOf(sql: Sql | import('postgres').TransactionSql, servers: string[]): Promise<void> {
-  if (servers.length === 0) return;
-  await sql`
-    update rooms set version = version + 1, updated_at = now()
-    where room_id in (select room_id from room_listings where server_name = any(${servers}::text[]))`;
+  const removed = await removeStoredBlock(sql, id);
+  if (!removed) throw new ApiError('NOT_FOUND', `no block with id ${id}`);
+  return { servers_unblocked: removed.serversUnblocked };
 }
 
 /**
@@ -149,10 +98,8 @@ export async function setRoomHidden(
   roomId: string,
   hidden: boolean,
 ): Promise<void> {
-  const updated = await sql<{ room_id: string }[]>`
-    update rooms set hidden = ${hidden}, version = version + 1, updated_at = now()
-    where room_id = ${roomId} returning room_id`;
-  if (updated.length === 0) throw new ApiError('NOT_FOUND', `no room ${roomId} is known`);
+  if (!(await storeRoomHidden(sql, roomId, hidden)))
+    throw new ApiError('NOT_FOUND', `no room ${roomId} is known`);
   const [decision] = await loadIndexDecisions(sql, [roomId]);
   if (decision?.document) await search.upsert([decision.document]);
   else await search.remove([roomId]);
@@ -168,13 +115,11 @@ export async function triggerCrawl(
       'UNAVAILABLE',
       'this process has no job queues; trigger the crawl where the crawler runs',
     );
-  const [server] = await sql<
-    { status: string }[]
-  >`select status from servers where name = ${serverName.toLowerCase()}`;
+  const name = serverName.toLowerCase();
+  const [server] = await getServerStatuses(sql, [name]);
   if (!server) throw new ApiError('NOT_FOUND', `no server ${serverName} is known; add it first`);
   if (server.status === 'blocked') throw new ApiError('CONFLICT', `${serverName} is blocked`);
-  const name = serverName.toLowerCase();
-  const jobId = jobIdFor('crawl', name);
-  await queues.queue('crawl').add('crawl', { serverName: name }, { jobId });
+  // Folds into a read of the server already waiting or running, whoever asked for it.
+  const [jobId = ''] = await enqueue(queues, 'crawl', [{ serverName: name }]);
   return { server_name: name, job_id: jobId };
 }

@@ -1,4 +1,9 @@
-import { type LeftOutServer, leftOutServers, listableCondition } from '@atlas/shared/db';
+import {
+  type LeftOutServer,
+  type ListableServerRow,
+  leftOutServers,
+  listableServerRows,
+} from '@atlas/shared/db';
 import { parseServerName } from '@atlas/shared/matrix';
 import type { Sql } from 'postgres';
 
@@ -15,10 +20,6 @@ export interface ElementFeedOptions {
   self?: string | undefined;
   /** Servers the operator vouches for (ATLAS_VOUCHED_SERVERS): a flag for review does not keep them out. */
   vouched: readonly string[];
-}
-
-export interface ElementConfigFeed {
-  room_directory: { servers: string[] };
 }
 
 /** Why a server Atlas could list is not in this feed: the feed's own options. */
@@ -42,13 +43,6 @@ export interface ElementFeedExplained {
   left_out: FeedLeftOut[];
 }
 
-interface Candidate {
-  name: string;
-  registration: string;
-  software_name: string | null;
-  room_count: number | null;
-}
-
 /**
  * The feed from the servers Atlas may list (`listableCondition`: online, directory last read over
  * federation with rooms in it, not flagged unless vouched for), best first for someone browsing:
@@ -66,13 +60,10 @@ async function rankFeed(
     if (parsed && !exclude.has(parsed.name) && !leading.includes(parsed.name)) leading.push(parsed.name);
   }
   const software = new Set(options.software?.map((s) => s.toLowerCase()) ?? []);
-  const candidates = await sql<Candidate[]>`
-    select s.name, s.registration, s.software_name, s.room_count from servers s
-    where ${listableCondition(sql, options.vouched)}
-    order by coalesce(s.room_count, 0) desc, coalesce(s.uptime_30d, 0) desc, s.name`;
+  const candidates = await listableServerRows(sql, options.vouched);
   const servers = leading.slice(0, options.limit);
   const skipped: FeedLeftOut[] = [];
-  const skip = (candidate: Candidate, reason: keyof typeof FEED_REASONS) =>
+  const skip = (candidate: ListableServerRow, reason: keyof typeof FEED_REASONS) =>
     skipped.push({
       name: candidate.name,
       reason,
@@ -122,29 +113,4 @@ export async function explainElementFeed(
     .sort((a, b) => (b.room_count ?? 0) - (a.room_count ?? 0) || (a.name < b.name ? -1 : 1))
     .slice(0, options.leftOutLimit);
   return { servers, left_out };
-}
-
-export class ElementConfigError extends Error {
-  override name = 'ElementConfigError';
-}
-
-/**
- * An Element config.json with `room_directory.servers` replaced and everything else kept as it
- * was. Refuses anything that is not a JSON object, rather than overwrite a file it misread.
- */
-export function mergeElementConfig(config: unknown, servers: string[]): Record<string, unknown> {
-  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
-    throw new ElementConfigError('the Element config is not a JSON object');
-  }
-  const existing = (config as Record<string, unknown>).room_directory;
-  if (
-    existing !== undefined &&
-    (typeof existing !== 'object' || existing === null || Array.isArray(existing))
-  ) {
-    throw new ElementConfigError('"room_directory" in the Element config is not an object');
-  }
-  return {
-    ...(config as Record<string, unknown>),
-    room_directory: { ...((existing as Record<string, unknown> | undefined) ?? {}), servers },
-  };
 }

@@ -1,4 +1,12 @@
-import { type PgTimestamp, timestampToIso } from '@atlas/shared/search';
+import {
+  insertReport,
+  isKnownRoom,
+  isKnownServer,
+  type ReportRow,
+  listReports as readReports,
+  resolveReport as resolveStoredReport,
+  timestampToIso,
+} from '@atlas/shared/db';
 import type { Sql } from 'postgres';
 import { ApiError } from '../errors.ts';
 
@@ -9,16 +17,6 @@ export interface ApiReport {
   reason: string;
   created_at: string;
   resolved_at: string | null;
-  resolution: string | null;
-}
-
-interface ReportRow {
-  id: string;
-  room_id: string | null;
-  server_name: string | null;
-  reason: string;
-  created_at: PgTimestamp;
-  resolved_at: PgTimestamp | null;
   resolution: string | null;
 }
 
@@ -39,35 +37,27 @@ export async function createReport(
   sql: Sql,
   input: { roomId?: string | undefined; serverName?: string | undefined; reason: string; reporterIp: string },
 ): Promise<{ id: number }> {
-  if (input.roomId) {
-    const [room] = await sql`select 1 from rooms where room_id = ${input.roomId}`;
-    if (!room) throw new ApiError('NOT_FOUND', `no room ${input.roomId} is listed here`);
+  if (input.roomId && !(await isKnownRoom(sql, input.roomId))) {
+    throw new ApiError('NOT_FOUND', `no room ${input.roomId} is listed here`);
   }
-  if (input.serverName) {
-    const [server] = await sql`select 1 from servers where name = ${input.serverName.toLowerCase()}`;
-    if (!server) throw new ApiError('NOT_FOUND', `no server ${input.serverName} is listed here`);
+  const serverName = input.serverName?.toLowerCase();
+  if (serverName && !(await isKnownServer(sql, serverName))) {
+    throw new ApiError('NOT_FOUND', `no server ${input.serverName} is listed here`);
   }
-  const [row] = await sql<{ id: string }[]>`
-    insert into reports (room_id, server_name, reason, reporter_ip)
-    values (${input.roomId ?? null}, ${input.serverName?.toLowerCase() ?? null}, ${input.reason}, ${input.reporterIp})
-    returning id`;
-  return { id: Number(row?.id) };
+  const id = await insertReport(sql, {
+    roomId: input.roomId ?? null,
+    serverName: serverName ?? null,
+    reason: input.reason,
+    reporterIp: input.reporterIp,
+  });
+  return { id };
 }
 
 export async function listReports(
   sql: Sql,
   params: { state: 'open' | 'resolved' | 'all'; limit: number; before?: number | undefined },
 ): Promise<{ reports: ApiReport[]; next_before: number | null }> {
-  const state =
-    params.state === 'open'
-      ? sql`resolved_at is null`
-      : params.state === 'resolved'
-        ? sql`resolved_at is not null`
-        : sql`true`;
-  const rows = await sql<ReportRow[]>`
-    select id, room_id, server_name, reason, created_at, resolved_at, resolution from reports
-    where ${state} ${params.before !== undefined ? sql`and id < ${params.before}` : sql``}
-    order by id desc limit ${params.limit + 1}`;
+  const rows = await readReports(sql, { ...params, limit: params.limit + 1 });
   const page = rows.slice(0, params.limit);
   const last = page[page.length - 1];
   return {
@@ -77,13 +67,8 @@ export async function listReports(
 }
 
 export async function resolveReport(sql: Sql, id: number, resolution: string): Promise<ApiReport> {
-  const [row] = await sql<ReportRow[]>`
-    update reports set resolved_at = now(), resolution = ${resolution}
-    where id = ${id} and resolved_at is null
-    returning id, room_id, server_name, reason, created_at, resolved_at, resolution`;
-  if (row) return toApiReport(row);
-  const [exists] = await sql`select 1 from reports where id = ${id}`;
-  throw exists
-    ? new ApiError('CONFLICT', `report ${id} is already resolved`)
-    : new ApiError('NOT_FOUND', `no report with id ${id}`);
+  const resolved = await resolveStoredReport(sql, id, resolution);
+  if (resolved === undefined) throw new ApiError('NOT_FOUND', `no report with id ${id}`);
+  if (resolved === 'resolved') throw new ApiError('CONFLICT', `report ${id} is already resolved`);
+  return toApiReport(resolved);
 }

@@ -1,22 +1,16 @@
+import { type ApiRoom, type RoomDetail, type RoomList, toApiRoom } from '@atlas/shared/api';
+import { listingsOfRoom, memberHistory, shownRoomFacts, shownRoomId, timestampToIso } from '@atlas/shared/db';
 import {
   DEFAULT_COMPLEXITY_LIMIT,
   loadIndexDecisions,
-  type PgTimestamp,
   type RoomFilters,
-  type RoomJson,
   type RoomSort,
   type SearchIndex,
   type SearchPage,
   type SearchQuery,
-  timestampToIso,
-  toJsonRow,
 } from '@atlas/shared/search';
 import type { Sql } from 'postgres';
 import { etagOf } from '../json.ts';
-
-/** A room as the JSON API shows it (snake_case, like Matrix). */
-export type ApiRoom = RoomJson;
-export const toApiRoom = toJsonRow;
 
 export interface RoomSearchParams {
   q?: string | undefined;
@@ -53,14 +47,7 @@ export function roomFilters(params: Omit<RoomSearchParams, 'q' | 'sort' | 'limit
   return filters;
 }
 
-export interface RoomSearchResult {
-  rooms: ApiRoom[];
-  total: number;
-  total_exact: boolean;
-  next_cursor: string | null;
-}
-
-export async function searchRooms(search: SearchIndex, params: RoomSearchParams): Promise<RoomSearchResult> {
+export async function searchRooms(search: SearchIndex, params: RoomSearchParams): Promise<RoomList> {
   return toSearchResult(await search.search(searchQuery(params)));
 }
 
@@ -74,7 +61,7 @@ function searchQuery(params: RoomSearchParams): SearchQuery {
   };
 }
 
-function toSearchResult(page: SearchPage): RoomSearchResult {
+function toSearchResult(page: SearchPage): RoomList {
   return {
     rooms: page.hits.map(toApiRoom),
     total: page.total,
@@ -84,7 +71,7 @@ function toSearchResult(page: SearchPage): RoomSearchResult {
 }
 
 export interface SerialisedSearchResult {
-  data: RoomSearchResult;
+  data: RoomList;
   /** `data` as JSON, and the ETag of those bytes. */
   body: string;
   etag: string;
@@ -113,50 +100,31 @@ export async function searchRoomsSerialised(
   return answer;
 }
 
-export interface RoomDetail extends ApiRoom {
-  listings: { server_name: string; first_seen_at: string; last_seen_at: string; active: boolean }[];
-  members_history: { day: string; num_joined_members: number }[];
-  complexity_server: string | null;
-  complexity_at: string | null;
-  servers_in_room: number | null;
-}
-
 /**
  * One room with its listings and member history, or null when it is unknown or not shown (hidden,
  * opted out, or listed only by blocked servers: whatever keeps it out of the search index).
  */
 export async function getRoomDetail(sql: Sql, roomId: string): Promise<RoomDetail | null> {
-  const [room] = await sql<
-    { complexity_server: string | null; complexity_at: PgTimestamp | null; servers_in_room: number | null }[]
-  >`select complexity_server, complexity_at, servers_in_room from rooms where room_id = ${roomId} and not hidden`;
-  if (!room) return null;
+  const facts = await shownRoomFacts(sql, roomId);
+  if (!facts) return null;
   // The same rules the index queue applies decide what may be shown, so a room hidden, opted out
   // or listed only by blocked servers is not found here either.
   const [decision] = await loadIndexDecisions(sql, [roomId]);
   const doc = decision?.document;
   if (!doc) return null;
-  const [listings, history] = await Promise.all([
-    sql<{ server_name: string; first_seen_at: PgTimestamp; last_seen_at: PgTimestamp; active: boolean }[]>`
-      select l.server_name, l.first_seen_at, l.last_seen_at, l.active
-      from room_listings l join servers s on s.name = l.server_name
-      where l.room_id = ${roomId} and s.status <> 'blocked'
-      order by l.active desc, l.server_name limit 100`,
-    sql<{ day: string; num_joined_members: number }[]>`
-      select day::text as day, num_joined_members from room_snapshots
-      where room_id = ${roomId} and day > current_date - 90 order by day`,
-  ]);
+  const [listings, history] = await Promise.all([listingsOfRoom(sql, roomId), memberHistory(sql, roomId)]);
   return {
     ...toApiRoom(doc),
-    listings: listings.map((l) => ({
-      server_name: l.server_name,
-      first_seen_at: timestampToIso(l.first_seen_at),
-      last_seen_at: timestampToIso(l.last_seen_at),
-      active: l.active,
+    listings: listings.map((listing) => ({
+      server_name: listing.server_name,
+      first_seen_at: timestampToIso(listing.first_seen_at),
+      last_seen_at: timestampToIso(listing.last_seen_at),
+      active: listing.active,
     })),
-    members_history: history,
-    complexity_server: room.complexity_server,
-    complexity_at: timestampToIso(room.complexity_at),
-    servers_in_room: room.servers_in_room,
+    members_history: history.map((day) => ({ day: day.day, num_joined_members: day.num_joined_members })),
+    complexity_server: facts.complexity_server,
+    complexity_at: timestampToIso(facts.complexity_at),
+    servers_in_room: facts.servers_in_room,
   };
 }
 
@@ -168,15 +136,7 @@ export async function findShownRoom(
   sql: Sql,
   reference: { roomId: string } | { alias: string },
 ): Promise<ApiRoom | null> {
-  const rows =
-    'roomId' in reference
-      ? await sql<
-          { room_id: string }[]
-        >`select room_id from rooms where room_id = ${reference.roomId} and not hidden`
-      : await sql<{ room_id: string }[]>`
-          select room_id from rooms where canonical_alias = ${reference.alias} and not hidden
-          order by stale_since is null desc, num_joined_members desc limit 1`;
-  const roomId = rows[0]?.room_id;
+  const roomId = await shownRoomId(sql, reference);
   if (!roomId) return null;
   const [decision] = await loadIndexDecisions(sql, [roomId]);
   return decision?.document ? toApiRoom(decision.document) : null;

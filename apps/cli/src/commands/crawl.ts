@@ -1,6 +1,6 @@
 import { startKeyServer } from '@atlas/api/key-server';
 import { type CrawlSummaryJson, crawlOnce, startCrawlOnceWorkers, summaryJson } from '@atlas/crawler';
-import { storedTotals } from '@atlas/shared/db';
+import { directoryTotals } from '@atlas/shared/db';
 import { parseServerName } from '@atlas/shared/matrix';
 import { parseCommandArgs } from '../args.ts';
 import { type Command, EXIT, UsageError } from '../command.ts';
@@ -21,7 +21,7 @@ export const crawlCommand: Command = {
 Every server Atlas knows becomes due, and the seeds are added. Atlas probes them, reads every
 directory it can, follows the servers they name, measures room complexity (within each server's
 follow-up budget, ATLAS_FOLLOW_UP_SECONDS), and puts the rooms in the search index, until the
-discover, probe, crawl, complexity and index queues are empty: when it ends, \`atlas api\` finds
+probe, crawl, room-facts and index queues are empty: when it ends, \`atlas api\` finds
 every room it stored. Progress goes to stderr about once a second. While it runs, Atlas serves its key over TLS on ATLAS_FEDERATION_PORT when
 ATLAS_TLS_CERT_FILE and ATLAS_TLS_KEY_FILE are set, so remote servers can verify its requests.`,
   async run(args, io) {
@@ -89,7 +89,7 @@ ATLAS_TLS_CERT_FILE and ATLAS_TLS_KEY_FILE are set, so remote servers can verify
         modes: pass.modes,
         queueBackend: runtime.ctx.queues.kind,
         stats: runtime.ctx.stats,
-        totals: await storedTotals(database.sql),
+        totals: await directoryTotals(database.sql),
         searchable: pass.searchable,
       });
       io.stderr.write(

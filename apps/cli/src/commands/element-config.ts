@@ -1,11 +1,7 @@
 import { chmod, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  type ElementFeedExplained,
-  elementServerList,
-  explainElementFeed,
-  mergeElementConfig,
-} from '@atlas/api';
+import { type ElementFeedExplained, elementServerList, explainElementFeed } from '@atlas/api';
+import { mergeElementConfig } from '@atlas/shared/api';
 import { parseServerName } from '@atlas/shared/matrix';
 import { parseCommandArgs } from '../args.ts';
 import { type Command, EXIT, UsageError } from '../command.ts';

@@ -48,7 +48,7 @@ export interface PagerResult {
   error: unknown;
 }
 
-/** Reads a paged directory with every stop condition of ARCHITECTURE.md "Hostile input". */
+/** Reads a paged directory with every stop condition of docs/architecture.md, "Hostile input". */
 export async function pageThroughDirectory(options: PagerOptions): Promise<PagerResult> {
   const { limits } = options;
   const now = options.now ?? Date.now;

@@ -1,20 +1,10 @@
+import type { DirectoryRoomRow } from '@atlas/shared/db';
 import { hasNoindexTag } from '@atlas/shared/matrix';
 import { cleanAlias, cleanMxcUri, cleanName, cleanRoomId, cleanTopic } from '@atlas/shared/text';
 import { z } from 'zod';
 
-/** One room of a public room directory, cleaned and ready to store. */
-export interface DirectoryRoom {
-  roomId: string;
-  name: string | null;
-  topic: string | null;
-  canonicalAlias: string | null;
-  avatarUrl: string | null;
-  numJoinedMembers: number;
-  worldReadable: boolean;
-  guestCanJoin: boolean;
-  joinRule: string;
-  roomType: string | null;
-}
+/** One room of a public room directory, cleaned and ready to store (`upsertDirectoryRooms`). */
+export type DirectoryRoom = DirectoryRoomRow;
 
 export interface DirectoryPage {
   rooms: DirectoryRoom[];

@@ -1,32 +1,46 @@
-import { insertDiscoveredServers } from '@atlas/shared/db';
-import { parseServerName } from '@atlas/shared/matrix';
+import { recordServerNames, type ServerCandidate } from '@atlas/shared/db';
+import { enqueue } from '@atlas/shared/queue';
 import type { CrawlerContext } from '../context.ts';
-import { type Candidate, enqueueProbes, MAX_FOUND_FROM } from '../jobs/enqueue.ts';
+
+/** A server name just heard of, how, and from what (a room id or alias). */
+export type Candidate = ServerCandidate;
 
 /**
- * Records server names Atlas just heard of and queues a probe for each new one. Names that are not
- * server names are dropped; a name matching an operator block is recorded as blocked and never
- * contacted; Atlas's own name is skipped; names this process already recorded are not written again.
- * Directory reads and the leads step call this directly: a discover job per page or batch cost more
- * queue bookkeeping than the insert it carried, and a crash after the insert loses nothing (a new
- * server is due for a probe at once, so the sweeper probes it when its probe job was lost).
+ * Records server names Atlas just heard of (`recordServerNames`) and queues a probe for each new
+ * one; names this process already recorded are not written again. Directory reads and the leads
+ * step call this directly: a job per page or batch would cost more queue bookkeeping than the insert
+ * it carried, and a crash after the insert loses nothing (a new server is due for a probe at once,
+ * so the sweeper probes it when its probe job was lost).
  */
 export async function discoverServers(
   ctx: CrawlerContext,
   candidates: readonly Candidate[],
 ): Promise<string[]> {
-  const matcher = await ctx.blocks.matcher();
-  const valid = [];
-  for (const candidate of candidates) {
-    const name = parseServerName(candidate.name)?.name;
-    if (!name || name === ctx.ownServerName || ctx.knownServers.has(name)) continue;
-    const from = candidate.from?.slice(0, MAX_FOUND_FROM);
-    valid.push({ name, via: candidate.via, from, blocked: matcher(name) });
-  }
-  if (valid.length === 0) return [];
-  const added = await insertDiscoveredServers(ctx.database.sql, valid);
+  if (candidates.length === 0) return [];
+  const { recorded, added } = await recordServerNames(ctx.database.sql, candidates, {
+    isBlocked: await ctx.blocks.matcher(),
+    ownServerName: ctx.ownServerName,
+    skip: (name) => ctx.knownServers.has(name),
+  });
   ctx.stats.discovered += added.length;
-  await enqueueProbes(ctx, added);
-  for (const server of valid) ctx.knownServers.add(server.name);
+  await enqueue(
+    ctx.queues,
+    'probe',
+    added.map((serverName) => ({ serverName })),
+  );
+  for (const name of recorded) ctx.knownServers.add(name);
   return added;
+}
+
+/**
+ * Records the seeds, where crawling starts (ATLAS_SEEDS, `--seeds`, or the built-in list); the
+ * caller's sweep probes them. Returns the seeds that are server names, other than Atlas's own.
+ */
+export async function recordSeeds(ctx: CrawlerContext, seeds: readonly string[]): Promise<string[]> {
+  const { recorded } = await recordServerNames(
+    ctx.database.sql,
+    seeds.map((name) => ({ name, via: 'seed' })),
+    { isBlocked: await ctx.blocks.matcher(), ownServerName: ctx.ownServerName },
+  );
+  return recorded;
 }

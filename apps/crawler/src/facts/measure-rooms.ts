@@ -1,5 +1,4 @@
 import {
-  getServerStatuses,
   type RoomFacts,
   type RoomLeads,
   type RoomNeedingFacts,
@@ -10,12 +9,11 @@ import {
   takePendingRoomLeads,
 } from '@atlas/shared/db';
 import { serverOfAlias, serverOfRoomId } from '@atlas/shared/matrix';
+import { enqueue } from '@atlas/shared/queue';
 import type { CrawlerContext } from '../context.ts';
-import { discoverServers } from '../discover/discover-servers.ts';
-import { type Candidate, enqueueRoomComplexity, enqueueRoomFacts } from '../jobs/enqueue.ts';
-import type { RoomFactsPayload } from '../jobs/payloads.ts';
+import { type Candidate, discoverServers } from '../discover/discover-servers.ts';
 import { estimateComplexity } from '../policy/complexity.ts';
-import { type ClientEndpoint, clientEndpoints } from '../remote/client-api.ts';
+import { complexityTries, residentsToKeep } from '../policy/follow-up.ts';
 import {
   type AliasAnswer,
   fetchComplexity,
@@ -23,78 +21,8 @@ import {
   queryAliasOverClientApi,
   queryAliasOverFederation,
 } from '../remote/room-info.ts';
-import { FollowUpBudget } from './follow-up-budget.ts';
-
-/** Resident servers asked for a room's complexity before falling back to an estimate. */
-const MAX_COMPLEXITY_TRIES = 3;
-
-type Room = RoomNeedingFacts;
-
-interface KnownServer {
-  status: string;
-  clientBaseUrl: string | null;
-}
-
-/**
- * What one job knows about the servers it talks to: their stored status, and which failed during
- * this job. A server that is known to be down, or stopped answering a moment ago, is not asked
- * again, so one dead server costs a batch one timeout, not one per room.
- */
-class ServerGate {
-  readonly failed = new Set<string>();
-  /** Names whose status was read (known or not), so the next batch does not read them again. */
-  readonly asked = new Set<string>();
-  constructor(
-    private readonly ctx: CrawlerContext,
-    readonly known: Map<string, KnownServer>,
-  ) {}
-
-  /**
-   * Reads the servers' stored status. A gate from the previous batch of the same job passes on what
-   * failed and the statuses it read (a job lasts a few hundred rooms), so only new names are read.
-   */
-  static async load(
-    ctx: CrawlerContext,
-    names: Iterable<string>,
-    previous?: ServerGate,
-  ): Promise<ServerGate> {
-    const known = new Map(previous?.known);
-    const unread = [...new Set(names)].filter((name) => !previous?.asked.has(name));
-    const rows = unread.length > 0 ? await getServerStatuses(ctx.database.sql, unread) : [];
-    for (const row of rows) {
-      known.set(row.name, row);
-      ctx.knownServers.add(row.name);
-    }
-    const gate = new ServerGate(ctx, known);
-    for (const name of previous?.asked ?? []) gate.asked.add(name);
-    for (const name of unread) gate.asked.add(name);
-    for (const name of previous?.failed ?? []) gate.failed.add(name);
-    return gate;
-  }
-
-  async usable(name: string): Promise<boolean> {
-    if (this.failed.has(name) || name === this.ctx.ownServerName) return false;
-    const status = this.known.get(name)?.status;
-    if (status === 'offline' || status === 'invalid' || status === 'blocked') return false;
-    return !(await this.ctx.blocks.isBlocked(name));
-  }
-
-  async endpoints(name: string): Promise<ClientEndpoint[]> {
-    const resolved = await this.ctx.resolver.resolve(name).catch(() => undefined);
-    return clientEndpoints(name, this.known.get(name)?.clientBaseUrl ?? null, resolved);
-  }
-
-  /** Runs a request to `name`; a transport failure marks the server as failed for this job. */
-  async ask<T>(name: string, request: () => Promise<T>): Promise<T | null> {
-    if (!(await this.usable(name))) return null;
-    try {
-      return await request();
-    } catch {
-      this.failed.add(name);
-      return null;
-    }
-  }
-}
+import type { ServerGate } from './server-gate.ts';
+import { workThrough } from './work-through.ts';
 
 /** Rooms taken from the queue per batch: their results are written, and taken off the queue, together. */
 const BATCH = 50;
@@ -105,135 +33,68 @@ const BATCH = 50;
  */
 const LEADS_BATCH = 100;
 /**
- * Rooms one job handles before it hands its worker back: the rest of the server's rooms go to a job
- * queued behind every other server's, so one server with thousands of rooms does not hold a worker
- * (or hold up the servers found after it) for the whole crawl.
- */
-const ROOMS_PER_JOB = 500;
-/** Time after which a job hands its worker back the same way, however few rooms it handled. */
-const JOB_SLICE_MS = 30_000;
-/**
- * Rooms of a batch asked about at once. Requests to one host still go one at a time (the HTTP
- * client's per-host lock); this lets rooms whose alias lives on another server go in parallel.
- */
-const PARALLEL_ROOMS = 4;
-
-/**
- * Runs `work` over `items`, at most `limit` at a time, keeping the results in order. Once `stop()`
- * says so, no further item is begun: the results are those of the items begun before.
- */
-async function inParallel<T, R>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<R>,
-  stop: () => boolean,
-): Promise<R[]> {
-  const results = new Array<R | undefined>(items.length);
-  const done = new Array<boolean>(items.length).fill(false);
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length && !stop()) {
-      const index = next++;
-      results[index] = await work(items[index] as T);
-      done[index] = true;
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  return results.filter((_, index) => done[index]) as R[];
-}
-
-/** Whether a job has had its turn: it queues the rest of its server's rooms behind other servers'. */
-function turnIsOver(handled: number, startedAt: number): boolean {
-  return handled >= ROOMS_PER_JOB || Date.now() - startedAt >= JOB_SLICE_MS;
-}
-
-/**
- * The leads step for the rooms queued for one server (ARCHITECTURE.md "More servers"): the servers
- * in each room from query/directory on its alias's server, and the children of spaces from their
- * hierarchy. Every server named on the way is discovered. This is how Atlas finds servers no
- * directory lists, so it runs before complexity (its jobs have the queue's first priority), and
+ * The leads step for the rooms queued for one server (docs/architecture.md, "Following up a
+ * read"): the servers in each room from query/directory on its alias's server, and the children of
+ * spaces from their hierarchy. Every server named on the way is discovered. This is how Atlas finds
+ * servers no directory lists, so it runs before complexity (its jobs go first in their queue), and
  * when a server's leads are done, or their share of the server's follow-up budget is spent, its
  * complexity step is queued. Rooms left then wait for the server's next read. Returns how many
  * rooms it handled.
  */
 export async function gatherLeads(ctx: CrawlerContext, listingServer: string): Promise<number> {
-  const budget = await FollowUpBudget.open(ctx, listingServer, 'leads');
-  const startedAt = Date.now();
-  let handled = 0;
-  let gate: ServerGate | undefined;
-  while (!ctx.signal.aborted && !budget.exhausted) {
-    if (turnIsOver(handled, startedAt)) {
-      await enqueueRoomFacts(ctx, [listingServer]);
-      return handled;
-    }
-    const rooms = await takePendingRoomLeads(ctx.database.sql, listingServer, LEADS_BATCH);
-    if (rooms.length === 0) break;
-    const aliasServers = rooms
-      .map((room) => (room.canonicalAlias ? serverOfAlias(room.canonicalAlias) : null))
-      .filter((name): name is string => name !== null);
-    gate = await ServerGate.load(ctx, [listingServer, ...aliasServers], gate);
-    const candidates = new Map<string, Candidate>();
-    const active = gate;
-    const leads = await inParallel(
-      rooms,
-      PARALLEL_ROOMS,
-      (room) => budget.time(() => leadsOf(ctx, active, listingServer, room, candidates)),
-      () => budget.exhausted || ctx.signal.aborted,
-    );
-    if (ctx.signal.aborted) break;
-    // Servers first: once the leads are recorded, the rooms are not asked about again.
-    await discoverServers(ctx, [...candidates.values()]);
-    await recordRoomLeads(ctx.database.sql, listingServer, leads);
-    await budget.charge();
-    handled += leads.length;
-    ctx.stats.roomsLeads += leads.length;
-  }
-  if (!ctx.signal.aborted) await enqueueRoomComplexity(ctx, [listingServer]);
+  const { handled, handedBack } = await workThrough<RoomNeedingLeads, LeadsOfRoom>(ctx, listingServer, {
+    step: 'leads',
+    job: 'room-leads',
+    batch: LEADS_BATCH,
+    take: (server, limit) => takePendingRoomLeads(ctx.database.sql, server, limit),
+    serversOf: (rooms) =>
+      rooms
+        .map((room) => (room.canonicalAlias ? serverOfAlias(room.canonicalAlias) : null))
+        .filter((name): name is string => name !== null),
+    work: (gate, room) => leadsOf(ctx, gate, listingServer, room),
+    async record(results) {
+      // Servers first: once the leads are recorded, the rooms are not asked about again.
+      const candidates = new Map<string, Candidate>();
+      for (const { found } of results) {
+        for (const candidate of found)
+          if (!candidates.has(candidate.name)) candidates.set(candidate.name, candidate);
+      }
+      await discoverServers(ctx, [...candidates.values()]);
+      await recordRoomLeads(
+        ctx.database.sql,
+        listingServer,
+        results.map((result) => result.leads),
+      );
+      ctx.stats.roomsLeads += results.length;
+    },
+  });
+  if (!handedBack && !ctx.signal.aborted) await enqueue(ctx.queues, 'room-complexity', [{ listingServer }]);
   return handled;
 }
 
 /**
- * The complexity step for one server's rooms whose leads are gathered (ARCHITECTURE.md
- * "Complexity"): Synapse's complexity from a resident server (the listing server first, then the
- * residents the leads step kept), an estimate from members where none answers. Biggest rooms
- * first. Its requests share a few slots of their own, so measuring never takes the slots that
+ * The complexity step for one server's rooms whose leads are gathered (docs/architecture.md,
+ * "Following up a read"): Synapse's complexity from a resident server (the listing server first,
+ * then the residents the leads step kept), an estimate from members where none answers. Biggest
+ * rooms first. Its requests share a few slots of their own, so measuring never takes the slots that
  * reading directories and finding servers need. It stops when the server's follow-up budget is
  * spent; the rooms left wait for the server's next read. Returns how many rooms it measured.
  */
-export async function measureRooms(ctx: CrawlerContext, payload: RoomFactsPayload): Promise<number> {
-  const listingServer = payload.listingServer;
-  const budget = await FollowUpBudget.open(ctx, listingServer, 'complexity');
-  const startedAt = Date.now();
-  let measured = 0;
-  let gate: ServerGate | undefined;
-  while (!ctx.signal.aborted && !budget.exhausted) {
-    if (turnIsOver(measured, startedAt)) {
-      await enqueueRoomComplexity(ctx, [listingServer]);
-      return measured;
-    }
-    const rooms = await takePendingRoomFacts(ctx.database.sql, listingServer, BATCH);
-    if (rooms.length === 0) break;
-    gate = await ServerGate.load(ctx, [listingServer, ...rooms.flatMap((room) => room.residents)], gate);
-    const active = gate;
-    const facts = await inParallel(
-      rooms,
-      PARALLEL_ROOMS,
-      (room) => budget.time((paused) => measureRoom(ctx, active, listingServer, room, paused)),
-      () => budget.exhausted || ctx.signal.aborted,
-    );
-    if (ctx.signal.aborted) break;
-    await recordRoomFacts(ctx.database.sql, listingServer, facts);
-    await budget.charge();
-    measured += facts.length;
-    ctx.stats.roomsMeasured += facts.length;
-    for (const fact of facts) ctx.stats.complexity[fact.source]++;
-  }
-  return measured;
-}
-
-/** Keeps the first way a name was found. */
-function offer(candidates: Map<string, Candidate>, candidate: Candidate): void {
-  if (!candidates.has(candidate.name)) candidates.set(candidate.name, candidate);
+export async function measureRooms(ctx: CrawlerContext, listingServer: string): Promise<number> {
+  const { handled } = await workThrough<RoomNeedingFacts, RoomFacts>(ctx, listingServer, {
+    step: 'complexity',
+    job: 'room-complexity',
+    batch: BATCH,
+    take: (server, limit) => takePendingRoomFacts(ctx.database.sql, server, limit),
+    serversOf: (rooms) => rooms.flatMap((room) => room.residents),
+    work: (gate, room, paused) => measureRoom(ctx, gate, listingServer, room, paused),
+    async record(facts) {
+      await recordRoomFacts(ctx.database.sql, listingServer, facts);
+      ctx.stats.roomsMeasured += facts.length;
+      for (const fact of facts) ctx.stats.complexity[fact.source]++;
+    },
+  });
+  return handled;
 }
 
 async function lookUpAlias(
@@ -252,32 +113,32 @@ async function lookUpAlias(
   );
 }
 
+/** What the leads step learnt about one room, and the servers it named on the way. */
+interface LeadsOfRoom {
+  leads: RoomLeads;
+  found: Candidate[];
+}
+
 async function leadsOf(
   ctx: CrawlerContext,
   gate: ServerGate,
   listingServer: string,
   room: RoomNeedingLeads,
-  candidates: Map<string, Candidate>,
-): Promise<RoomLeads> {
+): Promise<LeadsOfRoom> {
   if (room.answeredElsewhere && room.roomType !== 'm.space') {
     // Another listing server's job asked about this room lately and discovered its servers then;
     // a space is still asked for its hierarchy, which this listing server may see otherwise.
-    return {
-      roomId: room.roomId,
-      serversInRoom: null,
-      residents: room.answeredElsewhere
-        .filter((name) => name !== listingServer)
-        .slice(0, MAX_COMPLEXITY_TRIES - 1),
-      answered: true,
-    };
+    const residents = residentsToKeep(listingServer, room.answeredElsewhere);
+    return { leads: { roomId: room.roomId, serversInRoom: null, residents, answered: true }, found: [] };
   }
+  const found: Candidate[] = [];
+  const offer = (candidate: Candidate) => found.push(candidate);
   let residents: string[] = [];
   let serversInRoom: number | null = null;
   if (room.canonicalAlias) {
     const answer = await lookUpAlias(ctx, gate, room.canonicalAlias);
     if (answer) {
-      for (const name of answer.servers)
-        offer(candidates, { name, via: 'query_directory', from: room.canonicalAlias });
+      for (const name of answer.servers) offer({ name, via: 'query_directory', from: room.canonicalAlias });
       // An alias may point at another room than the one listed with it; its servers say nothing about this one.
       if (answer.roomId === room.roomId) {
         residents = answer.servers;
@@ -291,19 +152,18 @@ async function leadsOf(
       fetchHierarchy(ctx.federation, listingServer, room.roomId, ctx.signal),
     );
     for (const child of hierarchy?.children ?? []) {
-      for (const name of child.via) offer(candidates, { name, via: 'hierarchy', from: room.roomId });
+      for (const name of child.via) offer({ name, via: 'hierarchy', from: room.roomId });
       const idServer = serverOfRoomId(child.roomId);
-      if (idServer) offer(candidates, { name: idServer, via: 'room_id', from: child.roomId });
+      if (idServer) offer({ name: idServer, via: 'room_id', from: child.roomId });
     }
     for (const alias of hierarchy?.childAliases ?? []) {
       const aliasServer = serverOfAlias(alias);
-      if (aliasServer) offer(candidates, { name: aliasServer, via: 'alias', from: alias });
+      if (aliasServer) offer({ name: aliasServer, via: 'alias', from: alias });
     }
   }
   return {
-    roomId: room.roomId,
-    serversInRoom,
-    residents: residents.filter((name) => name !== listingServer).slice(0, MAX_COMPLEXITY_TRIES - 1),
+    leads: { roomId: room.roomId, serversInRoom, residents: residentsToKeep(listingServer, residents) },
+    found,
   };
 }
 
@@ -311,7 +171,7 @@ async function measureRoom(
   ctx: CrawlerContext,
   gate: ServerGate,
   listingServer: string,
-  room: Room,
+  room: RoomNeedingFacts,
   /** Wraps the wait for a complexity slot, which is not this server's time. */
   paused: <P>(wait: Promise<P>) => Promise<P>,
 ): Promise<RoomFacts> {
@@ -319,11 +179,7 @@ async function measureRoom(
   let answeredBy: string | null = null;
   // The complexity endpoint wants a signed request.
   if (ctx.ownServerName) {
-    const tries = [listingServer, ...room.residents.filter((name) => name !== listingServer)].slice(
-      0,
-      MAX_COMPLEXITY_TRIES,
-    );
-    for (const server of tries) {
+    for (const server of complexityTries(listingServer, room.residents)) {
       const value = await gate.ask(server, async () => {
         const release = await paused(ctx.complexitySlots.acquire(ctx.signal));
         try {

@@ -1,7 +1,7 @@
 import type { DirectoryMeasures, ReviewSignal } from '@atlas/shared/db';
 
 /**
- * When a directory is worth an operator's look (ARCHITECTURE.md "Hostile input"). Atlas only flags:
+ * When a directory is worth an operator's look (docs/architecture.md, "Hostile input"). Atlas only flags:
  * it never hides or deletes rooms because of these, since a busy bridge or a community moving
  * servers can look the same as a spam wave for a day.
  *

@@ -1,5 +1,5 @@
 /**
- * When Atlas contacts a server again. Politeness (ARCHITECTURE.md): failures back off, doubling
+ * When Atlas contacts a server again (docs/architecture.md, "Politeness"): failures back off, doubling
  * up to a week; a server that publishes its directory is re-read often, one that refuses (403) rarely,
  * and one that is offline only as often as its backoff allows.
  */

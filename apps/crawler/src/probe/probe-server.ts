@@ -1,8 +1,8 @@
 import { getServer, markServerBlocked, type ProbeRecord, recordProbe } from '@atlas/shared/db';
 import { ResolutionError, type ResolvedServer } from '@atlas/shared/matrix';
 import { HttpError } from '@atlas/shared/net';
+import { enqueue } from '@atlas/shared/queue';
 import type { CrawlerContext } from '../context.ts';
-import { enqueueCrawls } from '../jobs/enqueue.ts';
 import { nextProbeDelay, type ProbeVerdict, withJitter } from '../policy/schedule.ts';
 import { clientEndpoints } from '../remote/client-api.ts';
 import { describeError } from '../remote/errors.ts';
@@ -47,9 +47,10 @@ async function optional<T>(step: () => Promise<T>): Promise<T | null> {
 }
 
 /**
- * Probes one server (ARCHITECTURE.md "Probe"): resolution, version, keys, client and support
- * well-knowns, registration, TLS expiry. Always records a `server_checks` row (unless the server is
- * blocked or Atlas is shutting down), updates the server, and queues a directory read when one is due.
+ * Probes one server (docs/architecture.md, "Probing a server"): resolution, version, keys, client
+ * and support well-knowns, registration, TLS expiry. Always records a `server_checks` row (unless
+ * the server is blocked or Atlas is shutting down), updates the server, and queues a directory read
+ * when one is due.
  */
 export async function probeServer(ctx: CrawlerContext, serverName: string): Promise<ProbeOutcome> {
   const server = await getServer(ctx.database.db, serverName);
@@ -144,6 +145,6 @@ export async function probeServer(ctx: CrawlerContext, serverName: string): Prom
   });
   ctx.stats.probed++;
   ctx.stats.probes.online++;
-  if (crawlDue) await enqueueCrawls(ctx, [serverName]);
+  if (crawlDue) await enqueue(ctx.queues, 'crawl', [{ serverName }]);
   return 'online';
 }

@@ -1,10 +1,15 @@
-import type { FederationClient, FederationResponse, VerifiedServerKeys } from '@atlas/shared/matrix';
+import {
+  type FederationClient,
+  type FederationResponse,
+  type VerifiedServerKeys,
+  WELL_KNOWN_MAX_BYTES,
+} from '@atlas/shared/matrix';
 import type { HttpClient } from '@atlas/shared/net';
 import { cleanHttpUrl, cleanText, cleanUserId } from '@atlas/shared/text';
 import { z } from 'zod';
 import { type ClientEndpoint, clientApiRequest } from './client-api.ts';
 import { describeMatrixError, RemoteAnswerError } from './errors.ts';
-import { PROBE_TIMEOUTS, SMALL_MAX_BYTES, WELL_KNOWN_MAX_BYTES } from './timeouts.ts';
+import { PROBE_TIMEOUTS, SMALL_MAX_BYTES } from './timeouts.ts';
 
 /** The calls a probe makes, each parsed at the edge. Transport failures throw HttpError / ResolutionError. */
 

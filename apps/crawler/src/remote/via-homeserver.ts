@@ -7,10 +7,10 @@ import { DirectoryRefusedError, RemoteAnswerError } from './errors.ts';
 import { PAGE_MAX_BYTES, PAGE_TIMEOUTS } from './timeouts.ts';
 
 /**
- * Via-homeserver mode (ARCHITECTURE.md "Crawl"): for operators who expose no federation identity,
- * Atlas logs into their own homeserver with matrix-js-sdk and asks it for other servers'
- * directories (`publicRooms({server})`), which that homeserver fetches over federation with its
- * own identity.
+ * Via-homeserver mode (docs/architecture.md, "Reading a directory"): for operators who expose no
+ * federation identity, Atlas logs into their own homeserver with matrix-js-sdk and asks it for
+ * other servers' directories (`publicRooms({server})`), which that homeserver fetches over
+ * federation with its own identity.
  */
 export interface ViaHomeserver {
   /** The homeserver's base URL. */

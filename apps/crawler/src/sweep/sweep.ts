@@ -1,6 +1,6 @@
 import { claimDueServers, serversWithPendingFacts } from '@atlas/shared/db';
+import { enqueue } from '@atlas/shared/queue';
 import type { CrawlerContext } from '../context.ts';
-import { enqueueCrawls, enqueueProbes, enqueueRoomFacts } from '../jobs/enqueue.ts';
 import { HOUR, MINUTE } from '../policy/schedule.ts';
 
 /**
@@ -20,8 +20,8 @@ export interface SweepOptions {
 }
 
 /**
- * Enqueues every server whose probe (and directory read) is due, deduplicated per server, and the
- * complexity job of every server with rooms waiting to be measured.
+ * Queues every server whose probe (and directory read) is due, one job per server at a time, and the
+ * leads job of every server with rooms waiting for their follow-up (it queues their complexity job).
  */
 export async function sweepDueServers(
   ctx: CrawlerContext,
@@ -38,7 +38,11 @@ export async function sweepDueServers(
       PROBE_LEASE_MS,
     );
     if (names.length === 0) break;
-    await enqueueProbes(ctx, names);
+    await enqueue(
+      ctx.queues,
+      'probe',
+      names.map((serverName) => ({ serverName })),
+    );
     probes += names.length;
   }
   while (options.crawls && crawls < max && !ctx.signal.aborted) {
@@ -49,12 +53,20 @@ export async function sweepDueServers(
       CRAWL_LEASE_MS,
     );
     if (names.length === 0) break;
-    await enqueueCrawls(ctx, names);
+    await enqueue(
+      ctx.queues,
+      'crawl',
+      names.map((serverName) => ({ serverName })),
+    );
     crawls += names.length;
   }
   // Rooms still waiting to be measured (their job was lost, or Atlas stopped mid-way), of servers
   // whose follow-up budget is not spent.
   const pending = await serversWithPendingFacts(ctx.database.sql, ctx.settings.directory.followUpMs);
-  await enqueueRoomFacts(ctx, pending);
+  await enqueue(
+    ctx.queues,
+    'room-leads',
+    pending.map((listingServer) => ({ listingServer })),
+  );
   return { probes, crawls, facts: pending.length };
 }

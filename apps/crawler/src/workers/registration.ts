@@ -1,22 +1,22 @@
-import type { Processor, QueueName } from '@atlas/shared/queue';
+import type { JobProcessors, QueueName } from '@atlas/shared/queue';
 import type { CrawlerContext } from '../context.ts';
 
-export interface WorkerSetup {
-  processor: Processor<unknown>;
+export interface WorkerSetup<Q extends QueueName = QueueName> {
+  /** One processor per job the queue runs (`JOBS` in @atlas/shared/queue). */
+  processors: JobProcessors<Q>;
   /** Called at shutdown, after the worker has stopped (close what `setup` opened). */
   close?(): Promise<void>;
 }
 
 /**
- * One worker of the crawler process. Other parts of Atlas add theirs (the search index worker) with
- * one line in `workers/index.ts`, or pass extra registrations to `startCrawler`.
+ * The worker of one queue in the crawler process. Its concurrency, retries and schedules are the
+ * queue's definition (`QUEUES` in @atlas/shared/queue); add a queue's worker in `workers/index.ts`.
  */
-export interface WorkerRegistration {
-  queue: QueueName;
-  /** Jobs this process runs at once (default: the queue's definition). */
-  concurrency?(ctx: CrawlerContext): number;
+export interface QueueWorker<Q extends QueueName> {
+  queue: Q;
   /** Called once per process before the worker starts. */
-  setup(ctx: CrawlerContext): Promise<WorkerSetup> | WorkerSetup;
-  /** Job schedulers the queue needs (`upsertJobScheduler` with stable ids); run by `atlas start`/`crawler`. */
-  schedule?(ctx: CrawlerContext): Promise<void>;
+  setup(ctx: CrawlerContext): Promise<WorkerSetup<Q>> | WorkerSetup<Q>;
 }
+
+/** The worker of any one queue. */
+export type WorkerRegistration = { [Q in QueueName]: QueueWorker<Q> }[QueueName];

@@ -1,4 +1,5 @@
-import { ROOM_SORTS, type RoomJson } from '@atlas/shared/search';
+import type { ApiRoom } from '@atlas/shared/api';
+import { ROOM_SORTS } from '@atlas/shared/search';
 import { formatInteger, languageName, t } from '../i18n/index.ts';
 import { matrixToUrl } from '../matrix-links.ts';
 import type { DirectoryStats, RoomList } from '../services.ts';
@@ -28,7 +29,7 @@ export interface RoomsModel {
   problems: string[];
   results: RoomList | null;
   /** The room a `#alias:server`, room id or matrix.to link in the box names, when it does. */
-  reference: { text: string; room: RoomJson | null } | null;
+  reference: { text: string; room: ApiRoom | null } | null;
   stats: DirectoryStats | null;
   now: number;
 }

@@ -1,6 +1,7 @@
+import { SERVER_SORTS } from '@atlas/shared/api';
 import { formatAgo, formatInteger, formatShare, languageName, t } from '../i18n/index.ts';
 import { serverPath } from '../matrix-links.ts';
-import type { DirectoryStats, ServerList, ServerSummary } from '../services.ts';
+import type { ApiServer, DirectoryStats, ServerList } from '../services.ts';
 import { StatusBadge } from '../views/badges.tsx';
 import { Checkbox, Problems, Select } from '../views/form.tsx';
 import { Layout } from '../views/layout.tsx';
@@ -8,15 +9,6 @@ import { Pager } from '../views/pager.tsx';
 import { RemoteText } from '../views/text.tsx';
 
 export const SERVER_FILTER_KEYS = ['registration', 'software', 'min_uptime', 'language'] as const;
-export const SERVER_PAGE_SORTS = [
-  'recommended',
-  'rooms',
-  'smallest',
-  'uptime',
-  'latency',
-  'newest',
-  'name',
-] as const;
 const UPTIME_CHOICES = ['0.9', '0.95', '0.99'];
 
 export interface ServersModel {
@@ -28,9 +20,7 @@ export interface ServersModel {
 }
 
 /** Open registration that needs a registration token is by invitation, not open to newcomers. */
-export function registrationKind(
-  server: Pick<ServerSummary, 'registration' | 'registration_stages'>,
-): string {
+export function registrationKind(server: Pick<ApiServer, 'registration' | 'registration_stages'>): string {
   if (server.registration === 'open' && server.registration_stages.includes('m.login.registration_token')) {
     return 'invite';
   }
@@ -38,9 +28,7 @@ export function registrationKind(
 }
 
 /** "Registration open with email, captcha" */
-export function registrationText(
-  server: Pick<ServerSummary, 'registration' | 'registration_stages'>,
-): string {
+export function registrationText(server: Pick<ApiServer, 'registration' | 'registration_stages'>): string {
   const kind = registrationKind(server);
   const base = t.servers.registration[kind] ?? server.registration;
   if (kind !== 'open') return base;
@@ -50,7 +38,7 @@ export function registrationText(
   return stages.length > 0 ? `${base} ${t.servers.via([...new Set(stages)].join(', '))}` : base;
 }
 
-export function Contacts(props: { contacts: ServerSummary['contacts'] }) {
+export function Contacts(props: { contacts: ApiServer['contacts'] }) {
   if (props.contacts.length === 0) return null;
   return (
     <ul class="contacts">
@@ -70,7 +58,7 @@ export function Contacts(props: { contacts: ServerSummary['contacts'] }) {
   );
 }
 
-export function ServerCard(props: { server: ServerSummary; id: string; now: number }) {
+export function ServerCard(props: { server: ApiServer; id: string; now: number }) {
   const { server, now } = props;
   const checked = formatAgo(server.last_probe_at, now);
   return (
@@ -175,7 +163,7 @@ export function ServersPage(props: { model: ServersModel }) {
             name="sort"
             label={t.servers.sort}
             value={query.sort ?? 'recommended'}
-            options={SERVER_PAGE_SORTS.map((value) => ({ value, label: t.servers.sorts[value] ?? value }))}
+            options={SERVER_SORTS.map((value) => ({ value, label: t.servers.sorts[value] ?? value }))}
           />
         </div>
         <div class="filter-actions">

@@ -1,4 +1,4 @@
-import type { RoomJson } from '@atlas/shared/search';
+import type { ApiRoom } from '@atlas/shared/api';
 import { formatAgo, formatInteger, formatShare, languageName, t } from '../i18n/index.ts';
 import type { DirectoryStats } from '../services.ts';
 import { BarList, ColumnChart } from '../views/charts.tsx';
@@ -7,8 +7,8 @@ import { RoomCards } from '../views/room-card.tsx';
 
 export interface StatsModel {
   stats: DirectoryStats;
-  biggest: RoomJson[];
-  rising: RoomJson[];
+  biggest: ApiRoom[];
+  rising: ApiRoom[];
   now: number;
 }
 

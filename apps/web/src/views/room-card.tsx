@@ -1,4 +1,4 @@
-import type { RoomJson } from '@atlas/shared/search';
+import type { ApiRoom } from '@atlas/shared/api';
 import { formatAgo, languageName, t } from '../i18n/index.ts';
 import { matrixToUrl, roomPath } from '../matrix-links.ts';
 import { avatarLetter, avatarTone, displayText } from '../text.ts';
@@ -6,12 +6,12 @@ import { ComplexityBadge, JoinRuleBadge, SpaceBadge } from './badges.tsx';
 import { RemoteText, Topic } from './text.tsx';
 
 /** Name, else alias, else "Unnamed room": what a person calls the room. */
-export function roomTitle(room: Pick<RoomJson, 'name' | 'canonical_alias'>): string {
+export function roomTitle(room: Pick<ApiRoom, 'name' | 'canonical_alias'>): string {
   return displayText(room.name, 200) ?? displayText(room.canonical_alias, 200) ?? t.card.unnamed;
 }
 
 export function Avatar(props: {
-  room: Pick<RoomJson, 'room_id' | 'name' | 'canonical_alias'>;
+  room: Pick<ApiRoom, 'room_id' | 'name' | 'canonical_alias'>;
   size?: 'large';
 }) {
   const { room } = props;
@@ -26,7 +26,7 @@ export function Avatar(props: {
 }
 
 /** "Join" for rooms that need joining, "View" for world-readable ones, as Matrix clients say it. */
-export function JoinLink(props: { room: RoomJson; class?: string }) {
+export function JoinLink(props: { room: ApiRoom; class?: string }) {
   const { room } = props;
   const title = roomTitle(room);
   const view = room.world_readable;
@@ -43,7 +43,7 @@ export function JoinLink(props: { room: RoomJson; class?: string }) {
 }
 
 /** One room in a list of results: the same card on every page that lists rooms. */
-export function RoomCard(props: { room: RoomJson; id: string; now: number; heading?: 'h2' | 'h3' }) {
+export function RoomCard(props: { room: ApiRoom; id: string; now: number; heading?: 'h2' | 'h3' }) {
   const { room, now } = props;
   const Heading = props.heading ?? 'h2';
   const language = room.language;
@@ -101,7 +101,7 @@ export function RoomCard(props: { room: RoomJson; id: string; now: number; headi
 }
 
 /** A list of room cards; ids are made unique with `prefix`. */
-export function RoomCards(props: { rooms: RoomJson[]; prefix: string; now: number; heading?: 'h2' | 'h3' }) {
+export function RoomCards(props: { rooms: ApiRoom[]; prefix: string; now: number; heading?: 'h2' | 'h3' }) {
   return (
     <ol class="cards">
       {props.rooms.map((room, i) => (

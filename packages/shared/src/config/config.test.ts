@@ -18,7 +18,6 @@ describe('loadConfig', () => {
     expect(config.redisUrl).toBeUndefined();
     expect(config.serverName).toBeUndefined();
     expect(config.seeds).toEqual([...DEFAULT_SEEDS]);
-    expect(config.seedsFromEnv).toBe(false);
     expect(config.dnsServers).toBeUndefined();
     expect(config.allowNetworks).toEqual([]);
     expect(config.http).toEqual({ host: '0.0.0.0', port: 8080 });
@@ -39,7 +38,6 @@ describe('loadConfig', () => {
     });
     expect(config.serverName).toBe('directory.example.org');
     expect(config.seeds).toEqual(['a.example', 'b.example:8448', '[::1]:8448']);
-    expect(config.seedsFromEnv).toBe(true);
     expect(config.dnsServers).toEqual([
       { host: '127.0.0.1', port: 5353 },
       { host: '::1', port: 53 },

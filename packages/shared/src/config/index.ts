@@ -15,7 +15,6 @@ export interface Config {
   /** Atlas's own Matrix server name; unset means no federation identity. */
   serverName: string | undefined;
   seeds: string[];
-  seedsFromEnv: boolean;
   dnsServers: { host: string; port: number }[] | undefined;
   caFile: string | undefined;
   allowNetworks: string[];
@@ -133,7 +132,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       e.ATLAS_SEEDS && e.ATLAS_SEEDS.length > 0
         ? e.ATLAS_SEEDS.map((s) => s.toLowerCase())
         : [...DEFAULT_SEEDS],
-    seedsFromEnv: Boolean(e.ATLAS_SEEDS && e.ATLAS_SEEDS.length > 0),
     dnsServers: e.ATLAS_DNS_SERVERS,
     caFile: e.ATLAS_CA_FILE,
     allowNetworks: e.ATLAS_ALLOW_NETWORKS ?? [],

@@ -1,10 +1,13 @@
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
-import postgres, { type Sql } from 'postgres';
+import postgres, { type ISql, type Sql } from 'postgres';
 import type { Logger } from '../log/index.ts';
 import { type EmbeddedDatabase, startEmbeddedPostgres } from './embedded.ts';
 import * as schema from './schema/index.ts';
 
 export type Db = PostgresJsDatabase<typeof schema>;
+
+/** A connection pool or a transaction: what a query takes first, so callers choose. */
+export type Queryable = ISql;
 
 export interface Database {
   url: string;
@@ -84,4 +87,10 @@ export function redactUrl(url: string): string {
   } catch {
     return '(unparseable URL)';
   }
+}
+
+/** Whether the database answers (readiness checks). */
+export async function databaseAnswers(sql: Queryable): Promise<boolean> {
+  await sql`select 1`;
+  return true;
 }

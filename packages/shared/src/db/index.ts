@@ -4,3 +4,4 @@ export * from './migrate.ts';
 export * from './queries/index.ts';
 export * as schema from './schema/index.ts';
 export * from './schema/index.ts';
+export * from './timestamps.ts';

@@ -18,3 +18,13 @@ export async function migrateDatabase(database: Database): Promise<void> {
     reserved.release();
   }
 }
+
+/** How many migrations the database has applied (0 before the first). */
+export async function appliedMigrations(database: Database): Promise<number> {
+  try {
+    const [row] = await database.sql<{ n: string }[]>`select count(*) as n from drizzle.__drizzle_migrations`;
+    return Number(row?.n ?? 0);
+  } catch {
+    return 0;
+  }
+}

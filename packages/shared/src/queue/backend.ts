@@ -12,13 +12,17 @@ import {
 } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { QUEUES, type QueueName } from './definitions.ts';
+import { QUEUES, type QueueName, WORKER_LOCK } from './definitions.ts';
+
+/** Thrown by a job that can never succeed: it fails at once, without retries. */
+export { UnrecoverableError } from 'bullmq';
 
 export type Processor<T> = (job: Job<T>) => Promise<unknown>;
 
 /**
- * Per-worker settings a process may tune: how many jobs at once, and how fast a job whose process
- * died (its lock not renewed) is handed to another worker.
+ * Per-worker settings a process may tune: how many jobs at once (the queue's definition says how
+ * many for a crawler process), and how fast a job whose process died (its lock not renewed) is
+ * handed to another worker (`WORKER_LOCK` by default).
  */
 export type WorkerTuning = Pick<
   WorkerOptions,
@@ -94,7 +98,7 @@ function makeBackend(
       const worker = new (Worker as unknown as new (...args: unknown[]) => Worker)(
         name,
         processor,
-        { ...built.workerOptions, ...opts, concurrency: opts.concurrency ?? QUEUES[name].concurrency },
+        { ...built.workerOptions, ...WORKER_LOCK, ...opts, concurrency: opts.concurrency ?? 1 },
         ...extra,
       );
       workers.push(worker);

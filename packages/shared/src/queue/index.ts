@@ -1,3 +1,4 @@
 export * from './backend.ts';
 export * from './definitions.ts';
-export * from './payloads.ts';
+export * from './jobs.ts';
+export * from './producer.ts';

@@ -1,7 +1,7 @@
 import type { Sql } from 'postgres';
+import { type PgTimestamp, timestampToDate } from '../db/timestamps.ts';
 import { hasNoindexTag } from '../matrix/noindex.ts';
 import { detectRoomLanguage } from './language.ts';
-import { type PgTimestamp, timestampToDate } from './timestamps.ts';
 import type { RoomDocument } from './types.ts';
 
 interface RoomRow {

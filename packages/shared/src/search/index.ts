@@ -6,6 +6,4 @@ export * from './indexer.ts';
 export * from './language.ts';
 export * from './meilisearch-index.ts';
 export * from './postgres-index.ts';
-export { type RoomJson, toJsonRow } from './postgres-rows.ts';
-export * from './timestamps.ts';
 export * from './types.ts';

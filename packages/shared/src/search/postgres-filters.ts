@@ -1,6 +1,6 @@
+import { type PgTimestamp, timestampToDate } from '../db/timestamps.ts';
 import type { CursorKeys } from './cursor.ts';
 import type { Statement } from './postgres-statement.ts';
-import { type PgTimestamp, timestampToDate } from './timestamps.ts';
 import { InvalidCursorError, type RoomFilters, type RoomSort } from './types.ts';
 
 /** The filters as one condition on `r` (room_search). */

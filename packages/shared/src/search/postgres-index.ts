@@ -1,5 +1,5 @@
 import postgres, { type Sql } from 'postgres';
-import { SELECT_COLUMNS, toJsonRow } from './postgres-rows.ts';
+import { SELECT_COLUMNS } from './postgres-rows.ts';
 import { searchPostgres } from './postgres-search.ts';
 import { loadTierSizes, type TierSizes } from './postgres-tiers.ts';
 import type { IndexChangeListener, RoomDocument, SearchIndex, SearchStats } from './types.ts';
@@ -305,32 +305,34 @@ function dedupe(documents: RoomDocument[]): RoomDocument[] {
 
 async function upsertBatch(sql: postgres.TransactionSql, documents: RoomDocument[]): Promise<void> {
   if (documents.length === 0) return;
-  const payload = JSON.stringify(documents.map(toJsonRow));
+  // The documents as they are: the statement names their fields, so no mapping stands between them.
+  const payload = JSON.stringify(documents);
   // Aliases index their localpart split into words (#linux-gaming:example.org -> linux, gaming)
   // and servers their labels, so "example" finds rooms of example.org.
   await sql`
     insert into room_search (${sql.unsafe(SELECT_COLUMNS)}, exact_keys, document, indexed_at)
-    select d.room_id, d.name, d.topic, d.canonical_alias, d.avatar_url,
-           coalesce(d.servers, '{}'), d.num_joined_members, d.world_readable, d.guest_can_join,
-           d.join_rule, d.room_type, d.language, d.complexity, d.complexity_estimated,
-           d.growth_7d, d.growth_30d, d.first_seen_at, d.last_seen_at, d.stale,
+    select d."roomId", d.name, d.topic, d."canonicalAlias", d."avatarUrl",
+           coalesce(d.servers, '{}'), d."numJoinedMembers", d."worldReadable", d."guestCanJoin",
+           d."joinRule", d."roomType", d.language, d.complexity, d."complexityEstimated",
+           d."growth7d", d."growth30d", to_timestamp(d."firstSeenAt" / 1000.0),
+           to_timestamp(d."lastSeenAt" / 1000.0), d.stale,
            array_remove(array[
              nullif(regexp_replace(lower(unaccent(trim(d.name))), '\\s+', ' ', 'g'), ''),
-             nullif(lower(unaccent(substr(d.canonical_alias, 2))), ''),
-             nullif(lower(unaccent(split_part(substr(d.canonical_alias, 2), ':', 1))), '')
+             nullif(lower(unaccent(substr(d."canonicalAlias", 2))), ''),
+             nullif(lower(unaccent(split_part(substr(d."canonicalAlias", 2), ':', 1))), '')
            ], null),
            setweight(to_tsvector('atlas_search', coalesce(left(d.name, 500), '')), 'A')
              || setweight(to_tsvector('atlas_search',
-                  regexp_replace(split_part(substr(coalesce(d.canonical_alias, ''), 2), ':', 1), '[^[:alnum:]]+', ' ', 'g')), 'A')
+                  regexp_replace(split_part(substr(coalesce(d."canonicalAlias", ''), 2), ':', 1), '[^[:alnum:]]+', ' ', 'g')), 'A')
              || setweight(to_tsvector('atlas_search', coalesce(left(d.topic, 2000), '')), 'C')
              || setweight(to_tsvector('atlas_search',
                   regexp_replace(array_to_string(coalesce(d.servers, '{}'), ' '), '[.:-]+', ' ', 'g')), 'D'),
            now()
     from jsonb_to_recordset((${payload}::text)::jsonb) as d(
-      room_id text, name text, topic text, canonical_alias text, avatar_url text, servers text[],
-      num_joined_members integer, world_readable boolean, guest_can_join boolean, join_rule text,
-      room_type text, language text, complexity real, complexity_estimated boolean,
-      growth_7d integer, growth_30d integer, first_seen_at timestamptz, last_seen_at timestamptz,
+      "roomId" text, name text, topic text, "canonicalAlias" text, "avatarUrl" text, servers text[],
+      "numJoinedMembers" integer, "worldReadable" boolean, "guestCanJoin" boolean, "joinRule" text,
+      "roomType" text, language text, complexity real, "complexityEstimated" boolean,
+      "growth7d" integer, "growth30d" integer, "firstSeenAt" double precision, "lastSeenAt" double precision,
       stale boolean)
     on conflict (room_id) do update set
       name = excluded.name, topic = excluded.topic, canonical_alias = excluded.canonical_alias,

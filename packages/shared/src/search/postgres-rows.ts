@@ -1,4 +1,4 @@
-import { type PgTimestamp, timestampToDate } from './timestamps.ts';
+import { type PgTimestamp, timestampToDate } from '../db/timestamps.ts';
 import type { RoomDocument } from './types.ts';
 
 /** A `room_search` row as the search statements return it. */
@@ -54,35 +54,5 @@ export function toDocument(row: Row): RoomDocument {
     firstSeenAt: timestampToDate(row.first_seen_at).getTime(),
     lastSeenAt: timestampToDate(row.last_seen_at).getTime(),
     stale: row.stale,
-  };
-}
-
-/** A room in snake_case, like Matrix: what the JSON API serves and the upsert statement reads. */
-export interface RoomJson extends Omit<Row, 'first_seen_at' | 'last_seen_at'> {
-  first_seen_at: string;
-  last_seen_at: string;
-}
-
-export function toJsonRow(doc: RoomDocument): RoomJson {
-  return {
-    room_id: doc.roomId,
-    name: doc.name,
-    topic: doc.topic,
-    canonical_alias: doc.canonicalAlias,
-    avatar_url: doc.avatarUrl,
-    servers: doc.servers,
-    num_joined_members: doc.numJoinedMembers,
-    world_readable: doc.worldReadable,
-    guest_can_join: doc.guestCanJoin,
-    join_rule: doc.joinRule,
-    room_type: doc.roomType,
-    language: doc.language,
-    complexity: doc.complexity,
-    complexity_estimated: doc.complexityEstimated,
-    growth_7d: doc.growth7d,
-    growth_30d: doc.growth30d,
-    first_seen_at: new Date(doc.firstSeenAt).toISOString(),
-    last_seen_at: new Date(doc.lastSeenAt).toISOString(),
-    stale: doc.stale,
   };
 }

@@ -1,4 +1,5 @@
 import type { Sql } from 'postgres';
+import type { Queryable } from '../client.ts';
 
 export type CrawlMode = 'federation' | 'client' | 'via';
 export type CrawlRunStatus = 'complete' | 'partial' | 'forbidden' | 'failed';
@@ -44,4 +45,21 @@ export async function finishCrawlRun(sql: Sql, id: number, run: FinishedCrawlRun
       rooms_seen = ${run.roomsSeen}, rooms_stored = ${run.roomsStored}, rooms_malformed = ${run.roomsMalformed},
       rooms_noindex = ${run.roomsNoindex}, error = ${run.error}, finished_at = now()
     where id = ${id} and status = 'running'`;
+}
+
+/** Directory reads started in the last day, by status and stop reason (for the metrics). */
+export async function crawlRunsLastDay(
+  sql: Queryable,
+): Promise<{ status: string; stopReason: string | null; runs: number }[]> {
+  const rows = await sql<{ status: string; reason: string | null; n: string }[]>`
+    select status, stop_reason as reason, count(*) as n from crawl_runs
+    where started_at > now() - interval '1 day' group by 1, 2`;
+  return rows.map((row) => ({ status: row.status, stopReason: row.reason, runs: Number(row.n) }));
+}
+
+/** Directory pages read by the reads started in the last day. */
+export async function crawlPagesLastDay(sql: Queryable): Promise<number> {
+  const [row] = await sql<{ n: string | null }[]>`
+    select sum(pages) as n from crawl_runs where started_at > now() - interval '1 day'`;
+  return Number(row?.n ?? 0);
 }

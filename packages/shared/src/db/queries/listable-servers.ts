@@ -67,6 +67,22 @@ export async function listableServers(sql: Sql, vouched: readonly string[]): Pro
   return rows.map((row) => row.name);
 }
 
+/** A server that may be listed, with what the Element feed's options look at. */
+export interface ListableServerRow {
+  name: string;
+  registration: string;
+  software_name: string | null;
+  room_count: number | null;
+}
+
+/** Every server that may be listed, best first for someone browsing: most rooms, then uptime. */
+export async function listableServerRows(sql: Sql, vouched: readonly string[]): Promise<ListableServerRow[]> {
+  return sql<ListableServerRow[]>`
+    select s.name, s.registration, s.software_name, s.room_count from servers s
+    where ${listableCondition(sql, vouched)}
+    order by coalesce(s.room_count, 0) desc, coalesce(s.uptime_30d, 0) desc, s.name`;
+}
+
 export interface LeftOutServer {
   name: string;
   reason: LeftOutReason;

@@ -1,7 +1,7 @@
 import type { Sql } from 'postgres';
 import { textArray } from './sql-arrays.ts';
 
-/** A room as a directory lists it, cleaned (the crawler's `DirectoryRoom`). */
+/** A room as a directory lists it, cleaned by the crawler. */
 export interface DirectoryRoomRow {
   roomId: string;
   name: string | null;
@@ -27,12 +27,10 @@ export interface RoomNeedingFacts {
 
 /**
  * The order rooms are measured in, highest first: spaces (their hierarchy names servers and rooms),
- * then rooms by members, so the rooms people are likeliest to join are measured first. `alias`
- * names a relation with `room_type` and `num_joined_members`.
+ * then rooms by members, so the rooms people are likeliest to join are measured first. Written for
+ * the directory page's rows (`i`).
  */
-function factsPriority(alias: 'i' | 'r'): string {
-  return `case when ${alias}.room_type = 'm.space' then 2147483647 else least(${alias}.num_joined_members, 2147483646) end`;
-}
+const FACTS_PRIORITY = `case when i.room_type = 'm.space' then 2147483647 else least(i.num_joined_members, 2147483646) end`;
 
 /** How old a complexity measurement may get before a crawl asks for a new one (ms). */
 export const FACTS_MAX_AGE_MS = 24 * 3600 * 1000;
@@ -139,7 +137,7 @@ export async function upsertDirectoryRooms(
     ),
     queued as (
       insert into pending_room_facts (server_name, room_id, priority)
-      select ${serverName}, i.room_id, ${sql.unsafe(factsPriority('i'))}
+      select ${serverName}, i.room_id, ${sql.unsafe(FACTS_PRIORITY)}
       from input i left join old o using (room_id)
       where o.room_id is null or o.complexity_at is null
         or o.complexity_at < ${cutoff}::timestamptz
@@ -418,38 +416,6 @@ export async function takePendingRoomFacts(
     // A batch that was all measured elsewhere is gone now; look at the next one.
     if (left.length > 0 || rows.length === 0) return left;
   }
-}
-
-/** Whether a server still has rooms waiting for their leads step. */
-export async function hasPendingRoomLeads(sql: Sql, serverName: string): Promise<boolean> {
-  const rows = await sql`
-    select 1 from pending_room_facts where server_name = ${serverName} and leads_at is null limit 1`;
-  return rows.length > 0;
-}
-
-/** Queues stored rooms to be measured through `serverName` (a request from elsewhere in Atlas). */
-export async function queueRoomFacts(
-  sql: Sql,
-  serverName: string,
-  roomIds: readonly string[],
-): Promise<number> {
-  if (roomIds.length === 0) return 0;
-  const rows = await sql`
-    insert into pending_room_facts (server_name, room_id, priority)
-    select ${serverName}, r.room_id, ${sql.unsafe(factsPriority('r'))} from rooms r
-    where r.room_id = any(${textArray([...new Set(roomIds)].sort())}::text[])
-    on conflict (server_name, room_id) do update
-      set queued_at = now(), leads_at = null, residents = null, priority = excluded.priority
-    returning 1`;
-  return rows.length;
-}
-
-/** A server that lists the room, preferring current listings. */
-export async function listingServerOf(sql: Sql, roomId: string): Promise<string | null> {
-  const [row] = await sql<{ server: string }[]>`
-    select server_name as server from room_listings where room_id = ${roomId}
-    order by active desc, last_seen_at desc limit 1`;
-  return row?.server ?? null;
 }
 
 /** Whether a stored room changed since it was last put in the search index. */

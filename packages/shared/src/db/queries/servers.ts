@@ -1,8 +1,9 @@
 import { eq } from 'drizzle-orm';
 import type { Sql, TransactionSql } from 'postgres';
+import { parseServerName } from '../../matrix/server-name.ts';
 import type { Db } from '../client.ts';
 import { type ReviewSignal, type Server, servers } from '../schema/servers.ts';
-import { blockedCondition } from './blocks.ts';
+import { type BlockMatcher, listBlockPatterns, matchesBlockPatterns } from './blocks.ts';
 import { textArray } from './sql-arrays.ts';
 
 /**
@@ -19,18 +20,64 @@ export function iso(date: Date | null): string | null {
  * would only obscure.
  */
 
+/** How a server name reached Atlas (`servers.found_via`). */
+export const FOUND_VIA = [
+  'seed',
+  'alias',
+  'room_id',
+  'query_directory',
+  'hierarchy',
+  'inbound',
+  'submission',
+  'admin',
+  'via_server',
+] as const;
+export type FoundVia = (typeof FOUND_VIA)[number];
+
 export interface DiscoveredServer {
   name: string;
-  /** How it was found (`servers.found_via`). */
-  via: string;
+  via: FoundVia;
   from?: string | undefined;
   /** Known but never to be contacted (an operator block matches it). */
   blocked?: boolean;
 }
 
+/** A server name Atlas just heard of, how, and from what (a room id or alias). */
+export interface ServerCandidate {
+  name: string;
+  via: FoundVia;
+  from?: string | undefined;
+}
+
+/** Longest `found_from` kept (a room id or alias; longer ones are cut). */
+const MAX_FOUND_FROM = 512;
+
+/**
+ * Records server names Atlas heard of, however it heard (seeds, directory pages, the leads of
+ * rooms): what is not a server name is dropped, Atlas's own name and names `skip` says are known
+ * are left out, and a name an operator block matches is recorded as blocked, never to be contacted.
+ * Returns the names recorded (valid, whether new or not) and those that were new and may be
+ * contacted (a new server is due for a probe at once).
+ */
+export async function recordServerNames(
+  sql: Sql,
+  candidates: readonly ServerCandidate[],
+  options: { isBlocked: BlockMatcher; ownServerName?: string | undefined; skip?: (name: string) => boolean },
+): Promise<{ recorded: string[]; added: string[] }> {
+  const valid: DiscoveredServer[] = [];
+  for (const candidate of candidates) {
+    const name = parseServerName(candidate.name)?.name;
+    if (!name || name === options.ownServerName || options.skip?.(name)) continue;
+    const from = candidate.from?.slice(0, MAX_FOUND_FROM);
+    valid.push({ name, via: candidate.via, from, blocked: options.isBlocked(name) });
+  }
+  const added = await insertDiscoveredServers(sql, valid);
+  return { recorded: valid.map((server) => server.name), added };
+}
+
 /**
  * Inserts servers not known yet and returns the names that were new and are not blocked. A server
- * keeps how it was *first* found.
+ * keeps how it was *first* found. Takes names already checked (`recordServerNames` checks them).
  */
 export async function insertDiscoveredServers(
   sql: Sql,
@@ -241,6 +288,8 @@ export async function claimDueServers(
   limit: number,
   leaseMs: number,
 ): Promise<string[]> {
+  // Names inserted since a block was added, before the crawler's cached block list caught up.
+  const blocked = matchesBlockPatterns(sql, sql`s.name`, await listBlockPatterns(sql));
   const rows =
     kind === 'probe'
       ? await sql<{ name: string }[]>`
@@ -251,7 +300,7 @@ export async function claimDueServers(
             order by next_probe_at
             limit ${limit}
             for update skip locked
-          ) and not ${blockedCondition(sql, 's.name')}
+          ) and not ${blocked}
           returning s.name`
       : await sql<{ name: string }[]>`
           update servers s set next_crawl_at = now() + ${leaseMs} * interval '1 millisecond'
@@ -261,16 +310,9 @@ export async function claimDueServers(
             order by next_crawl_at
             limit ${limit}
             for update skip locked
-          ) and not ${blockedCondition(sql, 's.name')}
+          ) and not ${blocked}
           returning s.name`;
   return rows.map((row) => row.name);
-}
-
-/** Marks every known server whose name matches a block as blocked. Returns how many changed. */
-export async function applyBlocks(sql: Sql): Promise<number> {
-  const rows = await sql`update servers s set status = 'blocked', version = s.version + 1, updated_at = now()
-    where s.status <> 'blocked' and ${blockedCondition(sql, 's.name')} returning s.name`;
-  return rows.length;
 }
 
 /**

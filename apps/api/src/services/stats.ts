@@ -1,5 +1,11 @@
 import type { DirectoryStats } from '@atlas/shared/api';
-import { directoryTotals, discoveriesPerDay, languageCounts, softwareShare } from '@atlas/shared/db';
+import {
+  crawlActivity,
+  directoryTotals,
+  discoveriesPerDay,
+  languageCounts,
+  softwareShare,
+} from '@atlas/shared/db';
 import type { SearchIndex } from '@atlas/shared/search';
 import type { Sql } from 'postgres';
 
@@ -8,11 +14,12 @@ import type { Sql } from 'postgres';
  * online servers, and what was discovered per day over 30 days.
  */
 export async function directoryStats(sql: Sql, search: SearchIndex): Promise<DirectoryStats> {
-  const [totals, software, languages, growth, indexed] = await Promise.all([
+  const [totals, software, languages, growth, activity, indexed] = await Promise.all([
     directoryTotals(sql),
     softwareShare(sql),
     languageCounts(sql),
     discoveriesPerDay(sql),
+    crawlActivity(sql),
     search.stats(),
   ]);
   const { servers, rooms } = totals;
@@ -45,6 +52,12 @@ export async function directoryStats(sql: Sql, search: SearchIndex): Promise<Dir
       servers_discovered: row.serversDiscovered,
       rooms_first_seen: row.roomsFirstSeen,
     })),
+    crawl: {
+      rooms_to_index: activity.roomsToIndex,
+      servers_checked_last_hour: activity.serversChecked,
+      directories_read_last_hour: activity.directoriesRead,
+      last_read_at: activity.lastReadAt,
+    },
     generated_at: new Date().toISOString(),
   };
 }

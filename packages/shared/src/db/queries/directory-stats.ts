@@ -1,4 +1,5 @@
 import type { Queryable } from '../client.ts';
+import { type PgTimestamp, timestampToIso } from '../timestamps.ts';
 
 /**
  * The breakdowns of the stats page and `/api/v1/stats`, beside its counts (`directoryTotals`), by
@@ -43,4 +44,33 @@ export async function discoveriesPerDay(
     serversDiscovered: Number(row.servers_discovered),
     roomsFirstSeen: Number(row.rooms_first_seen),
   }));
+}
+
+/** What the crawl is doing now: the work waiting and done in the last hour. */
+export async function crawlActivity(sql: Queryable): Promise<{
+  roomsToIndex: number;
+  serversChecked: number;
+  directoriesRead: number;
+  /** ISO 8601. */
+  lastReadAt: string | null;
+}> {
+  const [row] = await sql<
+    {
+      rooms_to_index: string;
+      servers_checked: string;
+      directories_read: string;
+      last_read_at: PgTimestamp | null;
+    }[]
+  >`
+    select
+      (select count(*) from rooms where version <> indexed_version) as rooms_to_index,
+      (select count(*) from servers where last_probe_at > now() - interval '1 hour') as servers_checked,
+      (select count(*) from crawl_runs where finished_at > now() - interval '1 hour') as directories_read,
+      (select max(last_crawl_at) from servers) as last_read_at`;
+  return {
+    roomsToIndex: Number(row?.rooms_to_index ?? 0),
+    serversChecked: Number(row?.servers_checked ?? 0),
+    directoriesRead: Number(row?.directories_read ?? 0),
+    lastReadAt: timestampToIso(row?.last_read_at ?? null),
+  };
 }

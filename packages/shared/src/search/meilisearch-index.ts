@@ -1,4 +1,5 @@
-import { type Index, Meilisearch, type Settings, type Task } from 'meilisearch';
+import { isDeepStrictEqual } from 'node:util';
+import { type Index, MeiliSearchApiError, Meilisearch, type Settings, type Task } from 'meilisearch';
 import { decodeCursor, encodeCursor, queryFingerprint } from './cursor.ts';
 import { cleanQueryText } from './postgres-query.ts';
 import {
@@ -20,7 +21,25 @@ export interface MeilisearchOptions {
   indexUid?: string;
   /** How long to wait for one Meilisearch task (document batch, settings, swap). */
   taskTimeoutMs?: number;
+  /**
+   * How long a search may take before it counts as failed (default 2 s): a server that hangs must
+   * not hold a person's search for the 30 s a write may wait.
+   */
+  searchTimeoutMs?: number;
   batchSize?: number;
+}
+
+/** The Meilisearch backend, with what the failover around it needs besides the contract. */
+export interface MeilisearchIndex extends SearchIndex {
+  readonly backend: 'meilisearch';
+  readonly uid: string;
+  /**
+   * When the index was created, as Meilisearch says it (nanoseconds), or null when there is no
+   * index. A rebuild swaps a freshly created index in, so this names what the index holds: an index
+   * lost and made again (by a write, after its data folder was lost) has another. Throws when
+   * Meilisearch cannot be reached.
+   */
+  createdAt(): Promise<string | null>;
 }
 
 /** The stored form: Meilisearch document ids allow only a-z A-Z 0-9 - _, so room ids are encoded. */
@@ -117,13 +136,22 @@ function fromMeili(hit: MeiliRoom): RoomDocument {
 }
 
 /**
- * Settings applied at every boot; Meilisearch only reindexes when they differ from the stored
- * ones. Searchable attributes are in order of weight (name and alias first, servers last), the
- * `exactness` rule is moved up so a room whose whole name or alias is the query ranks first, and
- * members break ties.
+ * Settings applied at boot when they differ from the stored ones (a change makes Meilisearch
+ * reindex). Ranking, for a directory of rooms (ADR 0203):
+ * - `words` first, though every word must match (`matchingStrategy: all` below);
+ * - `sort` next, so an explicit sort (members, newest…) orders the matches, as PostgreSQL does;
+ * - `exactness`: a room whose whole alias or name is the query, then rooms with the query's words
+ *   as they are (not as a prefix or with a typo);
+ * - `typo`, then `proximity` of the words;
+ * - `attributeRank`: a match in the alias before the name, the name before the topic, the topic
+ *   before the servers;
+ * - members: among equally good matches, the bigger room (before the word's position in the name,
+ *   which tells a person little).
+ * Typos: one from five letters, two from nine (Meilisearch's defaults; shorter words would find
+ * too many other short words).
  */
 export const MEILI_SETTINGS: Settings = {
-  searchableAttributes: ['name', 'aliasWords', 'topic', 'servers'],
+  searchableAttributes: ['aliasWords', 'name', 'topic', 'servers'],
   filterableAttributes: [
     'servers',
     'language',
@@ -144,11 +172,35 @@ export const MEILI_SETTINGS: Settings = {
     'complexitySort',
     'roomId',
   ],
-  rankingRules: ['words', 'exactness', 'typo', 'proximity', 'attribute', 'sort', 'numJoinedMembers:desc'],
+  rankingRules: [
+    'words',
+    'sort',
+    'exactness',
+    'typo',
+    'proximity',
+    'attributeRank',
+    'numJoinedMembers:desc',
+    'wordPosition',
+  ],
   displayedAttributes: ['*'],
   pagination: { maxTotalHits: 10_000 },
-  typoTolerance: { enabled: true, minWordSizeForTypos: { oneTypo: 4, twoTypos: 8 } },
+  typoTolerance: { enabled: true, minWordSizeForTypos: { oneTypo: 5, twoTypos: 9 } },
 };
+
+/** Whether `stored` (as Meilisearch returns it, every setting filled in) has every value of `wanted`. */
+function settingsHold(stored: Record<string, unknown>, wanted: Record<string, unknown>): boolean {
+  return Object.entries(wanted).every(([key, value]) => {
+    const current = stored[key];
+    if (value && typeof value === 'object' && !Array.isArray(value)) {
+      return (
+        current !== null &&
+        typeof current === 'object' &&
+        settingsHold(current as Record<string, unknown>, value as Record<string, unknown>)
+      );
+    }
+    return isDeepStrictEqual(current, value);
+  });
+}
 
 /** Meilisearch filter syntax: strings quoted, quotes and backslashes escaped. */
 function quote(value: string): string {
@@ -192,22 +244,34 @@ const SORT_RULES: Record<Exclude<RoomSort, 'relevance'>, string[]> = {
   complexity: ['complexitySort:asc', 'roomId:asc'],
 };
 
+/** Meilisearch's answer for an index that does not exist. */
+function isIndexNotFound(error: unknown): boolean {
+  return error instanceof MeiliSearchApiError && error.cause?.code === 'index_not_found';
+}
+
 /**
  * The Meilisearch backend, through the official client. Document batches, settings and swaps are
  * Meilisearch tasks; each is awaited with a timeout, and a task that fails throws with
  * Meilisearch's own message.
  */
-export function createMeilisearchIndex(options: MeilisearchOptions): SearchIndex {
+export function createMeilisearchIndex(options: MeilisearchOptions): MeilisearchIndex {
   const uid = options.indexUid ?? 'rooms';
   const timeout = options.taskTimeoutMs ?? 60_000;
   const batchSize = options.batchSize ?? 1000;
+  const auth = options.key ? { apiKey: options.key } : {};
   const client = new Meilisearch({
     host: options.url,
-    ...(options.key ? { apiKey: options.key } : {}),
+    ...auth,
     timeout: 30_000,
     defaultWaitOptions: { timeout, interval: 50 },
   });
+  const searchClient = new Meilisearch({
+    host: options.url,
+    ...auth,
+    timeout: options.searchTimeoutMs ?? 2_000,
+  });
   const index: Index<MeiliRoom> = client.index<MeiliRoom>(uid);
+  const searchIndex: Index<MeiliRoom> = searchClient.index<MeiliRoom>(uid);
 
   async function done(pending: { waitTask: (o?: { timeout?: number }) => Promise<Task> }, what: string) {
     const task = await pending.waitTask({ timeout });
@@ -219,11 +283,16 @@ export function createMeilisearchIndex(options: MeilisearchOptions): SearchIndex
 
   async function ensureIndex(name: string): Promise<void> {
     try {
-      await client.getIndex(name);
-    } catch {
+      await client.getRawIndex(name);
+    } catch (error) {
+      if (!isIndexNotFound(error)) throw error;
       await done(client.createIndex(name, { primaryKey: 'id' }), `creating index ${name}`);
     }
-    await done(client.index(name).updateSettings(MEILI_SETTINGS), `settings of ${name}`);
+    // Only when they differ: an update is a task, and a changed setting reindexes everything.
+    const stored = (await client.index(name).getSettings()) as Record<string, unknown>;
+    if (!settingsHold(stored, MEILI_SETTINGS as Record<string, unknown>)) {
+      await done(client.index(name).updateSettings(MEILI_SETTINGS), `settings of ${name}`);
+    }
   }
 
   async function addAll(target: Index<MeiliRoom>, documents: RoomDocument[]): Promise<void> {
@@ -235,6 +304,7 @@ export function createMeilisearchIndex(options: MeilisearchOptions): SearchIndex
 
   return {
     backend: 'meilisearch',
+    uid,
     async init() {
       await ensureIndex(uid);
     },
@@ -261,10 +331,12 @@ export function createMeilisearchIndex(options: MeilisearchOptions): SearchIndex
         offset = value;
       }
       const effective = sort === 'relevance' && !q ? 'members' : sort;
-      const response = await index.search(q, {
+      const response = await searchIndex.search(q, {
         offset,
         limit: limit + 1,
         filter: meiliFilter(query.filters),
+        // Every word must match, as on PostgreSQL: "linux gaming" is not every room about Linux.
+        matchingStrategy: 'all',
         ...(effective === 'relevance' ? {} : { sort: SORT_RULES[effective] }),
       });
       const hits = response.hits.slice(0, limit);
@@ -283,7 +355,11 @@ export function createMeilisearchIndex(options: MeilisearchOptions): SearchIndex
     async rebuild(source) {
       // Fill a fresh index, then swap it in atomically: searches never see a half-built index.
       const staging = `${uid}_rebuild`;
-      await client.deleteIndexIfExists(staging);
+      // A staging index left by a rebuild that was cut off; waited for, so it is gone before the next step.
+      const leftover = await client.deleteIndex(staging).waitTask({ timeout });
+      if (leftover.status !== 'succeeded' && leftover.error?.code !== 'index_not_found') {
+        throw new Error(`Meilisearch deleting ${staging} ${leftover.status}: ${leftover.error?.message}`);
+      }
       await ensureIndex(staging);
       await ensureIndex(uid);
       const target = client.index<MeiliRoom>(staging);
@@ -296,8 +372,16 @@ export function createMeilisearchIndex(options: MeilisearchOptions): SearchIndex
       await done(client.deleteIndex(staging), `deleting ${staging}`);
       return count;
     },
+    async createdAt() {
+      try {
+        return (await client.getRawIndex(uid)).createdAt;
+      } catch (error) {
+        if (isIndexNotFound(error)) return null;
+        throw error;
+      }
+    },
     async close() {
-      // The client holds no connections of its own (fetch keeps none open between requests).
+      // The clients hold no connections of their own (fetch keeps none open between requests).
     },
   };
 }

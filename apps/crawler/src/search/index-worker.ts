@@ -15,7 +15,9 @@ export const REBUILD_PATTERN = '17 4 * * *';
 /**
  * The index queue's worker: pushes rooms whose `version` moved since they were last indexed, in
  * batches, to the configured search backend (`{full: true}` rebuilds it). The database records
- * what was indexed, so a crash loses nothing: the next run takes the rest.
+ * what was indexed, so a crash loses nothing: the next run takes the rest. With Meilisearch, each
+ * run first puts back what Meilisearch lost (writes it missed while down, or its whole index after
+ * a restart without its data), so it catches up by itself within one run of coming back.
  */
 export const indexWorker: WorkerRegistration = {
   queue: 'index',
@@ -24,8 +26,8 @@ export const indexWorker: WorkerRegistration = {
     // Loaded here, not at import: the search package carries language models (tens of MB) that
     // processes without this worker (`atlas crawl --once`) should not pay for.
     const { createSearchIndex, indexChangedRooms, rebuildSearchIndex } = await import('@atlas/shared/search');
-    const search = await createSearchIndex({ databaseUrl: ctx.database.url, meili: ctx.config.meili });
     const log = ctx.log.child({ queue: 'index' });
+    const search = await createSearchIndex({ databaseUrl: ctx.database.url, meili: ctx.config.meili, log });
     return {
       processor: async (job) => {
         const { full } = parseJobData(indexPayload, job);

@@ -305,7 +305,17 @@ function dedupe(documents: RoomDocument[]): RoomDocument[] {
 
 async function upsertBatch(sql: postgres.TransactionSql, documents: RoomDocument[]): Promise<void> {
   if (documents.length === 0) return;
-  const payload = JSON.stringify(documents.map(toJsonRow));
+  // Words are indexed from text lower-cased here: PostgreSQL's lower() (and to_tsvector's own) only
+  // folds ASCII under the C collation Atlas's databases use, which left "Русский" and "Ελληνικά"
+  // unfound by the same words in lower case.
+  const payload = JSON.stringify(
+    documents.map((d) => ({
+      ...toJsonRow(d),
+      name_words: d.name?.toLowerCase() ?? null,
+      topic_words: d.topic?.toLowerCase() ?? null,
+      alias_words: d.canonicalAlias?.toLowerCase() ?? null,
+    })),
+  );
   // Aliases index their localpart split into words (#linux-gaming:example.org -> linux, gaming)
   // and servers their labels, so "example" finds rooms of example.org.
   await sql`
@@ -315,14 +325,14 @@ async function upsertBatch(sql: postgres.TransactionSql, documents: RoomDocument
            d.join_rule, d.room_type, d.language, d.complexity, d.complexity_estimated,
            d.growth_7d, d.growth_30d, d.first_seen_at, d.last_seen_at, d.stale,
            array_remove(array[
-             nullif(regexp_replace(lower(unaccent(trim(d.name))), '\\s+', ' ', 'g'), ''),
-             nullif(lower(unaccent(substr(d.canonical_alias, 2))), ''),
-             nullif(lower(unaccent(split_part(substr(d.canonical_alias, 2), ':', 1))), '')
+             nullif(regexp_replace(lower(unaccent(trim(d.name_words))), '\\s+', ' ', 'g'), ''),
+             nullif(lower(unaccent(substr(d.alias_words, 2))), ''),
+             nullif(lower(unaccent(split_part(substr(d.alias_words, 2), ':', 1))), '')
            ], null),
-           setweight(to_tsvector('atlas_search', coalesce(left(d.name, 500), '')), 'A')
+           setweight(to_tsvector('atlas_search', coalesce(left(d.name_words, 500), '')), 'A')
              || setweight(to_tsvector('atlas_search',
-                  regexp_replace(split_part(substr(coalesce(d.canonical_alias, ''), 2), ':', 1), '[^[:alnum:]]+', ' ', 'g')), 'A')
-             || setweight(to_tsvector('atlas_search', coalesce(left(d.topic, 2000), '')), 'C')
+                  regexp_replace(split_part(substr(coalesce(d.alias_words, ''), 2), ':', 1), '[^[:alnum:]]+', ' ', 'g')), 'A')
+             || setweight(to_tsvector('atlas_search', coalesce(left(d.topic_words, 2000), '')), 'C')
              || setweight(to_tsvector('atlas_search',
                   regexp_replace(array_to_string(coalesce(d.servers, '{}'), ' '), '[.:-]+', ' ', 'g')), 'D'),
            now()
@@ -331,7 +341,7 @@ async function upsertBatch(sql: postgres.TransactionSql, documents: RoomDocument
       num_joined_members integer, world_readable boolean, guest_can_join boolean, join_rule text,
       room_type text, language text, complexity real, complexity_estimated boolean,
       growth_7d integer, growth_30d integer, first_seen_at timestamptz, last_seen_at timestamptz,
-      stale boolean)
+      stale boolean, name_words text, topic_words text, alias_words text)
     on conflict (room_id) do update set
       name = excluded.name, topic = excluded.topic, canonical_alias = excluded.canonical_alias,
       avatar_url = excluded.avatar_url, servers = excluded.servers,

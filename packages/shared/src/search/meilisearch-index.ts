@@ -1,5 +1,12 @@
 import { isDeepStrictEqual } from 'node:util';
-import { type Index, MeiliSearchApiError, Meilisearch, type Settings, type Task } from 'meilisearch';
+import {
+  type Index,
+  MeiliSearchApiError,
+  Meilisearch,
+  type MultiSearchParams,
+  type Settings,
+  type Task,
+} from 'meilisearch';
 import { decodeCursor, encodeCursor, queryFingerprint } from './cursor.ts';
 import { cleanQueryText } from './postgres-query.ts';
 import {
@@ -51,6 +58,10 @@ interface MeiliRoom {
   canonicalAlias: string | null;
   /** The alias localpart and full alias, searchable apart from the rest of the alias. */
   aliasWords: string[];
+  /** The full alias (without `#`) and its localpart, folded (exactKey): an exact alias match. */
+  aliasKeys: string[];
+  /** The name, folded (exactKey): an exact name match. */
+  nameKey: string | null;
   avatarUrl: string | null;
   servers: string[];
   numJoinedMembers: number;
@@ -76,6 +87,20 @@ interface MeiliRoom {
 const PLAIN_ROOM = 'room';
 const UNKNOWN_COMPLEXITY = 1e9;
 
+/**
+ * What an exact match compares: text trimmed, without a leading `#`, spaces collapsed, lower case,
+ * accents and other marks folded (so "Café" is "cafe", as Meilisearch itself folds words).
+ */
+export function exactKey(text: string): string {
+  return text
+    .trim()
+    .replace(/^#/, '')
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .replace(/\s+/g, ' ')
+    .toLowerCase();
+}
+
 export function meiliDocumentId(roomId: string): string {
   return Buffer.from(roomId, 'utf8').toString('base64url');
 }
@@ -90,6 +115,8 @@ function toMeili(doc: RoomDocument): MeiliRoom {
     topic: doc.topic,
     canonicalAlias: alias,
     aliasWords: alias ? [localpart, alias.slice(1)] : [],
+    aliasKeys: alias ? [exactKey(alias), exactKey(localpart)] : [],
+    nameKey: doc.name ? exactKey(doc.name) || null : null,
     avatarUrl: doc.avatarUrl,
     servers: doc.servers,
     numJoinedMembers: doc.numJoinedMembers,
@@ -137,21 +164,23 @@ function fromMeili(hit: MeiliRoom): RoomDocument {
 
 /**
  * Settings applied at boot when they differ from the stored ones (a change makes Meilisearch
- * reindex). Ranking, for a directory of rooms (ADR 0203):
+ * reindex). Ranking, for a directory of rooms (ADR 0203); exact alias and name matches come first
+ * by their own query (see `search`), the rest by:
  * - `words` first, though every word must match (`matchingStrategy: all` below);
  * - `sort` next, so an explicit sort (members, newest…) orders the matches, as PostgreSQL does;
- * - `exactness`: a room whose whole alias or name is the query, then rooms with the query's words
- *   as they are (not as a prefix or with a typo);
  * - `typo`, then `proximity` of the words;
- * - `attributeRank`: a match in the alias before the name, the name before the topic, the topic
+ * - `attributeRank`: a match in the name before the alias, the alias before the topic, the topic
  *   before the servers;
+ * - `exactness`: a name or alias that starts with the query, then words as they are (not as a
+ *   prefix or with a typo). After `attributeRank`, not before: an alias that merely starts with the
+ *   word ("#astronomy-bots") must not put a small room above bigger ones named for it;
  * - members: among equally good matches, the bigger room (before the word's position in the name,
  *   which tells a person little).
  * Typos: one from five letters, two from nine (Meilisearch's defaults; shorter words would find
  * too many other short words).
  */
 export const MEILI_SETTINGS: Settings = {
-  searchableAttributes: ['aliasWords', 'name', 'topic', 'servers'],
+  searchableAttributes: ['name', 'aliasWords', 'topic', 'servers'],
   filterableAttributes: [
     'servers',
     'language',
@@ -163,6 +192,8 @@ export const MEILI_SETTINGS: Settings = {
     'worldReadable',
     'stale',
     'hasAlias',
+    'aliasKeys',
+    'nameKey',
   ],
   sortableAttributes: [
     'numJoinedMembers',
@@ -175,10 +206,10 @@ export const MEILI_SETTINGS: Settings = {
   rankingRules: [
     'words',
     'sort',
-    'exactness',
     'typo',
     'proximity',
     'attributeRank',
+    'exactness',
     'numJoinedMembers:desc',
     'wordPosition',
   ],
@@ -236,6 +267,17 @@ export function meiliFilter(filters: RoomFilters | undefined): string[] {
   return parts;
 }
 
+/**
+ * Relevance searches run as three queries, one after another in the answer: rooms whose alias is
+ * the query, then rooms whose name is, then every other match. No ranking rule can put an exact
+ * alias first without also lifting every alias that merely starts with the query.
+ */
+function exactTiers(key: string): string[] {
+  const alias = `aliasKeys = ${quote(key)}`;
+  const name = `nameKey = ${quote(key)}`;
+  return [alias, `${name} AND NOT ${alias}`, `NOT ${alias} AND NOT ${name}`];
+}
+
 const SORT_RULES: Record<Exclude<RoomSort, 'relevance'>, string[]> = {
   members: ['numJoinedMembers:desc', 'roomId:asc'],
   growth7d: ['growth7d:desc', 'roomId:asc'],
@@ -271,7 +313,6 @@ export function createMeilisearchIndex(options: MeilisearchOptions): Meilisearch
     timeout: options.searchTimeoutMs ?? 2_000,
   });
   const index: Index<MeiliRoom> = client.index<MeiliRoom>(uid);
-  const searchIndex: Index<MeiliRoom> = searchClient.index<MeiliRoom>(uid);
 
   async function done(pending: { waitTask: (o?: { timeout?: number }) => Promise<Task> }, what: string) {
     const task = await pending.waitTask({ timeout });
@@ -322,30 +363,47 @@ export function createMeilisearchIndex(options: MeilisearchOptions): Meilisearch
       const sort: RoomSort = query.sort ?? (q ? 'relevance' : 'members');
       const fingerprint = queryFingerprint({ q, sort, filters: query.filters });
       const limit = Math.max(1, Math.min(100, Math.floor(query.limit)));
-      let offset = 0;
-      if (query.cursor) {
-        const [value] = decodeCursor(query.cursor, fingerprint);
-        if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-          throw new InvalidCursorError('the cursor is not one this directory issued');
-        }
-        offset = value;
-      }
       const effective = sort === 'relevance' && !q ? 'members' : sort;
-      const response = await searchIndex.search(q, {
-        offset,
-        limit: limit + 1,
-        filter: meiliFilter(query.filters),
-        // Every word must match, as on PostgreSQL: "linux gaming" is not every room about Linux.
-        matchingStrategy: 'all',
-        ...(effective === 'relevance' ? {} : { sort: SORT_RULES[effective] }),
+      const key = effective === 'relevance' ? exactKey(q) : '';
+      const tiers = key ? exactTiers(key) : [undefined];
+      // [offset into the tiers one after another, then how many rooms each tier but the last held]
+      const keys = query.cursor ? decodeCursor(query.cursor, fingerprint) : [0];
+      const numbers = keys.filter((k): k is number => typeof k === 'number' && Number.isInteger(k) && k >= 0);
+      if (numbers.length !== keys.length || (query.cursor && keys.length !== tiers.length)) {
+        throw new InvalidCursorError('the cursor is not one this directory issued');
+      }
+      const [offset = 0, ...known] = numbers;
+      // The tier the offset falls in, and where in it.
+      let first = 0;
+      let local = offset;
+      while (first < known.length && local >= (known[first] ?? 0)) {
+        local -= known[first] ?? 0;
+        first++;
+      }
+      const filter = meiliFilter(query.filters);
+      const { results } = await searchClient.multiSearch<MultiSearchParams, MeiliRoom>({
+        queries: tiers.slice(first).map((tier, i) => ({
+          indexUid: uid,
+          q,
+          filter: tier ? [...filter, tier] : filter,
+          // Every word must match, as on PostgreSQL: "linux gaming" is not every room about Linux.
+          matchingStrategy: 'all',
+          offset: i === 0 ? local : 0,
+          limit: limit + 1,
+          ...(effective === 'relevance' ? {} : { sort: SORT_RULES[effective] }),
+        })),
       });
-      const hits = response.hits.slice(0, limit);
-      const total = response.estimatedTotalHits ?? hits.length;
+      const hits = results.flatMap((r) => r.hits).slice(0, limit + 1);
+      const totals = [...known.slice(0, first), ...results.map((r) => r.estimatedTotalHits ?? r.hits.length)];
+      const total = totals.reduce((a, b) => a + b, 0);
       return {
-        hits: hits.map((hit) => fromMeili(hit)),
+        hits: hits.slice(0, limit).map((hit) => fromMeili(hit)),
         total: Math.min(total, TOTAL_CAP),
         totalExact: total <= TOTAL_CAP,
-        nextCursor: response.hits.length > limit ? encodeCursor(fingerprint, [offset + limit]) : null,
+        nextCursor:
+          hits.length > limit
+            ? encodeCursor(fingerprint, [offset + limit, ...totals.slice(0, tiers.length - 1)])
+            : null,
       };
     },
     async stats(): Promise<SearchStats> {

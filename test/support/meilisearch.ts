@@ -25,11 +25,18 @@ export interface TestMeilisearch {
   close(): Promise<void>;
 }
 
+let binary: string | undefined;
+
 /**
  * The binary the launcher unpacks, so that the process started is the server itself (a signal
  * reaches it, not a shell). Fails with the fix when the launcher is missing.
  */
-function meilisearchBinary(): string {
+export function meilisearchBinary(): string {
+  binary ??= unpackedBinary();
+  return binary;
+}
+
+function unpackedBinary(): string {
   if (!existsSync(MEILISEARCH_LAUNCHER)) {
     throw new Error(
       `no Meilisearch at ${MEILISEARCH_LAUNCHER}: the search tests run against a real Meilisearch 1.50.0; ` +
@@ -37,13 +44,13 @@ function meilisearchBinary(): string {
     );
   }
   const probe = spawnSync('sh', [MEILISEARCH_LAUNCHER, '--path'], { encoding: 'utf8' });
-  const binary = probe.stdout.trim();
-  if (probe.status !== 0 || !binary) {
+  const unpacked = probe.stdout.trim();
+  if (probe.status !== 0 || !unpacked) {
     throw new Error(
       `${MEILISEARCH_LAUNCHER} --path failed: ${probe.stderr.trim() || `exit ${probe.status}`}`,
     );
   }
-  return binary;
+  return unpacked;
 }
 
 /**
@@ -51,7 +58,7 @@ function meilisearchBinary(): string {
  * `stop` and `start` let a test take it away and bring it back (with or without its data).
  */
 export async function startMeilisearch(): Promise<TestMeilisearch> {
-  const binary = meilisearchBinary();
+  const program = meilisearchBinary();
   const dir = await mkdtemp(path.join(tmpdir(), 'atlas-meili-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -73,7 +80,7 @@ export async function startMeilisearch(): Promise<TestMeilisearch> {
     if (options.lost) generation++;
     const data = path.join(dir, `data-${generation}`);
     const server = spawn(
-      binary,
+      program,
       [
         '--db-path',
         path.join(data, 'db'),

@@ -265,7 +265,10 @@ export function createFailoverSearchIndex(options: FailoverOptions): SearchIndex
         );
         return rebuildPrimary(await databaseNow(sql));
       }
-      return pushMisses();
+      const pushed = await pushMisses();
+      // It answered: writes and searches need not wait for the next check to use it again.
+      await check();
+      return pushed;
     },
     status: () => ({
       backend: 'meilisearch',

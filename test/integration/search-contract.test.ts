@@ -208,6 +208,13 @@ describe.each(backends)('search contract: %s', (backend, factory) => {
     }
   });
 
+  it('takes filter values as values, whatever they hold', async () => {
+    for (const server of ['fr.example" OR stale = true OR "', "fr.example' OR true --", '\\', '']) {
+      expect(await all({ filters: { servers: [server] } })).toEqual([]);
+    }
+    expect(await all({ filters: { languages: ['fr"', 'de'] } })).toEqual(['!deutsch:de.example']);
+  });
+
   it('filters by server, language, type, join rule and members', async () => {
     expect(new Set(await all({ filters: { servers: ['fr.example', 'de.example'] } }))).toEqual(
       new Set(['!cafe:fr.example', '!deutsch:de.example']),

@@ -91,12 +91,13 @@ export function createFailoverSearchIndex(options: FailoverOptions): SearchIndex
   /** Usable: Meilisearch answers and its index is the one Atlas last built (not lost and made again). */
   async function check(): Promise<void> {
     try {
+      let [createdAt, built] = await Promise.all([primary.createdAt(), builtIndex(sql, primary.uid)]);
       if (!initialised) {
         // Settings are applied once Meilisearch answers, also when it did not at boot.
         await primary.init();
         initialised = true;
+        createdAt = await primary.createdAt();
       }
-      const [createdAt, built] = await Promise.all([primary.createdAt(), builtIndex(sql, primary.uid)]);
       if (createdAt === null) setUsable(false, 'there is no index');
       else if (createdAt !== built)
         setUsable(false, 'the index is not the one Atlas built; the indexer rebuilds it');

@@ -432,7 +432,9 @@ export function createMeilisearchIndex(options: MeilisearchOptions): Meilisearch
     },
     async createdAt() {
       try {
-        return (await client.getRawIndex(uid)).createdAt;
+        // With the searches' timeout: the failover asks this every few seconds, and a server that
+        // hangs must not hold the answer for the writes' 30 s.
+        return (await searchClient.getRawIndex(uid)).createdAt;
       } catch (error) {
         if (isIndexNotFound(error)) return null;
         throw error;

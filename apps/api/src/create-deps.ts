@@ -38,8 +38,9 @@ export function apiSettings(config: Config): ApiSettings {
 
 /**
  * Everything `createApp` needs, built from the configuration: the search backend (Meilisearch when
- * MEILI_URL is set, else PostgreSQL; its settings applied now), the key store for signed requests,
- * and the operator settings. `close()` releases what this made (not the database or queues).
+ * MEILI_URL is set, with PostgreSQL answering whenever Meilisearch cannot; else PostgreSQL), the
+ * key store for signed requests, and the operator settings. `close()` releases what this made (not
+ * the database or queues).
  */
 export async function createAppDeps(
   config: Config,
@@ -47,7 +48,7 @@ export async function createAppDeps(
 ): Promise<AppDeps & { close(): Promise<void> }> {
   // Identical searches share one answer until the index changes (see withSearchCache).
   const search = withSearchCache(
-    await createSearchIndex({ databaseUrl: input.database.url, meili: config.meili }),
+    await createSearchIndex({ databaseUrl: input.database.url, meili: config.meili, log: input.log }),
   );
   return {
     database: input.database,

@@ -9,11 +9,10 @@ import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { connectDatabase, migrateDatabase, startEmbeddedPostgres } from '@atlas/shared/db';
+import { connectDatabase, startEmbeddedPostgres } from '@atlas/shared/db';
 import { silentLogger } from '@atlas/shared/log';
-import { createPostgresSearchIndex, rebuildSearchIndex } from '@atlas/shared/search';
 import { freePort } from '../../test/support/ports.ts';
-import { generateDataset } from './dataset.ts';
+import { prepareDataset } from './prepare.ts';
 
 const { values } = parseArgs({
   options: {
@@ -32,19 +31,7 @@ const pg = await startEmbeddedPostgres({
 });
 const database = connectDatabase(pg.url, { max: 4 });
 try {
-  await migrateDatabase(database);
-  const [row] = await database.sql<{ n: string }[]>`select count(*) as n from room_search`;
-  if (Number(row?.n ?? 0) === 0) {
-    const started = Date.now();
-    await generateDataset(database.sql, { rooms: Number(values.rooms), servers: Number(values.servers) });
-    const index = createPostgresSearchIndex({ databaseUrl: pg.url, poolSize: 2 });
-    const result = await rebuildSearchIndex(database.sql, index, { batchSize: 1000 });
-    await index.close();
-    await database.sql`vacuum analyze`;
-    console.error(
-      `dataset: ${result.upserted} rooms indexed in ${((Date.now() - started) / 1000).toFixed(0)} s`,
-    );
-  }
+  await prepareDataset(database, { rooms: Number(values.rooms), servers: Number(values.servers) });
 } finally {
   await database.close();
 }

@@ -5,24 +5,18 @@
 //          [--autocannon | --vegeta PATH] [--api-node-flags="FLAGS"] [--index-churn SECONDS]
 // Run it under `flock /tmp/atlas-bench.lock` so that two benchmarks never share the machine.
 import { type ChildProcess, fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { connectDatabase, migrateDatabase, startEmbeddedPostgres } from '@atlas/shared/db';
-import { silentLogger } from '@atlas/shared/log';
-import {
-  createPostgresSearchIndex,
-  loadIndexDecisions,
-  rebuildSearchIndex,
-  type SearchCacheStats,
-} from '@atlas/shared/search';
+import { connectDatabase } from '@atlas/shared/db';
+import { createPostgresSearchIndex, loadIndexDecisions, type SearchCacheStats } from '@atlas/shared/search';
 import autocannon from 'autocannon';
 import { freePort } from '../../test/support/ports.ts';
-import { generateDataset, queryMix } from './dataset.ts';
+import { queryMix } from './dataset.ts';
+import { loadAverages, machineCpuMs, median, percentile, processCpuMs, round, settle } from './measure.ts';
 import { pacedLoad } from './paced-load.ts';
+import { openDatasetDatabase } from './prepare.ts';
 import { vegetaLoad } from './vegeta-load.ts';
 
 const { values } = parseArgs({
@@ -90,27 +84,6 @@ interface ProcessStats {
   gcMinorMs: number;
   heapUsedMb: number;
 }
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
-
-/** CPU milliseconds a process has used (utime + stime from /proc). */
-function processCpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-/** Busy CPU milliseconds of the whole machine (every core, idle and iowait left out). */
-function machineCpuMs(): number {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
-  const ticks = line.split(/\s+/).slice(1).map(Number);
-  const total = ticks.reduce((sum, t) => sum + t, 0);
-  return (total - (ticks[3] ?? 0) - (ticks[4] ?? 0)) * 10;
-}
-
-const round = (value: number, digits = 2) => Number(value.toFixed(digits));
 
 /**
  * A fixed request rate, latencies taken exactly (float ms) from every response. Paced: one request
@@ -188,27 +161,6 @@ async function load(
     loadLoopDelayMs: [round(loopDelay.percentile(99) / 1e6), round(loopDelay.max / 1e6)],
     api: apiProcess,
   };
-}
-
-/**
- * Waits until the API process is idle (under 10 % of a core for half a second, at most two
- * minutes): after an overload it is still answering requests whose clients gave up, which would
- * otherwise be charged to the next measurement.
- */
-async function settle(api: number): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  let last = processCpuMs(api);
-  while (Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    const now = processCpuMs(api);
-    if (now - last < 50) return;
-    last = now;
-  }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
 function summarise(label: string, measures: Measure[]): Record<string, unknown> {
@@ -389,38 +341,15 @@ async function measure(
   }
 }
 
-let dataDir: string | undefined;
-let stopPg: (() => Promise<void>) | undefined;
-let databaseUrl = values['database-url'];
-if (!databaseUrl) {
-  dataDir = await mkdtemp(path.join(tmpdir(), 'atlas-bench-'));
-  const pg = await startEmbeddedPostgres({
-    dataDir,
-    port: await freePort(),
-    log: silentLogger,
-    database: 'bench',
-  });
-  stopPg = pg.stop;
-  databaseUrl = pg.url;
-}
-const database = connectDatabase(databaseUrl, { max: 4 });
-const uptime = () => readFileSync('/proc/loadavg', 'utf8').trim();
+const prepared = await openDatasetDatabase({
+  databaseUrl: values['database-url'],
+  rooms: Number(values.rooms),
+  servers: Number(values.servers),
+});
+const databaseUrl = prepared.url;
 try {
-  await migrateDatabase(database);
-  const [row] = await database.sql<{ n: string }[]>`select count(*) as n from rooms`;
-  if (Number(row?.n ?? 0) === 0) {
-    const started = Date.now();
-    await generateDataset(database.sql, { rooms: Number(values.rooms), servers: Number(values.servers) });
-    const index = createPostgresSearchIndex({ databaseUrl, poolSize: 2 });
-    const result = await rebuildSearchIndex(database.sql, index, { batchSize: 1000 });
-    await index.close();
-    await database.sql`vacuum analyze`;
-    console.error(
-      `dataset: ${result.upserted} rooms indexed in ${((Date.now() - started) / 1000).toFixed(0)} s`,
-    );
-  }
-  const paths = await queryMix(database.sql, 2000);
-  const loadBefore = uptime();
+  const paths = await queryMix(prepared.database.sql, 2000);
+  const loadBefore = loadAverages();
   const summary = values['cache-only'] ? [] : await measure(databaseUrl, paths, false);
   if (values['with-cache'] || values['cache-only'])
     summary.push(...(await measure(databaseUrl, paths, true)));
@@ -432,7 +361,7 @@ try {
         cpu: cpus()[0]?.model,
         node: process.version,
         loadavgBefore: loadBefore,
-        loadavgAfter: uptime(),
+        loadavgAfter: loadAverages(),
         summary,
       },
       null,
@@ -440,7 +369,5 @@ try {
     ),
   );
 } finally {
-  await database.close();
-  await stopPg?.();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  await prepared.close();
 }

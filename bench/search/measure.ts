@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 /** What the benchmarks read from /proc and how they reduce their samples. */
 
@@ -45,4 +47,92 @@ export async function settle(api: number): Promise<void> {
     if (now - last < 50) return;
     last = now;
   }
+}
+
+/** What a load generator reports: answers, failures and the latency of each successful answer. */
+export interface LoadResult {
+  /** Requests answered (any status). */
+  requests: number;
+  /** Answers other than 200, connection errors and timeouts. */
+  errors: number;
+  /** Latency of each 200 answer in ms. */
+  latencies: number[];
+}
+
+/** One measurement at a fixed rate. */
+export interface Measure {
+  rate: number;
+  requests: number;
+  errors: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  /** 1-minute load average before and after. */
+  load: [number, number];
+  /** CPU time per request: the API process, the whole machine, this (load) process. */
+  apiCpuMs: number;
+  machineCpuMs: number;
+  clientCpuMs: number;
+  /** How late this (load) process's event loop ran, p99 and max in ms: lateness it adds to latencies. */
+  loadLoopDelayMs: [number, number];
+}
+
+/**
+ * Runs one load against the API process `api` and measures it: latency percentiles, the load
+ * average around it, and the CPU time per request of the API process, of the whole machine and of
+ * this process.
+ */
+export async function measureLoad(
+  rate: number,
+  api: number,
+  run: () => Promise<LoadResult>,
+): Promise<Measure> {
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  loopDelay.enable();
+  const before = {
+    load: loadavg()[0] ?? 0,
+    api: processCpuMs(api),
+    machine: machineCpuMs(),
+    client: process.cpuUsage(),
+  };
+  const { requests, errors, latencies } = await run();
+  const client = process.cpuUsage(before.client);
+  loopDelay.disable();
+  const answered = Math.max(1, requests);
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return {
+    rate,
+    requests,
+    errors,
+    p50: round(percentile(sorted, 50)),
+    p90: round(percentile(sorted, 90)),
+    p99: round(percentile(sorted, 99)),
+    max: round(sorted[sorted.length - 1] ?? Number.NaN),
+    load: [round(before.load, 1), round(loadavg()[0] ?? 0, 1)],
+    apiCpuMs: round((processCpuMs(api) - before.api) / answered),
+    machineCpuMs: round((machineCpuMs() - before.machine) / answered),
+    clientCpuMs: round((client.user + client.system) / 1000 / answered),
+    loadLoopDelayMs: [round(loopDelay.percentile(99) / 1e6), round(loopDelay.max / 1e6)],
+  };
+}
+
+/** The medians of a configuration's runs (errors summed, max the largest, each run's load average). */
+export function summariseRuns(label: string, measures: Measure[]): Record<string, unknown> {
+  const mid = (pick: (m: Measure) => number) => round(median(measures.map(pick)));
+  return {
+    label,
+    rate: measures[0]?.rate ?? 0,
+    runs: measures.length,
+    requests: mid((m) => m.requests),
+    errors: measures.reduce((sum, m) => sum + m.errors, 0),
+    p50: mid((m) => m.p50),
+    p90: mid((m) => m.p90),
+    p99: mid((m) => m.p99),
+    max: round(Math.max(...measures.map((m) => m.max))),
+    apiCpuMs: mid((m) => m.apiCpuMs),
+    machineCpuMs: mid((m) => m.machineCpuMs),
+    load: measures.map((m) => m.load),
+    loadLoopDelayP99Ms: mid((m) => m.loadLoopDelayMs[0]),
+  };
 }

@@ -5,16 +5,15 @@
 //          [--autocannon | --vegeta PATH] [--api-node-flags="FLAGS"] [--index-churn SECONDS]
 // Run it under `flock /tmp/atlas-bench.lock` so that two benchmarks never share the machine.
 import { type ChildProcess, fork } from 'node:child_process';
-import { cpus, loadavg } from 'node:os';
+import { cpus } from 'node:os';
 import path from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { connectDatabase } from '@atlas/shared/db';
 import { createPostgresSearchIndex, loadIndexDecisions, type SearchCacheStats } from '@atlas/shared/search';
 import autocannon from 'autocannon';
 import { freePort } from '../../test/support/ports.ts';
 import { queryMix } from './dataset.ts';
-import { loadAverages, machineCpuMs, median, percentile, processCpuMs, round, settle } from './measure.ts';
+import { loadAverages, type Measure, measureLoad, median, round, settle, summariseRuns } from './measure.ts';
 import { pacedLoad } from './paced-load.ts';
 import { openDatasetDatabase } from './prepare.ts';
 import { vegetaLoad } from './vegeta-load.ts';
@@ -51,22 +50,7 @@ const runs = Number(values.runs);
 const duration = Number(values.duration);
 const RAMP_SECONDS = 10;
 
-interface Measure {
-  rate: number;
-  requests: number;
-  errors: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-  /** 1-minute load average before and after. */
-  load: [number, number];
-  /** CPU time per request: the API process, the whole machine, this (autocannon) process. */
-  apiCpuMs: number;
-  machineCpuMs: number;
-  clientCpuMs: number;
-  /** How late this (load) process's event loop ran, p99 and max in ms: lateness it adds to latencies. */
-  loadLoopDelayMs: [number, number];
+interface SearchMeasure extends Measure {
   /** The API process over the measurement: event-loop hold-ups and GC pauses. */
   api?: ProcessStats | undefined;
 }
@@ -98,21 +82,16 @@ async function load(
   seconds: number,
   api: number,
   child?: ChildProcess,
-): Promise<Measure> {
-  const latencies: number[] = [];
+): Promise<SearchMeasure> {
   if (child) await apiStats(child);
-  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
-  loopDelay.enable();
-  let next = 0;
-  const before = {
-    load: loadavg()[0] ?? 0,
-    api: processCpuMs(api),
-    machine: machineCpuMs(),
-    client: process.cpuUsage(),
-  };
-  let requests: number;
-  let errors: number;
-  if (values.autocannon) {
+  const measured = await measureLoad(rate, api, async () => {
+    if (!values.autocannon) {
+      return values.vegeta
+        ? await vegetaLoad(values.vegeta, url, paths, rate, seconds)
+        : await pacedLoad(url, paths, rate, seconds);
+    }
+    const latencies: number[] = [];
+    let next = 0;
     const instance = autocannon({
       url,
       connections: Math.max(10, Math.ceil(rate / 10)),
@@ -131,55 +110,19 @@ async function load(
       if (statusCode === 200) latencies.push(responseTime);
     });
     const result = await instance;
-    requests = result.requests.total;
-    errors = result.errors + result.timeouts + result.non2xx;
-  } else {
-    const result = values.vegeta
-      ? await vegetaLoad(values.vegeta, url, paths, rate, seconds)
-      : await pacedLoad(url, paths, rate, seconds);
-    latencies.push(...result.latencies);
-    requests = result.requests;
-    errors = result.errors;
-  }
-  const client = process.cpuUsage(before.client);
-  loopDelay.disable();
-  const apiProcess = child ? (await apiStats(child)).process : undefined;
-  const answered = Math.max(1, requests);
-  latencies.sort((a, b) => a - b);
-  return {
-    rate,
-    requests,
-    errors,
-    p50: round(percentile(latencies, 50)),
-    p90: round(percentile(latencies, 90)),
-    p99: round(percentile(latencies, 99)),
-    max: round(latencies[latencies.length - 1] ?? Number.NaN),
-    load: [round(before.load, 1), round(loadavg()[0] ?? 0, 1)],
-    apiCpuMs: round((processCpuMs(api) - before.api) / answered),
-    machineCpuMs: round((machineCpuMs() - before.machine) / answered),
-    clientCpuMs: round((client.user + client.system) / 1000 / answered),
-    loadLoopDelayMs: [round(loopDelay.percentile(99) / 1e6), round(loopDelay.max / 1e6)],
-    api: apiProcess,
-  };
+    return {
+      requests: result.requests.total,
+      errors: result.errors + result.timeouts + result.non2xx,
+      latencies,
+    };
+  });
+  return { ...measured, api: child ? (await apiStats(child)).process : undefined };
 }
 
-function summarise(label: string, measures: Measure[]): Record<string, unknown> {
-  const mid = (pick: (m: Measure) => number) => round(median(measures.map(pick)));
+function summarise(label: string, measures: SearchMeasure[]): Record<string, unknown> {
   return {
-    label,
-    rate: measures[0]?.rate ?? 0,
-    runs: measures.length,
-    requests: mid((m) => m.requests),
-    errors: measures.reduce((sum, m) => sum + m.errors, 0),
-    p50: mid((m) => m.p50),
-    p90: mid((m) => m.p90),
-    p99: mid((m) => m.p99),
-    max: round(Math.max(...measures.map((m) => m.max))),
-    apiCpuMs: mid((m) => m.apiCpuMs),
-    machineCpuMs: mid((m) => m.machineCpuMs),
-    load: measures.map((m) => m.load),
-    loadLoopDelayP99Ms: mid((m) => m.loadLoopDelayMs[0]),
-    apiLoopDelayP99Ms: mid((m) => m.api?.loopDelayP99Ms ?? Number.NaN),
+    ...summariseRuns(label, measures),
+    apiLoopDelayP99Ms: round(median(measures.map((m) => m.api?.loopDelayP99Ms ?? Number.NaN))),
     apiLoopDelayMaxMs: round(Math.max(...measures.map((m) => m.api?.loopDelayMaxMs ?? 0))),
     apiGcMaxMs: round(Math.max(...measures.map((m) => m.api?.gcMaxMs ?? 0))),
   };
@@ -297,8 +240,8 @@ async function measure(
     await load(url, paths, 250, paths.length / 250, api);
     await load(url, FEED, 300, 2, api);
     await settle(api);
-    const search: Measure[] = [];
-    const element: Measure[] = [];
+    const search: SearchMeasure[] = [];
+    const element: SearchMeasure[] = [];
     const before = await cacheStats(child);
     // The search runs back to back: with the cache on, each run after the first starts with the
     // answers the previous one left (the steady state), not with a cache emptied by a pause.
@@ -325,7 +268,7 @@ async function measure(
       summarise(`element feed @500/s${suffix}`, element),
     ];
     if (!values['skip-ramp']) {
-      let best: Measure | undefined;
+      let best: SearchMeasure | undefined;
       for (const rate of [25, 50, 100, 150, 200, 300, 400, 500, 600, 750, 1000, 1500, 2000, 3000]) {
         await settle(api);
         const step = await load(url, paths, rate, RAMP_SECONDS, api, child);

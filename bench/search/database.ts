@@ -12,13 +12,12 @@ import { parseArgs } from 'node:util';
 import { connectDatabase, startEmbeddedPostgres } from '@atlas/shared/db';
 import { silentLogger } from '@atlas/shared/log';
 import { freePort } from '../../test/support/ports.ts';
-import { prepareDataset } from './prepare.ts';
+import { DATASET_SIZE_OPTIONS, datasetSize, prepareDataset } from './prepare.ts';
 
 const { values } = parseArgs({
   options: {
     'data-dir': { type: 'string', default: path.join(tmpdir(), 'atlas-search-bench') },
-    rooms: { type: 'string', default: '100000' },
-    servers: { type: 'string', default: '5000' },
+    ...DATASET_SIZE_OPTIONS,
     'setup-only': { type: 'boolean', default: false },
   },
 });
@@ -31,7 +30,7 @@ const pg = await startEmbeddedPostgres({
 });
 const database = connectDatabase(pg.url, { max: 4 });
 try {
-  await prepareDataset(database, { rooms: Number(values.rooms), servers: Number(values.servers) });
+  await prepareDataset(database, datasetSize(values));
 } finally {
   await database.close();
 }

@@ -12,6 +12,16 @@ export interface DatasetSize {
   servers: number;
 }
 
+/** The dataset's size on the command line (`node:util` parseArgs), the same for every benchmark. */
+export const DATASET_SIZE_OPTIONS = {
+  rooms: { type: 'string', default: '100000' },
+  servers: { type: 'string', default: '5000' },
+} as const;
+
+export function datasetSize(values: { rooms: string; servers: string }): DatasetSize {
+  return { rooms: Number(values.rooms), servers: Number(values.servers) };
+}
+
 /**
  * Migrates the database and, when its search index is empty, generates the benchmark's dataset and
  * indexes it with `rebuildSearchIndex`, as the indexer would (minutes for 100,000 rooms; a kept

@@ -15,15 +15,14 @@ import { freePort } from '../../test/support/ports.ts';
 import { queryMix } from './dataset.ts';
 import { loadAverages, type Measure, measureLoad, median, round, settle, summariseRuns } from './measure.ts';
 import { pacedLoad } from './paced-load.ts';
-import { openDatasetDatabase } from './prepare.ts';
+import { DATASET_SIZE_OPTIONS, datasetSize, openDatasetDatabase } from './prepare.ts';
 import { vegetaLoad } from './vegeta-load.ts';
 
 const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '3' },
     duration: { type: 'string', default: '30' },
-    rooms: { type: 'string', default: '100000' },
-    servers: { type: 'string', default: '5000' },
+    ...DATASET_SIZE_OPTIONS,
     'database-url': { type: 'string' },
     'skip-ramp': { type: 'boolean', default: false },
     /** Also measure with the API's answer cache (what `atlas start` runs), after the database path. */
@@ -286,8 +285,7 @@ async function measure(
 
 const prepared = await openDatasetDatabase({
   databaseUrl: values['database-url'],
-  rooms: Number(values.rooms),
-  servers: Number(values.servers),
+  ...datasetSize(values),
 });
 const databaseUrl = prepared.url;
 try {

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { queryMix } from '../search/dataset.ts';
 import { loadAverages, type Measure, measureLoad, settle, summariseRuns } from '../search/measure.ts';
 import { pacedLoad } from '../search/paced-load.ts';
-import { openDatasetDatabase } from '../search/prepare.ts';
+import { DATASET_SIZE_OPTIONS, datasetSize, openDatasetDatabase } from '../search/prepare.ts';
 import { startAtlasApi } from './api-process.ts';
 import { assetSizes, pageSizes, pagesHtml } from './sizes.ts';
 
@@ -19,8 +19,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     duration: { type: 'string', default: '30' },
     rate: { type: 'string', default: '200' },
-    rooms: { type: 'string', default: '100000' },
-    servers: { type: 'string', default: '5000' },
+    ...DATASET_SIZE_OPTIONS,
     'database-url': { type: 'string' },
     /** Writes the API process's V8 CPU profile (node --cpu-prof) into this folder. */
     'api-cpu-prof': { type: 'string' },
@@ -60,8 +59,7 @@ const WEB_FILTERS = [
 
 const prepared = await openDatasetDatabase({
   databaseUrl: values['database-url'],
-  rooms: Number(values.rooms),
-  servers: Number(values.servers),
+  ...datasetSize(values),
 });
 try {
   const paths = await queryMix(prepared.database.sql, 2000, { path: '/', filters: WEB_FILTERS });

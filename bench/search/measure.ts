@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { Sql } from 'postgres';
 
 /** What the benchmarks read from /proc and how they reduce their samples. */
 
@@ -20,6 +21,31 @@ export const round = (value: number, digits = 2) => Number(value.toFixed(digits)
 export function processCpuMs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
   return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/**
+ * CPU milliseconds of a local PostgreSQL: the postmaster `postmaster` and its children (backends,
+ * checkpointer, WAL writer...), those alive now.
+ */
+export function postgresCpuMs(postmaster: number): number {
+  let total = processCpuMs(postmaster);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      if (Number(fields[1]) === postmaster) total += (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch {
+      // The process ended between the listing and the read.
+    }
+  }
+  return total;
+}
+
+/** The pid of the PostgreSQL server `sql` is connected to (it must run on this machine). */
+export async function postmasterPid(sql: Sql): Promise<number> {
+  const [row] = await sql<{ pid: number }[]>`select pg_backend_pid() as pid`;
+  const fields = readFileSync(`/proc/${row?.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return Number(fields[1]);
 }
 
 /** Busy CPU milliseconds of the whole machine (every core, idle and iowait left out). */
@@ -74,26 +100,30 @@ export interface Measure {
   apiCpuMs: number;
   machineCpuMs: number;
   clientCpuMs: number;
+  /** PostgreSQL's CPU time per request, when its postmaster's pid was given. */
+  postgresCpuMs?: number;
   /** How late this (load) process's event loop ran, p99 and max in ms: lateness it adds to latencies. */
   loadLoopDelayMs: [number, number];
 }
 
 /**
- * Runs one load against the API process `api` and measures it: latency percentiles, the load
- * average around it, and the CPU time per request of the API process, of the whole machine and of
- * this process.
+ * Runs one load against the API process `pids.api` and measures it: latency percentiles, the load
+ * average around it, and the CPU time per request of the API process, of the whole machine, of
+ * this process and, when `pids.postgres` (its postmaster) is given, of PostgreSQL.
  */
 export async function measureLoad(
   rate: number,
-  api: number,
+  pids: { api: number; postgres?: number | undefined },
   run: () => Promise<LoadResult>,
 ): Promise<Measure> {
+  const { api, postgres } = pids;
   const loopDelay = monitorEventLoopDelay({ resolution: 5 });
   loopDelay.enable();
   const before = {
     load: loadavg()[0] ?? 0,
     api: processCpuMs(api),
     machine: machineCpuMs(),
+    postgres: postgres ? postgresCpuMs(postgres) : 0,
     client: process.cpuUsage(),
   };
   const { requests, errors, latencies } = await run();
@@ -113,6 +143,7 @@ export async function measureLoad(
     apiCpuMs: round((processCpuMs(api) - before.api) / answered),
     machineCpuMs: round((machineCpuMs() - before.machine) / answered),
     clientCpuMs: round((client.user + client.system) / 1000 / answered),
+    ...(postgres ? { postgresCpuMs: round((postgresCpuMs(postgres) - before.postgres) / answered) } : {}),
     loadLoopDelayMs: [round(loopDelay.percentile(99) / 1e6), round(loopDelay.max / 1e6)],
   };
 }
@@ -132,6 +163,10 @@ export function summariseRuns(label: string, measures: Measure[]): Record<string
     max: round(Math.max(...measures.map((m) => m.max))),
     apiCpuMs: mid((m) => m.apiCpuMs),
     machineCpuMs: mid((m) => m.machineCpuMs),
+    ...(measures.some((m) => m.postgresCpuMs !== undefined)
+      ? { postgresCpuMs: mid((m) => m.postgresCpuMs ?? Number.NaN) }
+      : {}),
+    clientCpuMs: mid((m) => m.clientCpuMs),
     load: measures.map((m) => m.load),
     loadLoopDelayP99Ms: mid((m) => m.loadLoopDelayMs[0]),
   };

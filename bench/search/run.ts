@@ -83,7 +83,7 @@ async function load(
   child?: ChildProcess,
 ): Promise<SearchMeasure> {
   if (child) await apiStats(child);
-  const measured = await measureLoad(rate, api, async () => {
+  const measured = await measureLoad(rate, { api }, async () => {
     if (!values.autocannon) {
       return values.vegeta
         ? await vegetaLoad(values.vegeta, url, paths, rate, seconds)

@@ -8,7 +8,14 @@ import { writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { queryMix } from '../search/dataset.ts';
-import { loadAverages, type Measure, measureLoad, settle, summariseRuns } from '../search/measure.ts';
+import {
+  loadAverages,
+  type Measure,
+  measureLoad,
+  postmasterPid,
+  settle,
+  summariseRuns,
+} from '../search/measure.ts';
 import { pacedLoad } from '../search/paced-load.ts';
 import { DATASET_SIZE_OPTIONS, datasetSize, openDatasetDatabase } from '../search/prepare.ts';
 import { startAtlasApi } from './api-process.ts';
@@ -90,8 +97,9 @@ try {
     // it does in service, and with the API process idle.
     await pacedLoad(api.url, paths, rate, paths.length / rate);
     await settle(api.pid);
+    const pids = { api: api.pid, postgres: await postmasterPid(prepared.database.sql) };
     for (let i = 0; i < runs; i++) {
-      measures.push(await measureLoad(rate, api.pid, () => pacedLoad(api.url, paths, rate, duration)));
+      measures.push(await measureLoad(rate, pids, () => pacedLoad(api.url, paths, rate, duration)));
       console.error(`run ${i + 1}:`, measures[i]);
     }
     const summary = summariseRuns(`result pages @${rate}/s`, measures);

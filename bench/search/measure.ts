@@ -24,16 +24,18 @@ export function processCpuMs(pid: number): number {
 }
 
 /**
- * CPU milliseconds of a local PostgreSQL: the postmaster `postmaster` and its children (backends,
- * checkpointer, WAL writer...), those alive now.
+ * CPU milliseconds of a local PostgreSQL: the postmaster, its children alive now (backends,
+ * checkpointer, WAL writer...) and those it has reaped (a connection closed by an idle pool).
  */
 export function postgresCpuMs(postmaster: number): number {
-  let total = processCpuMs(postmaster);
+  const fields = readFileSync(`/proc/${postmaster}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  // utime, stime, and cutime, cstime: the CPU of its children that have ended.
+  let total = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0) * 10;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-      if (Number(fields[1]) === postmaster) total += (Number(fields[11]) + Number(fields[12])) * 10;
+      const child = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      if (Number(child[1]) === postmaster) total += (Number(child[11]) + Number(child[12])) * 10;
     } catch {
       // The process ended between the listing and the read.
     }

@@ -62,6 +62,27 @@ export function machineCpuMs(): number {
 export const loadAverages = () => readFileSync('/proc/loadavg', 'utf8').trim();
 
 /**
+ * Waits until the whole machine has used less than `cores` of CPU over `windowMs` (at most
+ * `timeoutMs`), so that a measurement starts on a quiet machine; the 1-minute load average lags a
+ * burst of other work by minutes. Returns how long it waited and the last window's figure.
+ */
+export async function quietMachine(
+  cores: number,
+  windowMs = 5_000,
+  timeoutMs = 30 * 60_000,
+): Promise<{ waitedS: number; cores: number }> {
+  const started = Date.now();
+  for (;;) {
+    const before = machineCpuMs();
+    await new Promise((resolve) => setTimeout(resolve, windowMs));
+    const busy = (machineCpuMs() - before) / windowMs;
+    if (busy < cores || Date.now() - started > timeoutMs) {
+      return { waitedS: Math.round((Date.now() - started) / 1000), cores: round(busy) };
+    }
+  }
+}
+
+/**
  * Waits until the API process is idle (under 10 % of a core for half a second, at most two
  * minutes): after an overload it is still answering requests whose clients gave up, which would
  * otherwise be charged to the next measurement.
@@ -104,6 +125,11 @@ export interface Measure {
   clientCpuMs: number;
   /** PostgreSQL's CPU time per request, when its postmaster's pid was given. */
   postgresCpuMs?: number;
+  /**
+   * With PostgreSQL's: the cores busy with anything but the API, PostgreSQL and this process during
+   * the run (other work on a shared machine, the kernel's own).
+   */
+  otherCores?: number;
   /** How late this (load) process's event loop ran, p99 and max in ms: lateness it adds to latencies. */
   loadLoopDelayMs: [number, number];
 }
@@ -122,6 +148,7 @@ export async function measureLoad(
   const loopDelay = monitorEventLoopDelay({ resolution: 5 });
   loopDelay.enable();
   const before = {
+    at: performance.now(),
     load: loadavg()[0] ?? 0,
     api: processCpuMs(api),
     machine: machineCpuMs(),
@@ -129,8 +156,15 @@ export async function measureLoad(
     client: process.cpuUsage(),
   };
   const { requests, errors, latencies } = await run();
-  const client = process.cpuUsage(before.client);
+  const clientUsage = process.cpuUsage(before.client);
   loopDelay.disable();
+  const spent = {
+    wall: performance.now() - before.at,
+    api: processCpuMs(api) - before.api,
+    machine: machineCpuMs() - before.machine,
+    postgres: postgres ? postgresCpuMs(postgres) - before.postgres : 0,
+    client: (clientUsage.user + clientUsage.system) / 1000,
+  };
   const answered = Math.max(1, requests);
   const sorted = [...latencies].sort((a, b) => a - b);
   return {
@@ -142,10 +176,17 @@ export async function measureLoad(
     p99: round(percentile(sorted, 99)),
     max: round(sorted[sorted.length - 1] ?? Number.NaN),
     load: [round(before.load, 1), round(loadavg()[0] ?? 0, 1)],
-    apiCpuMs: round((processCpuMs(api) - before.api) / answered),
-    machineCpuMs: round((machineCpuMs() - before.machine) / answered),
-    clientCpuMs: round((client.user + client.system) / 1000 / answered),
-    ...(postgres ? { postgresCpuMs: round((postgresCpuMs(postgres) - before.postgres) / answered) } : {}),
+    apiCpuMs: round(spent.api / answered),
+    machineCpuMs: round(spent.machine / answered),
+    clientCpuMs: round(spent.client / answered),
+    ...(postgres
+      ? {
+          postgresCpuMs: round(spent.postgres / answered),
+          otherCores: round(
+            Math.max(0, spent.machine - spent.api - spent.postgres - spent.client) / spent.wall,
+          ),
+        }
+      : {}),
     loadLoopDelayMs: [round(loopDelay.percentile(99) / 1e6), round(loopDelay.max / 1e6)],
   };
 }
@@ -166,7 +207,10 @@ export function summariseRuns(label: string, measures: Measure[]): Record<string
     apiCpuMs: mid((m) => m.apiCpuMs),
     machineCpuMs: mid((m) => m.machineCpuMs),
     ...(measures.some((m) => m.postgresCpuMs !== undefined)
-      ? { postgresCpuMs: mid((m) => m.postgresCpuMs ?? Number.NaN) }
+      ? {
+          postgresCpuMs: mid((m) => m.postgresCpuMs ?? Number.NaN),
+          otherCores: measures.map((m) => m.otherCores ?? Number.NaN),
+        }
       : {}),
     clientCpuMs: mid((m) => m.clientCpuMs),
     load: measures.map((m) => m.load),

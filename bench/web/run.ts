@@ -2,7 +2,8 @@
 // over the search benchmark's 100,000 rooms, requested at a fixed, evenly paced rate; the size of
 // the largest result page and of the CSS and JS the pages load.
 // Usage: node --import tsx bench/web/run.ts [--runs 3] [--duration 30] [--rate 200] [--database-url URL]
-//          [--rooms 100000] [--servers 5000] [--api-cpu-prof DIR] [--api-node-flags="FLAGS"] [--out FILE]
+//          [--rooms 100000] [--servers 5000] [--quiet-cores N] [--api-cpu-prof DIR] [--api-node-flags="FLAGS"]
+//          [--out FILE]
 // Run it under `flock /tmp/atlas-bench.lock` so that two benchmarks never share the machine.
 import { writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
@@ -13,6 +14,7 @@ import {
   type Measure,
   measureLoad,
   postmasterPid,
+  quietMachine,
   settle,
   summariseRuns,
 } from '../search/measure.ts';
@@ -32,6 +34,11 @@ const { values } = parseArgs({
     'api-cpu-prof': { type: 'string' },
     /** node flags for the API process, space-separated. */
     'api-node-flags': { type: 'string', default: '' },
+    /**
+     * Before each run, wait until the machine has used less than this many cores over 5 s (0: do
+     * not wait). For a shared machine: other work during a run still shows in its `otherCores`.
+     */
+    'quiet-cores': { type: 'string', default: '0' },
     /** Also writes the result (JSON) to this file. */
     out: { type: 'string' },
   },
@@ -98,8 +105,11 @@ try {
     await pacedLoad(api.url, paths, rate, paths.length / rate);
     await settle(api.pid);
     const pids = { api: api.pid, postgres: await postmasterPid(prepared.database.sql) };
+    const quietCores = Number(values['quiet-cores']);
     for (let i = 0; i < runs; i++) {
-      measures.push(await measureLoad(rate, pids, () => pacedLoad(api.url, paths, rate, duration)));
+      const quiet = quietCores > 0 ? await quietMachine(quietCores) : undefined;
+      const measure = await measureLoad(rate, pids, () => pacedLoad(api.url, paths, rate, duration));
+      measures.push({ ...measure, ...(quiet ? { quietBefore: quiet } : {}) });
       console.error(`run ${i + 1}:`, measures[i]);
     }
     const summary = summariseRuns(`result pages @${rate}/s`, measures);

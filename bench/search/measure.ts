@@ -191,8 +191,29 @@ export async function measureLoad(
   };
 }
 
+export interface RunsSummary {
+  label: string;
+  rate: number;
+  runs: number;
+  requests: number;
+  errors: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  apiCpuMs: number;
+  machineCpuMs: number;
+  postgresCpuMs?: number;
+  /** Each run's. */
+  otherCores?: number[];
+  clientCpuMs: number;
+  /** Each run's, before and after. */
+  load: [number, number][];
+  loadLoopDelayP99Ms: number;
+}
+
 /** The medians of a configuration's runs (errors summed, max the largest, each run's load average). */
-export function summariseRuns(label: string, measures: Measure[]): Record<string, unknown> {
+export function summariseRuns(label: string, measures: Measure[]): RunsSummary {
   const mid = (pick: (m: Measure) => number) => round(median(measures.map(pick)));
   return {
     label,

@@ -191,22 +191,12 @@ export async function measureLoad(
   };
 }
 
-export interface RunsSummary {
+/** A configuration's runs: the medians of each run's figures, but these. */
+export interface RunsSummary extends Omit<Measure, 'load' | 'otherCores' | 'loadLoopDelayMs'> {
   label: string;
-  rate: number;
   runs: number;
-  requests: number;
-  errors: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-  apiCpuMs: number;
-  machineCpuMs: number;
-  postgresCpuMs?: number;
   /** Each run's. */
   otherCores?: number[];
-  clientCpuMs: number;
   /** Each run's, before and after. */
   load: [number, number][];
   loadLoopDelayP99Ms: number;

@@ -28,10 +28,14 @@ import { assetSizes, pageSizes, pagesHtml } from './sizes.ts';
 
 const { values } = parseArgs({
   options: {
-    runs: { type: 'string', default: '3' },
-    duration: { type: 'string', default: '30' },
+    /** Pages a second, evenly paced. */
     rate: { type: 'string', default: '200' },
+    /** Seconds a run. */
+    duration: { type: 'string', default: '30' },
+    /** Runs counted (see --busy-cores). */
+    runs: { type: 'string', default: '3' },
     ...DATASET_SIZE_OPTIONS,
+    /** A kept database with the dataset (bench/search/database.ts) instead of a throwaway one. */
     'database-url': { type: 'string' },
     /** Writes the API process's V8 CPU profile (node --cpu-prof) into this folder. */
     'api-cpu-prof': { type: 'string' },

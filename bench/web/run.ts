@@ -99,7 +99,7 @@ try {
     ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []),
     ...(values['api-node-flags'] ?? '').split(' ').filter(Boolean),
   ]);
-  const measures: (Measure & { busy: boolean; api: ApiRunStats })[] = [];
+  const measures: (Measure & { startedAt: string; busy: boolean; api: ApiRunStats })[] = [];
   let result: Record<string, unknown>;
   try {
     // Every page of the mix once, one at a time: the sizes, and the warm-up (the answer cache then
@@ -125,9 +125,11 @@ try {
     while (counted() < runs && measures.length < (busyCores > 0 ? Number(values['max-runs']) : runs)) {
       const quiet = quietCores > 0 ? await quietMachine(quietCores) : undefined;
       const inside = await apiRunStats(api.url);
+      const startedAt = new Date().toISOString();
       const measure = await measureLoad(rate, pids, () => pacedLoad(api.url, paths, rate, duration));
       const busy = busyCores > 0 && (measure.otherCores ?? 0) > busyCores;
       measures.push({
+        startedAt,
         ...measure,
         busy,
         api: await inside.finish(),

@@ -94,6 +94,7 @@ export async function inProcessCrawler(options: {
         identity,
         // As `atlas crawl --once`: every room listed is measured again, once.
         factsMeasuredSince: new Date(),
+        ...(options.namespace ? { queueNamespace: options.namespace } : {}),
       });
       const crawler = await startCrawler(runtime.ctx, {
         workers: WORKERS.filter((worker) => CRAWL_QUEUES.includes(worker.queue)),

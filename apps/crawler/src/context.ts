@@ -2,13 +2,14 @@ import type { Config, DirectoryPolicy } from '@atlas/shared/config';
 import type { Database } from '@atlas/shared/db';
 import type { Logger } from '@atlas/shared/log';
 import type { FederationClient, ServerResolver } from '@atlas/shared/matrix';
-import type { HttpClient } from '@atlas/shared/net';
+import type { HttpClient, SharedHolds } from '@atlas/shared/net';
 import type { QueueBackend } from '@atlas/shared/queue';
 import type { BlockCache } from './blocks.ts';
 import type { KnownServers } from './discover/known-servers.ts';
 import type { MeasureSlots } from './facts/measure-slots.ts';
 import type { ViaHomeserver } from './remote/via-homeserver.ts';
 import type { CrawlStats } from './stats.ts';
+import type { FairShare } from './workers/fair-share.ts';
 
 /** Limits for reading one server's directory (ATLAS_CRAWL_* and ATLAS_PAGE_LIMIT). */
 export interface CrawlSettings {
@@ -54,6 +55,13 @@ export interface CrawlerContext {
    */
   complexitySlots: MeasureSlots;
   stats: CrawlStats;
+  /**
+   * Holds shared by every crawler process on Redis (ADR 0008): a server's requests and its jobs run
+   * one at a time across processes. Undefined without REDIS_URL: one process is all there is.
+   */
+  serverHolds: SharedHolds | undefined;
+  /** This process's share for heavy servers' directory reads (fair-share.ts). */
+  fairShare: FairShare;
   /** Aborted when the process shuts down: running jobs stop at their next request. */
   signal: AbortSignal;
 }

@@ -1,6 +1,7 @@
 import { dispatchJobs, QUEUES, upsertSchedules } from '@atlas/shared/queue';
-import type { Worker } from 'bullmq';
+import { DelayedError, type Job, type Worker } from 'bullmq';
 import type { CrawlerContext } from './context.ts';
+import { deferralOf, holdServerForJob, serverOfJob } from './workers/deferral.ts';
 import { WORKERS } from './workers/index.ts';
 import type { WorkerRegistration, WorkerSetup } from './workers/registration.ts';
 
@@ -29,7 +30,28 @@ export async function startCrawler(
     const setup = (await registration.setup(ctx)) as WorkerSetup;
     setups.push(setup);
     const log = ctx.log.child({ queue });
-    const worker = ctx.queues.worker(queue, dispatchJobs(queue, setup.processors), {
+    const dispatch = dispatchJobs(queue, setup.processors);
+    const processor = async (job: Job<unknown>, token?: string): Promise<unknown> => {
+      try {
+        const release = await holdServerForJob(ctx.serverHolds, serverOfJob(job.data), job.attemptsStarted);
+        try {
+          return await dispatch(job);
+        } finally {
+          release();
+        }
+      } catch (error) {
+        const deferral = deferralOf(error, job.attemptsStarted);
+        if (!deferral) throw error;
+        ctx.stats.jobsDeferred++;
+        log.debug(
+          { jobId: job.id, job: job.name, delayMs: deferral.delayMs, reason: deferral.message },
+          'job deferred',
+        );
+        await job.moveToDelayed(Date.now() + deferral.delayMs, token);
+        throw new DelayedError();
+      }
+    };
+    const worker = ctx.queues.worker(queue, processor, {
       concurrency: QUEUES[queue].concurrency(ctx.settings.concurrency),
     });
     worker.on('failed', (job, error) => {

@@ -3,14 +3,15 @@ import type { Config } from '@atlas/shared/config';
 import { type Database, FACTS_MAX_AGE_MS } from '@atlas/shared/db';
 import type { Logger } from '@atlas/shared/log';
 import { createServerResolver, FederationClient, type FederationIdentity } from '@atlas/shared/matrix';
-import { createHttpClient, httpClientOptionsFromConfig } from '@atlas/shared/net';
-import type { QueueBackend } from '@atlas/shared/queue';
+import { createHttpClient, createRedisHolds, httpClientOptionsFromConfig } from '@atlas/shared/net';
+import { QUEUES, type QueueBackend } from '@atlas/shared/queue';
 import { createBlockCache } from './blocks.ts';
 import type { CrawlerContext } from './context.ts';
 import { KnownServers } from './discover/known-servers.ts';
 import { MeasureSlots } from './facts/measure-slots.ts';
 import { createViaHomeserver } from './remote/via-homeserver.ts';
 import { CrawlStats } from './stats.ts';
+import { FairShare } from './workers/fair-share.ts';
 
 /** How long an idle connection to a remote server is kept for reuse. */
 const IDLE_SOCKET_MS = 5_000;
@@ -30,6 +31,8 @@ export interface CrawlerRuntimeOptions {
   identity: FederationIdentity | undefined;
   /** Measure again every listed room measured before this (`crawl --once`: its start); see `CrawlSettings`. */
   factsMeasuredSince?: Date;
+  /** The queues' namespace on Redis (`createQueueBackend`'s), which the shared holds use too. */
+  queueNamespace?: string;
 }
 
 export interface CrawlerRuntime {
@@ -44,8 +47,26 @@ export interface CrawlerRuntime {
 export async function createCrawlerRuntime(options: CrawlerRuntimeOptions): Promise<CrawlerRuntime> {
   const { config, log } = options;
   const concurrency = config.crawl.concurrency;
+  // With Redis, crawler processes may be many (ADR 0008): a server's requests and jobs run one at a
+  // time across all of them. Alone on PostgreSQL, this process's own rules are all there is.
+  const serverHolds = config.redisUrl
+    ? createRedisHolds(config.redisUrl, {
+        prefix: `${options.queueNamespace ?? 'atlas'}:hold:`,
+        onConnection: ({ state, error, downMs }) => {
+          if (state === 'lost') {
+            log.warn(
+              { part: 'redis', err: error },
+              'politeness holds: Redis connection lost, reconnecting with backoff',
+            );
+          } else {
+            log.info({ part: 'redis', downMs }, 'politeness holds: Redis connection back');
+          }
+        },
+      })
+    : undefined;
   const http = createHttpClient({
     ...(await httpClientOptionsFromConfig(config, { maxInFlight: Math.max(32, concurrency * 4) })),
+    ...(serverHolds ? { sharedHolds: serverHolds } : {}),
     // A crawl talks to thousands of servers, each over its own TLS connection; one is reused within
     // milliseconds while its server is read, then only costs memory.
     idleSocketMs: IDLE_SOCKET_MS,
@@ -93,13 +114,15 @@ export async function createCrawlerRuntime(options: CrawlerRuntimeOptions): Prom
     knownServers: new KnownServers(),
     complexitySlots: new MeasureSlots(concurrency),
     stats: new CrawlStats(),
+    serverHolds,
+    fairShare: new FairShare(QUEUES.crawl.concurrency(concurrency)),
     signal: controller.signal,
   };
   return {
     ctx,
     abort: () => controller.abort(),
     async close() {
-      await Promise.all([http.close(), homeserverHttp?.close()]);
+      await Promise.all([http.close(), homeserverHttp?.close(), serverHolds?.close()]);
     },
   };
 }

@@ -16,6 +16,8 @@ import type { CrawlerContext } from '../context.ts';
 import { classifyCrawl, crawlFailuresAfter } from '../policy/crawl-outcome.ts';
 import { reviewSignals } from '../policy/review.ts';
 import { type CrawlOutcome, nextCrawlDelay, withJitter } from '../policy/schedule.ts';
+import { deferDelay, JobDeferred } from '../workers/deferral.ts';
+import { isHeavy } from '../workers/fair-share.ts';
 import { readDirectory } from './read-directory.ts';
 
 export type { CrawlMode } from '@atlas/shared/db';
@@ -58,9 +60,29 @@ async function serverToRead(ctx: CrawlerContext, serverName: string): Promise<Se
  * starts a fresh run; the upserts make that harmless.
  */
 export async function crawlServer(ctx: CrawlerContext, serverName: string): Promise<CrawlSummary> {
-  const { sql } = ctx.database;
   const server = await serverToRead(ctx, serverName);
   if (!server) return { outcome: 'skipped' };
+  // Big or slow directories take at most this process's fair share of read slots.
+  const leaveShare = isHeavy(server) ? ctx.fairShare.tryEnter() : () => {};
+  if (!leaveShare) {
+    throw new JobDeferred(
+      `${serverName} is big or slow and this process reads ${ctx.fairShare.limit} such directories already`,
+      HEAVY_DEFER_MS,
+    );
+  }
+  try {
+    return await readAndRecord(ctx, server);
+  } finally {
+    leaveShare();
+  }
+}
+
+/** How long a heavy read waits for the fair share (the other reads of big servers take minutes). */
+const HEAVY_DEFER_MS = 20_000;
+
+async function readAndRecord(ctx: CrawlerContext, server: Server): Promise<CrawlSummary> {
+  const { sql } = ctx.database;
+  const serverName = server.name;
 
   const modes = crawlModes(ctx);
   const run = await startCrawlRun(sql, serverName, modes[0] ?? 'client');
@@ -95,6 +117,18 @@ export async function crawlServer(ctx: CrawlerContext, serverName: string): Prom
       ...counts,
     });
     return { outcome: 'aborted', mode, stopReason: 'aborted', rooms: read.roomsStored };
+  }
+  if (verdict.outcome === 'busy') {
+    // Another crawler process kept the server busy (ADR 0008): no verdict on the server, whose
+    // schedule stays as it was; the job runs again soon, and the upserts make a second run harmless.
+    await finishCrawlRun(sql, run.id, {
+      mode,
+      status: 'partial',
+      stopReason: 'busy',
+      error: null,
+      ...counts,
+    });
+    throw new JobDeferred(read.error ?? `${serverName} was busy`, deferDelay(1));
   }
   const { outcome, stopReason } = verdict;
   const roomCount =

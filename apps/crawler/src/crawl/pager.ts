@@ -8,6 +8,7 @@ import type { DirectoryPage } from '../directory/public-rooms.ts';
  * - forbidden: the directory is not published to Atlas (403 or 401)
  * - error: the server failed mid-way; see `crawl_runs.error`
  * - aborted: Atlas was shutting down
+ * - busy: another crawler process kept the server busy (ADR 0008); the job runs again soon
  */
 export type StopReason =
   | 'end'
@@ -17,7 +18,8 @@ export type StopReason =
   | 'time_cap'
   | 'forbidden'
   | 'error'
-  | 'aborted';
+  | 'aborted'
+  | 'busy';
 
 export interface PagerLimits {
   maxPages: number;

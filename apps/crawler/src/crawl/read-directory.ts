@@ -1,7 +1,7 @@
 import type { CrawlMode, Server, StartedCrawlRun } from '@atlas/shared/db';
 import type { CrawlerContext } from '../context.ts';
 import { type DirectoryRead, readIsSettled } from '../policy/crawl-outcome.ts';
-import { DirectoryRefusedError, describeError, stopReasonFor } from '../remote/errors.ts';
+import { DirectoryRefusedError, describeError, isBusy, stopReasonFor } from '../remote/errors.ts';
 import { pageFetcher } from './page-fetcher.ts';
 import { pageStore } from './page-store.ts';
 import { type PagerResult, pageThroughDirectory } from './pager.ts';
@@ -59,9 +59,15 @@ export async function readDirectory(
   // client-API mode does not have.
   if (result.stopReason === 'end' && result.pages > 0 && mode !== 'client') {
     const search = (term: string) => fetchPage(mode, term)(undefined);
-    recovered = (
-      await recheckMissedListings(ctx.database.sql, server.name, run.startedAt, search, pages.store)
-    ).found;
+    try {
+      recovered = (
+        await recheckMissedListings(ctx.database.sql, server.name, run.startedAt, search, pages.store)
+      ).found;
+    } catch (error) {
+      if (!isBusy(error)) throw error;
+      // The listings it did not see are not closed: the read runs again soon (ADR 0008).
+      result = { ...result, stopReason: 'busy', error };
+    }
   }
   await pages.finish();
   return {

@@ -1,6 +1,7 @@
 import { type MissedListing, missedListings } from '@atlas/shared/db';
 import type { Sql } from 'postgres';
 import type { DirectoryPage } from '../directory/public-rooms.ts';
+import { isBusy } from '../remote/errors.ts';
 
 /** Rooms a complete read did not list that are looked for one by one before they are closed. */
 export const MAX_RECHECKS = 25;
@@ -50,7 +51,9 @@ export async function recheckMissedListings(
     let page: DirectoryPage;
     try {
       page = await search(term);
-    } catch {
+    } catch (error) {
+      // Busy is no answer of the server: the read is not complete yet (ADR 0008).
+      if (isBusy(error)) throw error;
       break;
     }
     const rooms = page.rooms.filter((r) => waiting.has(r.roomId));

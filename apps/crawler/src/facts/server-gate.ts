@@ -1,6 +1,7 @@
 import { getServerStatuses } from '@atlas/shared/db';
 import type { CrawlerContext } from '../context.ts';
 import { type ClientEndpoint, clientEndpoints } from '../remote/client-api.ts';
+import { isBusy } from '../remote/errors.ts';
 
 interface KnownServer {
   status: string;
@@ -56,12 +57,17 @@ export class ServerGate {
     return clientEndpoints(name, this.known.get(name)?.clientBaseUrl ?? null, resolved);
   }
 
-  /** Runs a request to `name`; a transport failure marks the server as failed for this job. */
+  /**
+   * Runs a request to `name`; a transport failure marks the server as failed for this job. Busy
+   * (another crawler process kept the server busy, ADR 0008) is no failure of the server: it ends
+   * the job, which runs again soon with the rooms it has not done.
+   */
   async ask<T>(name: string, request: () => Promise<T>): Promise<T | null> {
     if (!(await this.usable(name))) return null;
     try {
       return await request();
-    } catch {
+    } catch (error) {
+      if (isBusy(error)) throw error;
       this.failed.add(name);
       return null;
     }

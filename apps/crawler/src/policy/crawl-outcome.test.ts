@@ -13,6 +13,13 @@ const read = (overrides: Partial<DirectoryRead>): DirectoryRead => ({
 });
 
 describe('a directory read', () => {
+  it('that found its server busy (another crawler process) gives no verdict, with pages or without', () => {
+    expect(classifyCrawl(read({ stopReason: 'busy' }))).toEqual({ outcome: 'busy' });
+    expect(classifyCrawl(read({ stopReason: 'busy', pages: 0 }))).toEqual({ outcome: 'busy' });
+    // Nor is the next way of reading tried: the server did not answer anything.
+    expect(readIsSettled({ pages: 0, stopReason: 'busy' })).toBe(true);
+  });
+
   it('read to the end is complete: listings not seen are closed, the cap was not reached', () => {
     expect(classifyCrawl(read({}))).toEqual({
       outcome: 'complete',

@@ -13,7 +13,12 @@ export interface ModeAttempt {
  * time, or Atlas is shutting down. Otherwise the next way is tried.
  */
 export function readIsSettled(attempt: ModeAttempt): boolean {
-  return attempt.pages > 0 || attempt.stopReason === 'aborted' || attempt.stopReason === 'time_cap';
+  return (
+    attempt.pages > 0 ||
+    attempt.stopReason === 'aborted' ||
+    attempt.stopReason === 'busy' ||
+    attempt.stopReason === 'time_cap'
+  );
 }
 
 /** What reading one server's directory came to, over every way tried. */
@@ -32,6 +37,8 @@ export interface DirectoryRead extends ModeAttempt {
 
 export type CrawlVerdict =
   | { outcome: 'aborted' }
+  /** Another crawler process kept the server busy: no verdict on the server, the read runs again soon. */
+  | { outcome: 'busy' }
   | {
       outcome: CrawlOutcome;
       /** `crawl_runs.status`. */
@@ -64,6 +71,7 @@ export type CrawlVerdict =
  */
 export function classifyCrawl(read: DirectoryRead): CrawlVerdict {
   if (read.stopReason === 'aborted') return { outcome: 'aborted' };
+  if (read.stopReason === 'busy') return { outcome: 'busy' };
   const publishes = read.federationForbidden
     ? false
     : read.pages > 0 && read.mode === 'federation'

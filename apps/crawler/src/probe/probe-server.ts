@@ -5,7 +5,7 @@ import { enqueue } from '@atlas/shared/queue';
 import type { CrawlerContext } from '../context.ts';
 import { nextProbeDelay, type ProbeVerdict, withJitter } from '../policy/schedule.ts';
 import { clientEndpoints } from '../remote/client-api.ts';
-import { describeError } from '../remote/errors.ts';
+import { describeError, isBusy } from '../remote/errors.ts';
 import {
   fetchClientBaseUrl,
   fetchKeys,
@@ -37,11 +37,15 @@ function dateOrNull(ms: number): Date | null {
   return Number.isFinite(ms) && ms >= 946_684_800_000 && ms <= 253_402_300_799_000 ? new Date(ms) : null;
 }
 
-/** A step of a probe that may fail without failing the probe. */
+/**
+ * A step of a probe that may fail without failing the probe. Busy is not a failure of the server
+ * (ADR 0008): it ends the probe, which runs again soon, rather than record a step as missing.
+ */
 async function optional<T>(step: () => Promise<T>): Promise<T | null> {
   try {
     return await step();
-  } catch {
+  } catch (error) {
+    if (isBusy(error)) throw error;
     return null;
   }
 }
@@ -69,6 +73,8 @@ export async function probeServer(ctx: CrawlerContext, serverName: string): Prom
     version = await fetchVersion(ctx.federation, serverName, signal);
     resolved = version.response.resolved;
   } catch (error) {
+    // Another crawler process kept the server busy: no verdict, the probe runs again soon.
+    if (isBusy(error)) throw error;
     failure = error;
   }
   if (signal.aborted) return 'skipped';

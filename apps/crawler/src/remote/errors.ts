@@ -43,8 +43,17 @@ export function describeMatrixError(
   return { errcode, text: `HTTP ${status}${detail ? ` (${detail})` : ''}` };
 }
 
+/**
+ * Another crawler process kept the server busy for the whole wait (ADR 0008): nothing was sent, so
+ * this is never an answer of the server, only a reason to run the job again a little later.
+ */
+export function isBusy(error: unknown): error is HttpError {
+  return error instanceof HttpError && error.code === 'busy';
+}
+
 /** How a failed page read ends paging. */
 export function stopReasonFor(error: unknown): StopReason {
+  if (isBusy(error)) return 'busy';
   if (error instanceof DirectoryRefusedError) return 'forbidden';
   if (error instanceof HttpError && error.code === 'read_deadline') return 'time_cap';
   if (error instanceof HttpError && error.code === 'aborted') return 'aborted';

@@ -128,7 +128,9 @@ export class FederationClient {
           connectTo,
           tlsServername: resolved.tlsServername,
           hostHeader: resolved.hostHeader,
-          politenessKey: resolved.serverName,
+          // The server's host, as every other request to it is keyed (its well-knowns, its client
+          // API), so a server with an explicit port still gets one request at a time.
+          politenessKey: politenessKeyOf(resolved.serverName),
           ...(request.maxBytes !== undefined ? { maxBytes: request.maxBytes } : {}),
           ...(request.timeouts ? { timeouts: request.timeouts } : {}),
           ...(request.deadline !== undefined ? { deadline: request.deadline } : {}),
@@ -178,5 +180,14 @@ function parseOrUndefined(response: HttpResponse): unknown {
   } catch (error) {
     if (error instanceof HttpError && error.code === 'bad_json') return undefined;
     throw error;
+  }
+}
+
+/** The host part of a server name, as `URL.hostname` gives it (IPv6 literals keep their brackets). */
+function politenessKeyOf(serverName: string): string {
+  try {
+    return new URL(`https://${serverName}`).hostname;
+  } catch {
+    return serverName;
   }
 }

@@ -47,7 +47,9 @@ export function createWellKnownLookup(options: WellKnownOptions): WellKnownLooku
         politenessKey: hostname,
       });
     } catch (error) {
-      if (error instanceof HttpError) return { ok: false, temporary: true };
+      // Busy: the request was never sent (another crawler process was talking to the host), so
+      // there is no answer to cache; the caller tries again later.
+      if (error instanceof HttpError && error.code !== 'busy') return { ok: false, temporary: true };
       throw error;
     }
     if (response.status >= 500) return { ok: false, temporary: true };

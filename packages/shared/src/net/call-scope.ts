@@ -38,7 +38,17 @@ export class CallScope {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly detach: (() => void) | undefined;
 
-  constructor(url: string, totalMs: number, deadline: number | undefined, signal: AbortSignal | undefined) {
+  /**
+   * `timeoutError` is what running out of `totalMs` reports (default: `total_timeout`); the wait for
+   * a shared politeness hold reports `busy` instead, since it says nothing about the server.
+   */
+  constructor(
+    url: string,
+    totalMs: number,
+    deadline: number | undefined,
+    signal: AbortSignal | undefined,
+    timeoutError?: () => HttpError,
+  ) {
     if (signal?.aborted) {
       this.controller.abort(new HttpError('aborted', `request to ${url} was cancelled`, url));
     } else if (deadline !== undefined && deadline <= Date.now()) {
@@ -47,7 +57,10 @@ export class CallScope {
     this.timers.push(
       setTimeout(
         () =>
-          this.fail(new HttpError('total_timeout', `${url} took longer than ${totalMs} ms in total`, url)),
+          this.fail(
+            timeoutError?.() ??
+              new HttpError('total_timeout', `${url} took longer than ${totalMs} ms in total`, url),
+          ),
         totalMs,
       ),
     );

@@ -7,6 +7,7 @@ import { CallScope } from './call-scope.ts';
 import { createDnsClient, type DnsClient } from './dns.ts';
 import { type ExchangeContext, exchange, type Hop, isRedirect } from './exchange.ts';
 import { KeyedMutex, type Release, Semaphore } from './limiter.ts';
+import type { SharedHolds } from './shared-holds.ts';
 import {
   type HttpClient,
   type HttpClientOptions,
@@ -19,6 +20,8 @@ import {
 export const DEFAULT_TIMEOUTS: Readonly<Timeouts> = { connectMs: 10_000, headersMs: 30_000, totalMs: 60_000 };
 export const DEFAULT_MAX_BYTES = 1024 * 1024;
 const DEFAULT_IDLE_SOCKET_MS = 30_000;
+/** Longest wait for another process's hold on a server (`politenessWaitMs`). */
+export const DEFAULT_POLITENESS_WAIT_MS = 90_000;
 
 /**
  * The socket's own DNS hook: every address a host name resolves to is checked at connect time,
@@ -103,11 +106,17 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     if (url.protocol !== 'https:' && url.protocol !== 'http:') {
       throw new HttpError('invalid_url', `${input.url}: only http and https URLs are fetched`, input.url);
     }
-    const scope = new CallScope(url.href, timeouts.totalMs, input.deadline, input.signal);
+    const politenessKey = input.politenessKey ?? url.hostname;
     const releases: Release[] = [];
+    // Past the caller's deadline nothing is waited for: the request's scope reports it.
+    if (options.sharedHolds && (input.deadline === undefined || input.deadline > Date.now())) {
+      // Waiting for another process's hold is not the request's time: its budget starts once held.
+      releases.push(...(await holdShared(options.sharedHolds, politenessKey, url.href, input)));
+    }
+    const scope = new CallScope(url.href, timeouts.totalMs, input.deadline, input.signal);
     try {
       // The per-key slot first: waiting for it must not hold one of the global slots.
-      releases.push(await perKey.acquire(input.politenessKey ?? url.hostname, scope.signal));
+      if (releases.length === 0) releases.push(await perKey.acquire(politenessKey, scope.signal));
       releases.push(await inFlight.acquire(scope.signal));
       let hop: Hop = {
         url,
@@ -153,6 +162,37 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     } finally {
       scope.dispose();
       for (const release of releases.reverse()) release();
+    }
+  }
+
+  /**
+   * The politeness holds of a request with `sharedHolds`: this process's slot for the key, then the
+   * key's shared hold, waited for at most `politenessWaitMs` (and never past the caller's deadline or
+   * signal). Running out of the wait is `busy`, which says nothing about the server.
+   */
+  async function holdShared(holds: SharedHolds, key: string, href: string, input: HttpRequest) {
+    const untilDeadline =
+      input.deadline === undefined ? Number.POSITIVE_INFINITY : input.deadline - Date.now();
+    const waitMs = Math.max(
+      0,
+      Math.min(options.politenessWaitMs ?? DEFAULT_POLITENESS_WAIT_MS, untilDeadline),
+    );
+    const busy = () =>
+      new HttpError('busy', `another crawler process kept ${key} busy for ${Math.round(waitMs)} ms`, href, {
+        transient: true,
+      });
+    const wait = new CallScope(href, waitMs, undefined, input.signal, busy);
+    const held: Release[] = [];
+    try {
+      held.push(await perKey.acquire(key, wait.signal));
+      held.push(await holds.acquire(key, wait.signal));
+      return held;
+    } catch (error) {
+      for (const release of held.reverse()) release();
+      if (error instanceof HttpError) throw error;
+      throw wait.reason ?? error;
+    } finally {
+      wait.dispose();
     }
   }
 

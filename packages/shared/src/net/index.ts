@@ -5,4 +5,10 @@ export { createHttpClient, DEFAULT_MAX_BYTES, DEFAULT_TIMEOUTS } from './http-cl
 export * from './ip-address.ts';
 export { DEFAULT_MAX_JSON_DEPTH, jsonDepth, parseJsonBody } from './json.ts';
 export { KeyedMutex, type Release, Semaphore } from './limiter.ts';
+export {
+  createRedisHolds,
+  DEFAULT_HOLD_TTL_MS,
+  type SharedHolds,
+  type SharedHoldsOptions,
+} from './shared-holds.ts';
 export * from './types.ts';

@@ -1,3 +1,5 @@
+import type { SharedHolds } from './shared-holds.ts';
+
 /**
  * The contract of Atlas's one outbound HTTP client. Everything that talks to a remote server goes
  * through an `HttpClient`; nothing else opens sockets to the outside.
@@ -78,7 +80,12 @@ export type HttpErrorCode =
   | 'too_many_redirects'
   | 'bad_json'
   | 'aborted'
-  | 'protocol_error';
+  | 'protocol_error'
+  /**
+   * Another crawler process held the server's politeness hold for the whole wait (ADR 0008): the
+   * request was never sent, and this says nothing about the server. The job is tried again soon.
+   */
+  | 'busy';
 
 export class HttpError extends Error {
   override name = 'HttpError';
@@ -117,6 +124,18 @@ export interface HttpClientOptions {
    * handshake, which spares both sides the certificate signature and its verification.
    */
   maxCachedSessions?: number;
+  /**
+   * Politeness shared with other processes (crawler processes on one Redis): a request also holds
+   * its key here while it is in flight, so a remote server gets one request at a time from all of
+   * them. Without it, one request at a time per key holds within this process only.
+   */
+  sharedHolds?: SharedHolds;
+  /**
+   * Longest wait for the politeness hold of a request's key while `sharedHolds` is set (default
+   * 90 s). The wait is not part of the request's own timeouts; running out of it fails the request
+   * with `busy`.
+   */
+  politenessWaitMs?: number;
 }
 
 export interface HttpClient {

@@ -17,7 +17,8 @@ import { QUEUES, type QueueName, WORKER_LOCK } from './definitions.ts';
 /** Thrown by a job that can never succeed: it fails at once, without retries. */
 export { UnrecoverableError } from 'bullmq';
 
-export type Processor<T> = (job: Job<T>) => Promise<unknown>;
+/** A worker's processor; `token` is the job's lock token (to move the job, e.g. back to delayed). */
+export type Processor<T> = (job: Job<T>, token?: string) => Promise<unknown>;
 
 /**
  * Per-worker settings a process may tune: how many jobs at once (the queue's definition says how

@@ -1,0 +1,29 @@
+import { HttpError } from '@atlas/shared/net';
+import { describe, expect, it } from 'vitest';
+import { deferDelay, deferralOf, JobDeferred, serverOfJob } from './deferral.ts';
+
+describe('deferring a job', () => {
+  it('defers on a busy server, a few seconds later, growing with each start up to half a minute', () => {
+    const busy = new HttpError('busy', 'another crawler process kept x.test busy', undefined, {
+      transient: true,
+    });
+    expect(deferralOf(busy, 1)).toBeInstanceOf(JobDeferred);
+    expect(deferDelay(1, () => 0.5)).toBe(2_000);
+    expect(deferDelay(2, () => 0.5)).toBe(4_000);
+    expect(deferDelay(50, () => 0.5)).toBe(30_000);
+    expect(deferDelay(1, () => 0)).toBe(1_000);
+  });
+
+  it("never defers on the server's own failures", () => {
+    expect(deferralOf(new HttpError('connect_failed', 'refused'), 1)).toBeUndefined();
+    expect(deferralOf(new HttpError('total_timeout', 'slow'), 1)).toBeUndefined();
+    expect(deferralOf(new Error('database'), 1)).toBeUndefined();
+  });
+
+  it('knows the server a job works for', () => {
+    expect(serverOfJob({ serverName: 'a.test' })).toBe('a.test');
+    expect(serverOfJob({ listingServer: 'b.test' })).toBe('b.test');
+    expect(serverOfJob({})).toBeUndefined();
+    expect(serverOfJob(null)).toBeUndefined();
+  });
+});

@@ -1,0 +1,55 @@
+import type { Release, SharedHolds } from '@atlas/shared/net';
+import { isBusy } from '../remote/errors.ts';
+
+/**
+ * A job that cannot run now for a reason of Atlas's own (another crawler process works on its
+ * server, or this process's fair share for heavy servers is taken): it goes back to the queue,
+ * delayed, without counting as an attempt, and nothing is recorded about the server (ADR 0008).
+ */
+export class JobDeferred extends Error {
+  override name = 'JobDeferred';
+  constructor(
+    message: string,
+    readonly delayMs: number,
+  ) {
+    super(message);
+  }
+}
+
+/** How long a job waits before it is tried again after a busy outcome: a few seconds, jittered. */
+export function deferDelay(attemptsStarted: number, random: () => number = Math.random): number {
+  const base = Math.min(30_000, 2_000 * 2 ** Math.max(0, Math.min(attemptsStarted - 1, 4)));
+  return Math.round(base * (0.5 + random()));
+}
+
+/** The deferral an error asks for: a `JobDeferred`, or a request that found its server busy. */
+export function deferralOf(error: unknown, attemptsStarted: number): JobDeferred | undefined {
+  if (error instanceof JobDeferred) return error;
+  if (isBusy(error)) return new JobDeferred(error.message, deferDelay(attemptsStarted));
+  return undefined;
+}
+
+/** The server a job works for (probe, crawl, room follow-up), when it works for one. */
+export function serverOfJob(data: unknown): string | undefined {
+  if (typeof data !== 'object' || data === null) return undefined;
+  const record = data as Record<string, unknown>;
+  const name = record.serverName ?? record.listingServer;
+  return typeof name === 'string' ? name : undefined;
+}
+
+/**
+ * Takes the server's job hold (crawler processes on Redis): one job per server at a time across
+ * every process. Held elsewhere: the job is deferred. Without shared holds nothing is held.
+ */
+export async function holdServerForJob(
+  holds: SharedHolds | undefined,
+  serverName: string | undefined,
+  attemptsStarted: number,
+): Promise<Release> {
+  if (!holds || serverName === undefined) return () => {};
+  const release = await holds.tryAcquire(`job:${serverName}`);
+  if (!release) {
+    throw new JobDeferred(`another crawler process runs a job of ${serverName}`, deferDelay(attemptsStarted));
+  }
+  return release;
+}

@@ -1,0 +1,199 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { Release } from './limiter.ts';
+
+/**
+ * Holds on keys shared by every process on one Redis (ADR 0008): a crawler process holds a remote
+ * server's key while a request to it is in flight, and a server's job key while one of its jobs runs.
+ *
+ * A hold is short (`ttlMs`) and renewed by its holder while it lasts, so the holds of a process that
+ * died (kill -9, a lost machine) end within `ttlMs`, whatever the request or job was allowed to take.
+ * Waiting for another holder is bounded by the waiter's own signal, never by a request's time budget.
+ */
+export interface SharedHolds {
+  /** Waits until this caller holds `key`, or rejects with `signal`'s reason when it aborts first. */
+  acquire(key: string, signal: AbortSignal): Promise<Release>;
+  /** Holds `key` when nobody else does (or Redis cannot say at once), else undefined. */
+  tryAcquire(key: string): Promise<Release | undefined>;
+  /** Holds currently kept by this process. */
+  readonly held: number;
+  close(): Promise<void>;
+}
+
+export interface SharedHoldsOptions {
+  /** How long a hold outlives its last renewal (default 10 s). */
+  ttlMs?: number;
+  /** Prefix of every key (a deployment's or a test's namespace). */
+  prefix: string;
+  /** Told when the connection to Redis is lost and when it is back (once each). */
+  onConnection?: (event: { state: 'lost' | 'back'; error?: string; downMs?: number }) => void;
+}
+
+export const DEFAULT_HOLD_TTL_MS = 10_000;
+const FIRST_POLL_MS = 20;
+const LONGEST_POLL_MS = 250;
+
+/**
+ * Renews a hold: extends it while this holder has it, or takes it again when the key is gone (Redis
+ * restarted and lost it). 0 when someone else holds it now.
+ */
+const RENEW = `
+local current = redis.call('get', KEYS[1])
+if current == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
+if not current then redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
+return 0`;
+/** Deletes the key only while it still holds this holder's token. */
+const RELEASE =
+  "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Settles with `promise`, or rejects with `signal`'s reason when that aborts first. */
+function raced<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/**
+ * Shared holds on Redis: `SET NX PX` under a random token, renewed every quarter of the TTL, and
+ * released by its holder only. A waiter asks again after 20 ms, doubling up to 250 ms.
+ *
+ * After the connection comes back from a loss, no new hold is granted for one TTL: Redis may have
+ * restarted without its keys, and the holders of requests still running take theirs again at their
+ * next renewal first, so a server never gets a second request because Redis forgot the first.
+ */
+export function createRedisHolds(redisUrl: string, options: SharedHoldsOptions): SharedHolds {
+  const ttlMs = options.ttlMs ?? DEFAULT_HOLD_TTL_MS;
+  const renewMs = Math.max(50, Math.floor(ttlMs / 4));
+  // Commands wait for the connection rather than fail: callers bound every wait with a signal.
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
+  let closing = false;
+  let lostAt: number | undefined;
+  let grantFrom = 0;
+  let held = 0;
+  redis.on('error', (error: Error) => {
+    if (lostAt === undefined) {
+      lostAt = Date.now();
+      options.onConnection?.({ state: 'lost', error: error.message });
+    }
+  });
+  redis.on('close', () => {
+    if (lostAt === undefined && !closing) {
+      lostAt = Date.now();
+      options.onConnection?.({ state: 'lost' });
+    }
+  });
+  redis.on('ready', () => {
+    if (lostAt !== undefined) {
+      options.onConnection?.({ state: 'back', downMs: Date.now() - lostAt });
+      lostAt = undefined;
+      grantFrom = Date.now() + ttlMs;
+    }
+  });
+
+  function holding(name: string, token: string): Release {
+    held++;
+    let released = false;
+    let renewing = false;
+    const timer = setInterval(() => {
+      // One renewal at a time: while Redis is away, they would only pile up.
+      if (renewing) return;
+      renewing = true;
+      redis
+        .eval(RENEW, 1, name, token, String(ttlMs))
+        .catch(() => 0)
+        .finally(() => {
+          renewing = false;
+        });
+    }, renewMs);
+    timer.unref();
+    return () => {
+      if (released) return;
+      released = true;
+      held--;
+      clearInterval(timer);
+      forget(name, token);
+    };
+  }
+
+  function forget(name: string, token: string): void {
+    redis.eval(RELEASE, 1, name, token).catch(() => {});
+  }
+
+  async function attempt(name: string, token: string): Promise<boolean> {
+    if (lostAt !== undefined || Date.now() < grantFrom) return false;
+    return (await redis.set(name, token, 'PX', ttlMs, 'NX')) === 'OK';
+  }
+
+  return {
+    get held() {
+      return held;
+    },
+    async acquire(key, signal) {
+      const name = `${options.prefix}${key}`;
+      const token = randomUUID();
+      for (let wait = FIRST_POLL_MS; ; wait = Math.min(wait * 2, LONGEST_POLL_MS)) {
+        signal.throwIfAborted();
+        const waitForGrant = grantFrom - Date.now();
+        if (waitForGrant > 0) {
+          await sleep(waitForGrant, signal);
+          continue;
+        }
+        let granted: boolean;
+        try {
+          granted = await raced(attempt(name, token), signal);
+        } catch (error) {
+          // The SET may still land after the wait ended: give back what it would take.
+          forget(name, token);
+          throw error;
+        }
+        if (granted) return holding(name, token);
+        await sleep(wait, signal);
+      }
+    },
+    async tryAcquire(key) {
+      const name = `${options.prefix}${key}`;
+      const token = randomUUID();
+      const gaveUp = AbortSignal.timeout(ttlMs);
+      try {
+        return (await raced(attempt(name, token), gaveUp)) ? holding(name, token) : undefined;
+      } catch {
+        forget(name, token);
+        return undefined;
+      }
+    },
+    async close() {
+      closing = true;
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}

@@ -14,17 +14,18 @@ const resolved = (over: Partial<ResolvedServer>): ResolvedServer => ({
 });
 
 describe('clientEndpoints', () => {
-  it('uses the well-known base URL alone when there is one', () => {
+  it('uses the well-known base URL alone when there is one, kept polite as the server itself', () => {
     expect(clientEndpoints('example.org', 'https://matrix.example.org', resolved({}))).toEqual([
-      { baseUrl: 'https://matrix.example.org' },
+      { baseUrl: 'https://matrix.example.org', politenessKey: 'example.org' },
     ]);
   });
 
   it('tries the server name, then the federation endpoint the way federation reaches it', () => {
     expect(clientEndpoints('example.org', null, resolved({}))).toEqual([
-      { baseUrl: 'https://example.org' },
+      { baseUrl: 'https://example.org', politenessKey: 'example.org' },
       {
         baseUrl: 'https://example.org',
+        politenessKey: 'example.org',
         route: {
           connectTo: { host: 'matrix.example.org', port: 8448 },
           tlsServername: 'example.org',
@@ -43,8 +44,10 @@ describe('clientEndpoints', () => {
       hostHeader: 'example.org:8448',
     });
     expect(clientEndpoints('example.org:8448', null, explicit)).toEqual([
-      { baseUrl: 'https://example.org:8448' },
+      { baseUrl: 'https://example.org:8448', politenessKey: 'example.org' },
     ]);
-    expect(clientEndpoints('example.org', null, undefined)).toEqual([{ baseUrl: 'https://example.org' }]);
+    expect(clientEndpoints('example.org', null, undefined)).toEqual([
+      { baseUrl: 'https://example.org', politenessKey: 'example.org' },
+    ]);
   });
 });

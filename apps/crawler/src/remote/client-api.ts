@@ -1,4 +1,4 @@
-import type { ResolvedServer } from '@atlas/shared/matrix';
+import { politenessKeyOf, type ResolvedServer } from '@atlas/shared/matrix';
 import { type HttpClient, HttpError, type HttpRequest, type HttpResponse } from '@atlas/shared/net';
 
 /**
@@ -10,6 +10,8 @@ import { type HttpClient, HttpError, type HttpRequest, type HttpResponse } from 
  */
 export interface ClientEndpoint {
   baseUrl: string;
+  /** The server's politeness key, whatever host the base URL names (ADR 0008). */
+  politenessKey?: string;
   route?: { connectTo: { host: string; port: number }; tlsServername: string; hostHeader: string };
 }
 
@@ -18,14 +20,16 @@ export function clientEndpoints(
   wellKnownBaseUrl: string | null,
   resolved: ResolvedServer | undefined,
 ): ClientEndpoint[] {
-  if (wellKnownBaseUrl) return [{ baseUrl: wellKnownBaseUrl }];
-  const endpoints: ClientEndpoint[] = [{ baseUrl: `https://${serverName}` }];
+  const politenessKey = politenessKeyOf(serverName);
+  if (wellKnownBaseUrl) return [{ baseUrl: wellKnownBaseUrl, politenessKey }];
+  const endpoints: ClientEndpoint[] = [{ baseUrl: `https://${serverName}`, politenessKey }];
   if (resolved) {
     const hostPort = serverName.includes(':') && !serverName.endsWith(']') ? serverName : `${serverName}:443`;
     const target = `${resolved.connectHost}:${resolved.connectPort}`;
     if (target !== hostPort) {
       endpoints.push({
         baseUrl: `https://${resolved.hostHeader}`,
+        politenessKey,
         route: {
           connectTo: { host: resolved.connectHost, port: resolved.connectPort },
           tlsServername: resolved.tlsServername,
@@ -71,6 +75,7 @@ export async function clientApiRequest(
       const response = await http.request({
         ...request,
         url: `${endpoint.baseUrl}${path}`,
+        ...(endpoint.politenessKey ? { politenessKey: endpoint.politenessKey } : {}),
         ...(endpoint.route ?? {}),
       });
       if (isMatrixAnswer(response)) return response;

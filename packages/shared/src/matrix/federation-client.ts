@@ -3,6 +3,7 @@ import { canonicalJson, type JsonValue } from './canonical-json.ts';
 import { xMatrixAuthorization } from './request-auth.ts';
 import type { ResolvedServer, ServerResolver } from './resolve-types.ts';
 import { type VerifiedServerKeys, verifyServerKeyDocument } from './server-keys.ts';
+import { politenessKeyOf } from './server-name.ts';
 import type { SigningKey } from './signing-key.ts';
 
 export interface FederationIdentity {
@@ -180,14 +181,5 @@ function parseOrUndefined(response: HttpResponse): unknown {
   } catch (error) {
     if (error instanceof HttpError && error.code === 'bad_json') return undefined;
     throw error;
-  }
-}
-
-/** The host part of a server name, as `URL.hostname` gives it (IPv6 literals keep their brackets). */
-function politenessKeyOf(serverName: string): string {
-  try {
-    return new URL(`https://${serverName}`).hostname;
-  } catch {
-    return serverName;
   }
 }

@@ -103,3 +103,17 @@ export function serverOfMxc(uri: string): string | null {
   const match = /^mxc:\/\/([^/]+)\/[A-Za-z0-9_-]+$/.exec(uri);
   return match?.[1] ? (parseServerName(match[1])?.name ?? null) : null;
 }
+
+/**
+ * The key a server's requests are kept one at a time under (politeness, ADR 0008): the host of its
+ * name, as `URL.hostname` gives it (IPv6 literals keep their brackets). Every request to the server
+ * uses it, whichever host or port it is sent to (its federation listener, delegation target, client
+ * API base URL), so the server gets one request at a time.
+ */
+export function politenessKeyOf(serverName: string): string {
+  try {
+    return new URL(`https://${serverName}`).hostname;
+  } catch {
+    return serverName;
+  }
+}

@@ -1,4 +1,4 @@
-import type { Sql } from 'postgres';
+import postgres, { type Sql } from 'postgres';
 import type { Logger } from '../log/index.ts';
 import { type IndexDecision, loadIndexDecisions } from './documents.ts';
 import type { RoomDocument, SearchIndex } from './types.ts';
@@ -19,19 +19,27 @@ export interface IndexOptions {
   log?: Logger;
 }
 
+/**
+ * The lock is a session advisory lock on a connection of its own, not a reserved connection of
+ * `sql`'s pool: postgres.js 3.4.9 throws an uncatchable TypeError (and the process dies) when a
+ * query is sent on a reserved connection whose socket closed, as the unlock would be after a
+ * PostgreSQL restart during the run (porsager/postgres#1208). A pooled connection reconnects
+ * instead; the lock died with its session, and the unlock on the new one is a harmless no-op.
+ */
 async function withIndexerLock<T>(sql: Sql, work: () => Promise<T>): Promise<T | undefined> {
-  const reserved = await sql.reserve();
+  // The pool's own parsed options with one connection; a fresh `shared` keeps its state apart.
+  const lock = postgres({ ...sql.options, max: 1, shared: { retries: 0, typeArrayMap: {} } } as never) as Sql;
   try {
-    const [row] = await reserved<{ locked: boolean }[]>`
+    const [row] = await lock<{ locked: boolean }[]>`
       select pg_try_advisory_lock(hashtext(${INDEXER_LOCK})) as locked`;
     if (!row?.locked) return undefined;
     try {
       return await work();
     } finally {
-      await reserved`select pg_advisory_unlock(hashtext(${INDEXER_LOCK}))`.catch(() => {});
+      await lock`select pg_advisory_unlock(hashtext(${INDEXER_LOCK}))`.catch(() => {});
     }
   } finally {
-    reserved.release();
+    await lock.end({ timeout: 5 }).catch(() => {});
   }
 }
 

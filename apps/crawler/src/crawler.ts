@@ -1,3 +1,5 @@
+import { isDatabaseUnavailable } from '@atlas/shared/db';
+import type { Logger } from '@atlas/shared/log';
 import { dispatchJobs, QUEUES, upsertSchedules } from '@atlas/shared/queue';
 import { DelayedError, type Job, type Worker } from 'bullmq';
 import type { CrawlerContext } from './context.ts';
@@ -25,6 +27,7 @@ export async function startCrawler(
 ): Promise<RunningCrawler> {
   const workers: Worker[] = [];
   const setups: WorkerSetup[] = [];
+  const databaseWatch = watchDatabase(ctx.log);
   for (const registration of options.workers ?? WORKERS) {
     const { queue } = registration;
     const setup = (await registration.setup(ctx)) as WorkerSetup;
@@ -35,13 +38,16 @@ export async function startCrawler(
       try {
         const release = await holdServerForJob(ctx.serverHolds, serverOfJob(job.data), job.attemptsStarted);
         try {
-          return await dispatch(job);
+          const result = await dispatch(job);
+          databaseWatch.reached();
+          return result;
         } finally {
           release();
         }
       } catch (error) {
         const deferral = deferralOf(error, job.attemptsStarted);
         if (!deferral) throw error;
+        if (isDatabaseUnavailable(error)) databaseWatch.lost(error);
         ctx.stats.jobsDeferred++;
         log.debug(
           { jobId: job.id, job: job.name, delayMs: deferral.delayMs, reason: deferral.message },
@@ -59,6 +65,11 @@ export async function startCrawler(
       log.warn({ jobId: job?.id, job: job?.name, attempts: job?.attemptsMade, err: error }, 'job failed');
     });
     worker.on('error', (error) => log.error({ err: error }, 'worker error'));
+    // The process that ran it stopped renewing its lock (killed, or cut off from the queue): BullMQ
+    // hands the job to a worker again. Its upserts make running it a second time harmless.
+    worker.on('stalled', (jobId) =>
+      log.warn({ jobId }, 'job stalled: the process running it stopped; running it again'),
+    );
     workers.push(worker as Worker);
     if (options.schedule) await upsertSchedules(ctx.queues, queue);
   }
@@ -67,6 +78,29 @@ export async function startCrawler(
     async close(closeOptions = {}) {
       await Promise.all(workers.map((worker) => worker.close(closeOptions.force === true)));
       await Promise.all(setups.map((setup) => setup.close?.()));
+    },
+  };
+}
+
+/**
+ * One log line when jobs find the database out of reach, and one when a job succeeds again
+ * (postgres.js connects again by itself on the next query; the jobs meanwhile wait, deferred).
+ */
+function watchDatabase(log: Logger): { lost(error: unknown): void; reached(): void } {
+  let lostAt: number | undefined;
+  return {
+    lost(error) {
+      if (lostAt !== undefined) return;
+      lostAt = Date.now();
+      log.warn(
+        { part: 'database', err: error },
+        'database connection lost: jobs wait and try again with backoff',
+      );
+    },
+    reached() {
+      if (lostAt === undefined) return;
+      log.info({ part: 'database', downMs: Date.now() - lostAt }, 'database connection back');
+      lostAt = undefined;
     },
   };
 }

@@ -14,6 +14,13 @@ describe('deferring a job', () => {
     expect(deferDelay(1, () => 0)).toBe(1_000);
   });
 
+  it('defers while Atlas’s own database cannot be reached', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    expect(deferralOf(refused, 1)?.message).toContain('database cannot be reached');
+    const shutdown = Object.assign(new Error('terminating connection'), { code: '57P01' });
+    expect(deferralOf(shutdown, 1)).toBeInstanceOf(JobDeferred);
+  });
+
   it("never defers on the server's own failures", () => {
     expect(deferralOf(new HttpError('connect_failed', 'refused'), 1)).toBeUndefined();
     expect(deferralOf(new HttpError('total_timeout', 'slow'), 1)).toBeUndefined();

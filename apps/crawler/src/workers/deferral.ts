@@ -1,3 +1,4 @@
+import { isDatabaseUnavailable } from '@atlas/shared/db';
 import type { Release, SharedHolds } from '@atlas/shared/net';
 import { isBusy } from '../remote/errors.ts';
 
@@ -22,10 +23,19 @@ export function deferDelay(attemptsStarted: number, random: () => number = Math.
   return Math.round(base * (0.5 + random()));
 }
 
-/** The deferral an error asks for: a `JobDeferred`, or a request that found its server busy. */
+/**
+ * The deferral an error asks for: a `JobDeferred`, a request that found its server busy, or Atlas's
+ * own database out of reach (restarting, say), which must not spend the job's attempts either.
+ */
 export function deferralOf(error: unknown, attemptsStarted: number): JobDeferred | undefined {
   if (error instanceof JobDeferred) return error;
   if (isBusy(error)) return new JobDeferred(error.message, deferDelay(attemptsStarted));
+  if (isDatabaseUnavailable(error)) {
+    return new JobDeferred(
+      `the database cannot be reached (${error instanceof Error ? error.message : String(error)})`,
+      deferDelay(attemptsStarted),
+    );
+  }
   return undefined;
 }
 

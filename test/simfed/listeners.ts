@@ -214,9 +214,21 @@ export class Listeners {
     stats.requests++;
     stats.inFlight++;
     stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
-    res.once('close', () => {
+    // A request is in flight from its arrival until the server has its whole answer out (res.end),
+    // or the connection closes first. Not until the socket's write completes ('close'): on a busy
+    // event loop that may come after the client has read the answer and sent its next request.
+    let ended = false;
+    const done = () => {
+      if (ended) return;
+      ended = true;
       stats.inFlight--;
-    });
+    };
+    const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+    res.end = ((...args: unknown[]) => {
+      done();
+      return end(...args);
+    }) as ServerResponse['end'];
+    res.once('close', done);
     const run = () =>
       handleRequest(
         {

@@ -24,9 +24,34 @@ export function startAtlas(env: Record<string, string>): RunningAtlas {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  return watch(child);
+}
+
+/** The `atlas` command line, run by Node directly (the compose roles' entry point). */
+export const CLI = path.join(REPO_ROOT, 'apps/cli/bin/atlas.mjs');
+
+/**
+ * `atlas <args>` as a long-running process (`atlas crawler`, `atlas api`), with only these variables
+ * and PATH and HOME in its environment.
+ */
+export function startAtlasCommand(
+  args: string[],
+  env: Record<string, string>,
+  options: { keepOutput?: number } = {},
+): RunningAtlas {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return watch(child, options.keepOutput);
+}
+
+/** Collects what the process writes: its last `keep` characters (20,000 by default). */
+function watch(child: ChildProcess, keep = 20_000): RunningAtlas {
   let output = '';
   const append = (chunk: Buffer) => {
-    output = (output + chunk.toString('utf8')).slice(-20_000);
+    output = (output + chunk.toString('utf8')).slice(-keep);
   };
   child.stdout?.on('data', append);
   child.stderr?.on('data', append);

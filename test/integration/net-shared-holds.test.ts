@@ -141,6 +141,23 @@ describe('holds shared over Redis', () => {
     expect((await waiting).status).toBe(200);
   });
 
+  it('gives a process that waits its turn between another process’s back-to-back requests', async () => {
+    const busy = processClient();
+    const waiter = processClient({ politenessWaitMs: 60_000 });
+    const start = server.requests.length;
+    let sent = 0;
+    const loop = (async () => {
+      for (; sent < 30; sent++) await busy.request({ url: url(`/slow?busy-${sent}`) });
+    })();
+    while (sent < 2) await new Promise((r) => setTimeout(r, 5));
+    await waiter.request({ url: url('/slow?waiter') });
+    await loop;
+    const order = server.requests.slice(start).map((r) => r.url);
+    // The waiter went in within a few of the busy process's requests, not after all thirty.
+    expect(order.indexOf('/slow?waiter')).toBeGreaterThan(0);
+    expect(order.indexOf('/slow?waiter')).toBeLessThan(10);
+  });
+
   it('gives a job hold to one process at a time, and back once released', async () => {
     const [a, b] = [
       createRedisHolds(inject('redisUrl'), { prefix }),

@@ -31,7 +31,9 @@ export interface SharedHoldsOptions {
 
 export const DEFAULT_HOLD_TTL_MS = 10_000;
 const FIRST_POLL_MS = 20;
-const LONGEST_POLL_MS = 250;
+const LONGEST_POLL_MS = 100;
+/** A waiter's turn is kept this long after it last asked (it asks every 100 ms at most). */
+const WISH_MS = 1_000;
 
 /**
  * Renews a hold: extends it while this holder has it, or takes it again when the key is gone (Redis
@@ -41,6 +43,22 @@ const RENEW = `
 local current = redis.call('get', KEYS[1])
 if current == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
 if not current then redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
+return 0`;
+/**
+ * Takes a hold unless another process waits for it: a waiter that finds the key held says so in
+ * `<key>:next` (its process, for a moment), and until it has had its turn no other process may take
+ * the key. Without this, a process sending a server request after request takes the key again the
+ * instant it lets it go, and a waiter elsewhere, asking a few times a second, never gets a turn.
+ * KEYS: hold, next. ARGV: token, ttl, this process, how long a wish lasts.
+ */
+const TAKE = `
+local next = redis.call('get', KEYS[2])
+if next and next ~= ARGV[3] then return 0 end
+if redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then
+  if next then redis.call('del', KEYS[2]) end
+  return 1
+end
+if not next then redis.call('set', KEYS[2], ARGV[3], 'PX', ARGV[4]) end
 return 0`;
 /** Deletes the key only while it still holds this holder's token. */
 const RELEASE =
@@ -85,7 +103,8 @@ function raced<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 
 /**
  * Shared holds on Redis: `SET NX PX` under a random token, renewed every quarter of the TTL, and
- * released by its holder only. A waiter asks again after 20 ms, doubling up to 250 ms.
+ * released by its holder only. A waiter asks again after 20 ms, doubling up to 100 ms, and has the
+ * next turn over processes that did not wait (`TAKE`).
  *
  * After the connection comes back from a loss, no new hold is granted for one TTL: Redis may have
  * restarted without its keys, and the holders of requests still running take theirs again at their
@@ -96,6 +115,8 @@ export function createRedisHolds(redisUrl: string, options: SharedHoldsOptions):
   const renewMs = Math.max(50, Math.floor(ttlMs / 4));
   // Commands wait for the connection rather than fail: callers bound every wait with a signal.
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
+  /** Which process waits, for the turns (`TAKE`). */
+  const processId = randomUUID();
   let closing = false;
   let lostAt: number | undefined;
   let grantFrom = 0;
@@ -151,7 +172,17 @@ export function createRedisHolds(redisUrl: string, options: SharedHoldsOptions):
 
   async function attempt(name: string, token: string): Promise<boolean> {
     if (lostAt !== undefined || Date.now() < grantFrom) return false;
-    return (await redis.set(name, token, 'PX', ttlMs, 'NX')) === 'OK';
+    const taken = await redis.eval(
+      TAKE,
+      2,
+      name,
+      `${name}:next`,
+      token,
+      String(ttlMs),
+      processId,
+      String(WISH_MS),
+    );
+    return taken === 1;
   }
 
   return {

@@ -204,6 +204,28 @@ function storableRooms(): number {
   return ids.size;
 }
 
+/**
+ * A crawler with jobs running right now: BullMQ writes the id of the worker running a job into the
+ * job's lock, and each crawler logs its workers' ids when it starts.
+ */
+async function crawlerRunningJobs(deployment: Deployment): Promise<RunningAtlas> {
+  const client = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+  try {
+    for (let attempt = 0; attempt < 300; attempt++) {
+      const locks = await client.keys('atlas:*:lock');
+      const owners = (await Promise.all(locks.map((key) => client.get(key)))).flatMap((token) =>
+        token ? [token.slice(0, token.lastIndexOf(':'))] : [],
+      );
+      const busy = deployment.crawlers.find((crawler) => owners.some((id) => crawler.output().includes(id)));
+      if (busy) return busy;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } finally {
+    client.disconnect();
+  }
+  throw new Error('no crawler runs a job');
+}
+
 let clean: Map<string, string>;
 
 describe('three crawler processes and two API processes on one Redis and one PostgreSQL', () => {
@@ -249,10 +271,10 @@ describe('faults of Atlas’s own parts during a crawl', () => {
     const deployment = await deploy('kill');
     try {
       await untilHalfway(deployment);
-      const [victim] = deployment.crawlers;
-      victim?.child.kill('SIGKILL');
-      await victim?.exited;
-      deployment.crawlers.shift();
+      const victim = await crawlerRunningJobs(deployment);
+      victim.child.kill('SIGKILL');
+      await victim.exited;
+      deployment.crawlers.splice(deployment.crawlers.indexOf(victim), 1);
       await untilCrawled(deployment);
       expect(await directory(deployment.database)).toEqual(clean);
       expect(await upButRecordedOffline(deployment.database)).toEqual([]);

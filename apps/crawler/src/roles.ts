@@ -22,7 +22,14 @@ export async function startCrawlerRole(runtime: CrawlerRuntime): Promise<Running
   const crawler = await startCrawler(ctx, { workers: WORKERS, schedule: true });
   const swept = await sweepDueServers(ctx, { crawls: true, max: 5_000 });
   ctx.log.info(
-    { seeds: seeds.length, probes: swept.probes, crawls: swept.crawls, queue: ctx.queues.kind },
+    {
+      seeds: seeds.length,
+      probes: swept.probes,
+      crawls: swept.crawls,
+      queue: ctx.queues.kind,
+      // The workers' ids, which BullMQ writes into the locks of the jobs they run.
+      workerIds: crawler.workers.map((worker) => worker.id),
+    },
     'crawler workers started',
   );
   return crawler;

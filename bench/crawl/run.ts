@@ -2,7 +2,7 @@
 // another, against a fresh embedded PostgreSQL. Measures rooms stored per second end to end and the
 // crawler's memory.
 // Usage: npm run bench:crawl -- [--runs 3] [--first-seed 0] [--servers 1000] [--rooms 100000] [--big 200000]
-//   [--queue postgres|redis] [--only federation|big] [--stored-only] [--out results.json]
+//   [--queue postgres|redis] [--only federation|big] [--stored-only] [--workers N] [--out results.json]
 //   [--node-options=--cpu-prof] [--sim-node-options=--cpu-prof] [--pg-stats dir]
 import { type ChildProcess, spawn } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -38,9 +38,18 @@ const { values } = parseArgs({
     'stored-only': { type: 'boolean', default: false },
     /** Load pg_stat_statements and write the costliest statements of each run to this folder. */
     'pg-stats': { type: 'string' },
+    /**
+     * Scale-out: N `atlas crawler` processes on one Redis (the compose roles) instead of one
+     * `atlas crawl --once`, stopped once every room is stored. Implies --queue redis and --stored-only.
+     */
+    workers: { type: 'string' },
     out: { type: 'string' },
   },
 });
+const workers = values.workers === undefined ? undefined : Number(values.workers);
+if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1)) {
+  throw new Error(`--workers must be a whole number of processes, 1 or more, got "${values.workers}"`);
+}
 const runs = Number(values.runs);
 
 interface Sample {
@@ -180,6 +189,7 @@ interface RunResult {
   loadAverage: { median: number; max: number };
   /** Requests the simulated federation answered, per endpoint, and its TLS handshakes. */
   simfed: SimfedTotals | null;
+  parts: PartsCost | null;
   summary: unknown;
 }
 
@@ -190,6 +200,8 @@ interface CpuSeconds {
 }
 
 interface SimfedTotals {
+  /** The most requests one simulated server ever had in flight at once, over every server. */
+  maxInFlight: number;
   requests: number;
   tlsConnections: number;
   keyFetches: number;
@@ -219,6 +231,9 @@ async function crawlOnce(options: {
   /** Stop the crawler when this returns true (after everything is stored). */
   stopWhenStored: boolean;
   bigServer?: boolean;
+  /** `atlas crawler` processes instead of one `atlas crawl --once` (see --workers). */
+  workers?: number;
+  redisUrl?: string;
 }): Promise<RunResult> {
   const dir = await mkdtemp(path.join(tmpdir(), 'atlas-bench-crawl-'));
   // As root, the embedded PostgreSQL runs as the postgres user, which must be able to reach its folder.
@@ -238,34 +253,65 @@ async function crawlOnce(options: {
   const clusterDir = path.join(dir, 'pg', 'postgres');
   const simCpuAtStart = await cpuSeconds(sim.child.pid ?? 0);
   const pgCpuAtStart = await postgresCpuSeconds(clusterDir).catch(() => 0);
-  const started = performance.now();
-  const crawler = spawn(
-    process.execPath,
-    [
-      ...nodeFlags(values['node-options']),
-      path.join(ROOT, 'apps/cli/bin/atlas.mjs'),
-      'crawl',
-      '--once',
-      '--json',
-    ],
-    {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: process.env.HOME ?? '/root',
-        ...sim.manifest.env,
-        DATABASE_URL: pg.url,
-        ATLAS_DATA_DIR: path.join(dir, 'data'),
-        PORT: '0',
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'error',
-        ATLAS_CRAWL_MAX_PAGES: '10000',
-        ATLAS_CRAWL_MAX_SECONDS: '3600',
-        ...options.env,
+  const crawlerEnv = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: process.env.HOME ?? '/root',
+    ...sim.manifest.env,
+    DATABASE_URL: pg.url,
+    ATLAS_DATA_DIR: path.join(dir, 'data'),
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'error',
+    ATLAS_CRAWL_MAX_PAGES: '10000',
+    ATLAS_CRAWL_MAX_SECONDS: '3600',
+    ...options.env,
+  };
+  const atlas = (args: string[]) =>
+    spawn(
+      process.execPath,
+      [...nodeFlags(values['node-options']), path.join(ROOT, 'apps/cli/bin/atlas.mjs'), ...args],
+      {
+        cwd: ROOT,
+        env: crawlerEnv,
+        stdio: ['ignore', 'pipe', 'pipe'],
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+    );
+  let api: { child: ChildProcess; base: string } | undefined;
+  if (options.workers !== undefined) {
+    // The roles expect a migrated database, as `atlas migrate` leaves it in the compose stack.
+    const migrate = atlas(['migrate']);
+    const code = await new Promise<number | null>((resolve) => migrate.once('exit', resolve));
+    if (code !== 0) throw new Error(`atlas migrate exited with ${code}`);
+    // As in the compose stack, the API serves Atlas's key on the federation listener (the simulated
+    // servers verify every signed request against it); the crawlers only sign. No rate limit: the
+    // searches measured afterwards come from one client.
+    const port = await freePort();
+    const child = spawn(process.execPath, [path.join(ROOT, 'apps/cli/bin/atlas.mjs'), 'api'], {
+      cwd: ROOT,
+      env: { ...crawlerEnv, PORT: String(port), ATLAS_RATE_LIMIT: '0' },
+      stdio: ['ignore', 'ignore', 'ignore'],
+    });
+    api = { child, base: `http://127.0.0.1:${port}` };
+    for (let i = 0; i < 240; i++) {
+      const ok = await fetch(`${api.base}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ok) break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+  const started = performance.now();
+  const crawler = atlas(options.workers === undefined ? ['crawl', '--once', '--json'] : ['crawler']);
+  // More crawler processes beside the first (scale-out); their CPU and memory count with its.
+  const others = Array.from({ length: Math.max(0, (options.workers ?? 1) - 1) }, () => {
+    const child = atlas(['crawler']);
+    child.stdout?.resume();
+    child.stderr?.resume();
+    return child;
+  });
+  const allPids = () =>
+    [crawler.pid, ...others.map((o) => o.pid)].filter((p): p is number => p !== undefined);
   let stdout = '';
   crawler.stdout?.on('data', (chunk: Buffer) => {
     stdout += chunk.toString();
@@ -298,12 +344,12 @@ async function crawlOnce(options: {
     // Counting rooms scans the table, so it runs once a second (the crawler's memory, four times).
     const last = [{ n: String(lastCount.rooms), m: String(lastCount.measured) }];
     const [rss, rows, cpu] = await Promise.all([
-      rssOf(pid),
+      Promise.all(allPids().map(rssOf)).then((list) => list.reduce((a, b) => a + b, 0)),
       ticks++ % 4 === 0
         ? database.sql<{ n: string; m: string }[]>`
             select count(*) as n, count(complexity_at) as m from rooms`.catch(() => last)
         : last,
-      cpuSeconds(pid),
+      Promise.all(allPids().map((p) => cpuSeconds(p))).then((list) => list.reduce((a, b) => a + b, 0)),
     ]);
     if (cpu > 0) crawlerCpu = cpu;
     const rooms = Number(rows[0]?.n ?? 0);
@@ -322,7 +368,11 @@ async function crawlOnce(options: {
         postgres: (await postgresCpuSeconds(clusterDir).catch(() => 0)) - pgCpuAtStart,
       };
       process.stderr.write(`  all ${rooms} rooms stored at ${t.toFixed(1)} s; ${lastProgress}\n`);
-      if (options.stopWhenStored) await stop(crawler);
+      if (options.stopWhenStored) await Promise.all([crawler, ...others].map((child) => stop(child)));
+    }
+    if (options.workers !== undefined && storedAt === undefined && t > 1_800) {
+      process.stderr.write('  not every room stored after 30 min; stopping the crawlers\n');
+      await Promise.all([crawler, ...others].map((child) => stop(child)));
     }
     if (samples.length % 40 === 0)
       process.stderr.write(`  ${t.toFixed(0)} s: ${rooms} rooms, RSS ${mb(rss)} MB\n`);
@@ -348,6 +398,8 @@ async function crawlOnce(options: {
     postgres: (await postgresCpuSeconds(clusterDir).catch(() => 0)) - pgCpuAtStart,
   };
   if (pgStats) await writeStatementStats(database.sql, pgStats, options.simArgs.join(' '));
+  // What the stored directory costs the other parts (--workers runs: the compose roles).
+  const parts = api !== undefined ? await measureParts(database.sql, api, options.redisUrl) : null;
   await database.close();
   await stop(sim.child);
   const totalsLine = /simfed totals (.*)/.exec(sim.stdout())?.[1];
@@ -372,13 +424,66 @@ async function crawlOnce(options: {
       max: Math.round(Math.max(0, ...loads) * 10) / 10,
     },
     simfed: simfed && {
+      maxInFlight: simfed.maxInFlight,
       requests: simfed.requests,
       tlsConnections: simfed.tlsConnections,
       keyFetches: simfed.keyFetches,
       byEndpoint: simfed.byEndpoint,
     },
+    parts,
     summary,
   };
+}
+
+interface PartsCost {
+  /** PostgreSQL's database on disk, tables and indexes. */
+  databaseMb: number;
+  /** Redis's peak memory during the run (queues and holds). */
+  redisPeakMb: number | null;
+  /**
+   * The `atlas api` process of the run (it served Atlas's key to the federation during the crawl):
+   * its RSS after it also served the stats and 200 searches of the stored directory, and its CPU.
+   */
+  api: { rssMb: number; cpuSeconds: number; requests: number } | null;
+}
+
+/**
+ * The cost of the stored directory to the parts beside the crawler: the database's size, Redis's
+ * peak memory, and one API process's memory after it served 200 searches and the stats.
+ */
+async function measureParts(
+  sql: Sql,
+  api: { child: ChildProcess; base: string },
+  redisUrl: string | undefined,
+): Promise<PartsCost> {
+  const [size] = await sql<{ bytes: string }[]>`select pg_database_size(current_database())::text as bytes`;
+  let redisPeakMb: number | null = null;
+  if (redisUrl) {
+    const { Redis } = await import('ioredis');
+    const client = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+    const info = await client.info('memory');
+    client.disconnect();
+    redisPeakMb = mb(Number(/used_memory_peak:(\d+)/.exec(info)?.[1] ?? 0));
+  }
+  let measured: PartsCost['api'] = null;
+  try {
+    const words = await sql<{ word: string }[]>`
+      select split_part(name, ' ', 1) as word from rooms where name is not null order by room_id limit 200`;
+    let requests = 0;
+    for (const path of [
+      '/api/v1/stats',
+      ...words.map((w) => `/api/v1/rooms?q=${encodeURIComponent(w.word)}`),
+    ]) {
+      const response = await fetch(`${api.base}${path}`);
+      await response.arrayBuffer();
+      if (response.ok) requests++;
+    }
+    const pid = api.child.pid ?? 0;
+    measured = { rssMb: mb(await rssOf(pid)), cpuSeconds: await cpuSeconds(pid), requests };
+  } finally {
+    await stop(api.child);
+  }
+  return { databaseMb: mb(Number(size?.bytes ?? 0)), redisPeakMb, api: measured };
 }
 
 async function main(): Promise<void> {
@@ -393,7 +498,7 @@ async function main(): Promise<void> {
   process.stderr.write(
     `crawl benchmark on ${machine.cores} × ${machine.cpu}, load ${machine.loadAverageAtStart.join(' ')}\n`,
   );
-  const redis = values.queue === 'redis' ? await startRedis() : undefined;
+  const redis = values.queue === 'redis' || workers !== undefined ? await startRedis() : undefined;
   const queueEnv: Record<string, string> = redis ? { REDIS_URL: redis.url } : {};
   const federation: RunResult[] = [];
   for (let run = 0; values.only !== 'big' && run < runs; run++) {
@@ -411,7 +516,9 @@ async function main(): Promise<void> {
           String(values.rooms),
         ],
         env: queueEnv,
-        stopWhenStored: values['stored-only'] === true,
+        stopWhenStored: values['stored-only'] === true || workers !== undefined,
+        ...(workers !== undefined ? { workers } : {}),
+        ...(redis ? { redisUrl: redis.url } : {}),
       }),
     );
     const r = federation[federation.length - 1];
@@ -444,7 +551,8 @@ async function main(): Promise<void> {
   await redis?.stop();
   const report = {
     machine,
-    queue: values.queue,
+    queue: redis ? 'redis' : values.queue,
+    workers: workers ?? null,
     nodeOptions: values['node-options'],
     federation: {
       servers: Number(values.servers),
@@ -457,6 +565,10 @@ async function main(): Promise<void> {
         peakRssMb: median(federation.map((r) => r.peakRssMb)),
         complexityRoomsPerSecond: median(federation.map((r) => r.complexityRoomsPerSecond ?? Number.NaN)),
         crawlerCpuSecondsAtStored: median(federation.map((r) => r.cpuAtStored?.crawler ?? Number.NaN)),
+        crawlerCpuMsPerRoom: median(
+          federation.map((r) => ((r.cpuAtStored?.crawler ?? Number.NaN) * 1000) / r.expectedRooms),
+        ),
+        simfedMaxInFlight: Math.max(0, ...federation.map((r) => r.simfed?.maxInFlight ?? 0)),
         loadAverage: median(federation.map((r) => r.loadAverage.median)),
       },
     },

@@ -125,7 +125,9 @@ for entry in 80:haproxy 443:haproxy 8448:haproxy 3478:coturn 5349:coturn; do
   elif listening t "$port"; then
     taker=$(holder t "$port")
     bad "tcp $port is taken by ${taker:-another program}, and the stack's $owner needs it: stop that program (or move it to another port), then run this again; ss -ltnp 'sport = :$port' shows it"
-  elif [ "$running" = yes ] || [ "$after_start" = yes ]; then
+  elif [ "$preflight" = no ] && { [ "$running" = yes ] || [ "$after_start" = yes ]; }; then
+    # Before a start (--preflight), a service of a half-started stack may be down: setup.sh
+    # starts it next, and its port being free is what counts.
     bad "tcp $port is not listening: $owner is not running: docker compose up -d $owner; docker compose logs $owner"
   else
     ok "tcp $port is free"

@@ -162,15 +162,20 @@ interface Running {
   pidFile: string;
 }
 
-/** Running services: their pid files whose process lives. */
-async function running(): Promise<Map<string, Running>> {
+/**
+ * Running services: their pid files whose process lives. With `exited`, also the containers that
+ * exited (the latest of each service), as `docker compose logs` still shows an exited container.
+ */
+async function running(options: { exited?: boolean } = {}): Promise<Map<string, Running>> {
   const out = new Map<string, Running>();
   for (const file of await readdir(state.runDir).catch(() => [] as string[])) {
     const match = /^(.+)\.(\d+)\.pid$/.exec(file);
-    if (!match?.[1] || !alive(Number(match[2]))) continue;
+    if (!match?.[1] || (!options.exited && !alive(Number(match[2])))) continue;
     const pidFile = path.join(state.runDir, file);
     const [, work = ''] = (await readFile(pidFile, 'utf8')).split('\n');
     const startedAt = (await stat(pidFile)).mtimeMs;
+    const seen = out.get(match[1]);
+    if (seen && seen.startedAt > startedAt) continue;
     out.set(match[1], { pid: Number(match[2]), startedAt, work, pidFile });
   }
   return out;
@@ -406,10 +411,10 @@ switch (subcommand) {
       if (option === '--tail') tail = Number(argv.shift());
       else if (option !== '--no-color') fail(`logs: unsupported option ${option}`);
     }
-    const up = await running();
+    const containers = await running({ exited: true });
     for (const name of argv) {
-      const current = up.get(name);
-      const file = current?.work ? path.join(current.work, 'log') : oneShotLog(name);
+      const latest = containers.get(name);
+      const file = latest?.work ? path.join(latest.work, 'log') : oneShotLog(name);
       const lines = (await readFile(file, 'utf8').catch(() => '')).split('\n').filter(Boolean);
       const shown = Number.isFinite(tail) ? lines.slice(-tail) : lines;
       for (const line of shown) process.stdout.write(`${name}  | ${line}\n`);

@@ -447,7 +447,7 @@ done
 # Every running service has read the files as they are now, and the others will when they start.
 rm -f "$pending_restarts"
 
-info "setup: pulling the images that are missing (the first time: a few minutes)"
+info "setup: pulling the images that are missing (the first time: all of them)"
 compose pull --policy missing --ignore-buildable ||
   die "pulling images failed (is the network up? docker compose pull says why); run setup.sh again"
 

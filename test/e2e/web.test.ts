@@ -447,7 +447,9 @@ describe.each([
       expect(await page.locator('h1').textContent()).toBe('Page not found');
       const bad = await page.goto(`${fx.base}/?min_members=lots`);
       expect(bad?.status()).toBe(400);
-      expect(await page.locator('.problems').textContent()).toContain('min_members');
+      expect(await page.locator('.problems').textContent()).toContain(
+        'Members at least: must be a whole number',
+      );
       // The form is still there to fix the search.
       expect(await page.getByLabel('Search rooms').count()).toBe(1);
     });

@@ -4,6 +4,7 @@ import type { Logger } from '@atlas/shared/log';
 import { createKeyStore, type FederationClient, type SigningKey } from '@atlas/shared/matrix';
 import type { QueueBackend } from '@atlas/shared/queue';
 import { createSearchIndex, withSearchCache } from '@atlas/shared/search';
+import { Redis } from 'ioredis';
 import type { ApiSettings, AppDeps } from './deps.ts';
 
 export interface AppDepsInput {
@@ -50,6 +51,14 @@ export async function createAppDeps(
   const search = withSearchCache(
     await createSearchIndex({ databaseUrl: input.database.url, meili: config.meili, log: input.log }),
   );
+  // The rate limits' own connection: it must not wait for Redis (a limit that cannot be counted
+  // falls back to this process's memory at once), unlike the queues' connections.
+  const limitStore = config.redisUrl
+    ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false })
+    : undefined;
+  limitStore?.on('error', () => {
+    // Reconnection is ioredis's; a limit meanwhile counts in memory (ClientRateLimiter).
+  });
   return {
     database: input.database,
     log: input.log,
@@ -57,8 +66,12 @@ export async function createAppDeps(
     ...(input.ready ? { ready: input.ready } : {}),
     search,
     queues: input.queues,
+    limitStore,
     keyStore: input.federation ? createKeyStore({ federation: input.federation }) : undefined,
     settings: apiSettings(config),
-    close: () => search.close(),
+    close: async () => {
+      limitStore?.disconnect();
+      await search.close();
+    },
   };
 }

@@ -26,6 +26,13 @@ export function createMetrics(deps: AppDeps): ApiMetrics {
   const sql = deps.database.sql;
 
   new Gauge({
+    name: 'atlas_rate_limit_store',
+    help: 'Where the rate limits count: redis (shared by every API replica) or memory (this process)',
+    labelNames: ['store'],
+    registers: [registry],
+  }).set({ store: deps.limitStore ? 'redis' : 'memory' }, 1);
+
+  new Gauge({
     name: 'atlas_crawl_runs_last_day',
     help: 'Directory crawls finished in the last 24 hours, by outcome and stop reason',
     labelNames: ['status', 'reason'],

@@ -79,6 +79,23 @@ export const en = {
     searching: 'Searching…',
   },
 
+  /** The query parameters of the pages, named as their forms label them (for problems with them). */
+  fieldNames: {
+    q: 'Search rooms',
+    language: 'Language',
+    type: 'Rooms or spaces',
+    join_rule: 'How to join',
+    min_members: 'Members at least',
+    max_members: 'Members at most',
+    world_readable: 'Readable without joining',
+    joinable: 'My server can join it',
+    sort: 'Sort by',
+    cursor: 'The page link (it is out of date: start again from the first page)',
+    registration: 'Registration open',
+    software: 'Software',
+    min_uptime: 'Uptime over 30 days',
+  } as Record<string, string>,
+
   pager: {
     label: 'Pages',
     previous: 'Previous page',

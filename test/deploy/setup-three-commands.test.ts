@@ -269,9 +269,37 @@ describe('setup.sh --admin on a fresh machine', () => {
     expect(failed.stdout).not.toContain('More users:');
 
     await writeFile(pem, certificate);
-    const fixed = await (await vps.setup()).done;
+    // Asked for, the password is printed (once more, the same one).
+    const fixed = await (await vps.setup([...SETUP_ARGS, '--show-password'])).done;
     expect(fixed.code, output(fixed)).toBe(0);
     expect(fixed.stdout).toContain('doctor: no problems found');
+    const password = (await readFile(passwordFile(vps), 'utf8')).trim();
+    expect(fixed.stdout).toContain(`Password:       ${password} (also in ${passwordFile(vps)})`);
+    expect(await logIn(vps, ADMIN, password)).toBe(`@${ADMIN}:${SERVER}`);
+  }, 600_000);
+  it('takes a new --email: HAProxy restarts to serve the new contact, and the acme service is started', async () => {
+    const before = await vps.stack.runningServices();
+    const callsBefore = (await vps.stack.composeCalls()).length;
+    const result = await (await vps.setup([...SETUP_ARGS, '--email', 'admin@example.test'])).done;
+    expect(result.code, output(result)).toBe(0);
+    const calls = (await vps.stack.composeCalls()).slice(callsBefore);
+    // The well-known support file is the only rendered file that changed; HAProxy serves it.
+    expect(calls.filter((call) => call.startsWith('restart'))).toEqual(['restart haproxy']);
+    expect(calls).toContain('up -d --wait --wait-timeout 300 acme');
+    const after = await vps.stack.runningServices();
+    for (const [service, pid] of before)
+      if (service !== 'haproxy') expect(after.get(service), service).toBe(pid);
+    const support = await vps.get(`https://${SERVER}/.well-known/matrix/support`);
+    expect(support.json()).toEqual({
+      contacts: [
+        { matrix_id: `@${ADMIN}:${SERVER}`, email_address: 'admin@example.test', role: 'm.role.admin' },
+      ],
+    });
+    // acme.sh is not run here (Let's Encrypt cannot be reached): setup says the certificate stays.
+    expect(result.stderr).toContain(
+      'warning: the acme service is not running, so the certificate stays self-signed',
+    );
+    expect(result.stdout).toContain('doctor: no problems found');
     const password = (await readFile(passwordFile(vps), 'utf8')).trim();
     expect(await logIn(vps, ADMIN, password)).toBe(`@${ADMIN}:${SERVER}`);
   }, 600_000);

@@ -21,6 +21,8 @@ export interface BenchBackend {
   env: Record<string, string>;
   /** Seconds `rebuildSearchIndex` took to make every room of the dataset searchable. */
   indexSeconds: number;
+  /** The process whose CPU is the backend's (PostgreSQL's postmaster: its children count too). */
+  pid: number;
   /** Rooms it indexed. */
   rooms: number;
   /** The backend's memory now (proportional set size, MiB: shared pages counted once). */
@@ -83,6 +85,7 @@ export async function openBackend(name: BackendName, database: Database): Promis
     return {
       name,
       env: {},
+      pid: postmaster,
       ...indexed,
       memoryMb: () => round(postgresPss(postmaster), 0),
       close: async () => {},
@@ -101,6 +104,7 @@ export async function openBackend(name: BackendName, database: Database): Promis
     return {
       name,
       env: { MEILI_URL: meili.url, MEILI_KEY: meili.key },
+      pid: meili.pid() ?? 0,
       ...indexed,
       memoryMb: () => round(pssMb(meili.pid() ?? 0), 0),
       close: () => meili.close(),

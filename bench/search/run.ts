@@ -103,7 +103,8 @@ async function load(
   record?: (path: string, ms: number) => void,
 ): Promise<SearchMeasure> {
   if (child) await apiStats(child);
-  const measured = await measureLoad(rate, { api }, async () => {
+  // The backend's CPU as well (PostgreSQL's processes, or Meilisearch's), once it is indexed.
+  const measured = await measureLoad(rate, { api, postgres: backendPid }, async () => {
     if (!values.autocannon) {
       return values.vegeta
         ? await vegetaLoad(values.vegeta, url, paths, rate, seconds)
@@ -138,9 +139,15 @@ async function load(
   return { ...measured, api: child ? (await apiStats(child)).process : undefined };
 }
 
+/** The process whose CPU time per search is the backend's: set while a backend is measured. */
+let backendPid: number | undefined;
+let backendName: BackendName = 'postgres';
+
 function summarise(label: string, measures: SearchMeasure[]): Record<string, unknown> {
+  const { postgresCpuMs, otherCores, ...runs } = summariseRuns(label, measures);
   return {
-    ...summariseRuns(label, measures),
+    ...runs,
+    ...(postgresCpuMs !== undefined ? { [`${backendName}CpuMs`]: postgresCpuMs, otherCores } : {}),
     apiLoopDelayP99Ms: round(median(measures.map((m) => m.api?.loopDelayP99Ms ?? Number.NaN))),
     apiLoopDelayMaxMs: round(Math.max(...measures.map((m) => m.api?.loopDelayMaxMs ?? 0))),
     apiGcMaxMs: round(Math.max(...measures.map((m) => m.api?.gcMaxMs ?? 0))),
@@ -369,6 +376,8 @@ try {
   const backends: Record<string, unknown>[] = [];
   for (const name of backendNames) {
     const backend = await openBackend(name, prepared.database);
+    backendPid = backend.pid;
+    backendName = name;
     try {
       const memoryIndexed = backend.memoryMb();
       if (values.uncached) {

@@ -181,13 +181,16 @@ async function startApi(
   return { child, url: `http://127.0.0.1:${port}` };
 }
 
-function apiStats(
-  child: ChildProcess,
-): Promise<{ cache: SearchCacheStats | null; process: ProcessStats | undefined }> {
+interface ApiReport {
+  cache: SearchCacheStats | null;
+  process: ProcessStats | undefined;
+  /** With Meilisearch: searches it answered, and those PostgreSQL answered in its place. */
+  served: { primary: number; fallback: number } | null;
+}
+
+function apiStats(child: ChildProcess): Promise<ApiReport> {
   return new Promise((resolve) => {
-    child.once('message', (message) =>
-      resolve(message as { cache: SearchCacheStats | null; process: ProcessStats | undefined }),
-    );
+    child.once('message', (message) => resolve(message as ApiReport));
     child.send('stats');
   });
 }
@@ -286,7 +289,8 @@ async function measure(
     } finally {
       await churn.stop();
     }
-    const after = await cacheStats(child);
+    const report = await apiStats(child);
+    const after = report.cache;
     await settle(api);
     for (let i = 0; i < runs; i++) {
       element.push(await load(url, FEED, 500, duration, api, child));
@@ -296,6 +300,7 @@ async function measure(
       {
         ...summarise(`rooms search @500/s${suffix}`, search),
         ...(before && after ? cacheSummary(before, after) : {}),
+        ...(report.served ? { searchesServedBy: report.served } : {}),
       },
       summarise(`element feed @500/s${suffix}`, element),
     ];
@@ -346,12 +351,14 @@ async function measureUncached(
       );
       console.error(`uncached run ${i + 1} (${backend.name}):`, measures[i]);
     }
-    const after = await cacheStats(child);
+    const report = await apiStats(child);
+    const after = report.cache;
     slowest.sort((a, b) => b.ms - a.ms);
     return [
       {
         ...summarise(`rooms search, every search different, @${rate}/s [${backend.name}]`, measures),
         ...(before && after ? cacheSummary(before, after) : {}),
+        ...(report.served ? { searchesServedBy: report.served } : {}),
         over25Ms: slowest.length,
         slowest: slowest.slice(0, 15).map((s) => `${s.ms} ms ${decodeURIComponent(s.path)}`),
       },

@@ -69,7 +69,7 @@ process.on('message', () => {
   };
   loopDelay.reset();
   Object.assign(gc, { count: 0, totalMs: 0, maxMs: 0, over5Ms: 0, major: 0, minorMs: 0 });
-  process.send?.({ cache: stats, process: process_ });
+  process.send?.({ cache: stats, process: process_, served: backend.status?.().searches ?? null });
 });
 process.on('SIGTERM', async () => {
   await server.close();

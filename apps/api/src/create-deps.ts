@@ -1,7 +1,9 @@
 import type { Config } from '@atlas/shared/config';
-import type { Database } from '@atlas/shared/db';
+import { type Database, isShownAvatar } from '@atlas/shared/db';
 import type { Logger } from '@atlas/shared/log';
-import { createKeyStore, type FederationClient, type SigningKey } from '@atlas/shared/matrix';
+import { createKeyStore, type FederationClient, mxcUri, type SigningKey } from '@atlas/shared/matrix';
+import { AvatarService, AvatarStore } from '@atlas/shared/media';
+import type { HttpClient } from '@atlas/shared/net';
 import type { QueueBackend } from '@atlas/shared/queue';
 import { createSearchIndex, withSearchCache } from '@atlas/shared/search';
 import type { ApiSettings, AppDeps } from './deps.ts';
@@ -13,6 +15,11 @@ export interface AppDepsInput {
   queues?: QueueBackend | undefined;
   /** Fetches origins' keys to verify signed federation requests; without it they are refused. */
   federation?: Pick<FederationClient, 'getServerKeys'> | undefined;
+  /**
+   * Fetches avatars from their origins (with ATLAS_MEDIA on): the federation client and the HTTP
+   * client under it, so media shares the SSRF guard, limits and per-server politeness of the rest.
+   */
+  media?: { federation: FederationClient; http: HttpClient } | undefined;
   ready?: () => Promise<boolean>;
 }
 
@@ -49,6 +56,23 @@ export async function createAppDeps(
   const search = withSearchCache(
     await createSearchIndex({ databaseUrl: input.database.url, meili: config.meili }),
   );
+  const stopping = new AbortController();
+  let avatars: AvatarService | undefined;
+  if (config.media && input.media) {
+    const { sql } = input.database;
+    avatars = new AvatarService({
+      store: await AvatarStore.open({
+        dir: config.media.cacheDir,
+        capBytes: config.media.cacheBytes,
+        log: input.log,
+      }),
+      federation: input.media.federation,
+      http: input.media.http,
+      log: input.log,
+      isShownAvatar: (ref) => isShownAvatar(sql, mxcUri(ref), ref.serverName),
+      signal: stopping.signal,
+    });
+  }
   return {
     database: input.database,
     log: input.log,
@@ -57,7 +81,11 @@ export async function createAppDeps(
     search,
     queues: input.queues,
     keyStore: input.federation ? createKeyStore({ federation: input.federation }) : undefined,
+    avatars,
     settings: apiSettings(config),
-    close: () => search.close(),
+    close: () => {
+      stopping.abort();
+      return search.close();
+    },
   };
 }

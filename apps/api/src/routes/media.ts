@@ -80,6 +80,7 @@ export function mediaRoutes() {
     if (match?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === answer.avatar.etag)) {
       return c.body(null, 304, headers);
     }
-    return c.body(new Uint8Array(answer.avatar.bytes), 200, headers);
+    // A Buffer is the Uint8Array the response takes; no copy.
+    return c.body(answer.avatar.bytes as Uint8Array<ArrayBuffer>, 200, headers);
   });
 }

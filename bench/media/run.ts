@@ -1,0 +1,202 @@
+// Avatar benchmark: what the first request for an avatar costs (fetched over federation media from a
+// simulated origin on this machine, decoded, re-encoded, stored), and serving cached avatars at a
+// fixed 500 requests/s (evenly paced, bench/search/paced-load.ts), the API in its own process.
+// Usage: node --import tsx bench/media/run.ts [--avatars 200] [--runs 3] [--duration 30] [--rate 500]
+// Run under `flock /tmp/atlas-bench.lock` on a shared machine.
+import { type ChildProcess, fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { connectDatabase, migrateDatabase, startEmbeddedPostgres } from '@atlas/shared/db';
+import { silentLogger } from '@atlas/shared/log';
+import { startSimFed } from '../../test/simfed/simfed.ts';
+import { freePort } from '../../test/support/ports.ts';
+import { pacedLoad } from '../search/paced-load.ts';
+
+const { values } = parseArgs({
+  options: {
+    avatars: { type: 'string', default: '200' },
+    runs: { type: 'string', default: '3' },
+    duration: { type: 'string', default: '30' },
+    rate: { type: 'string', default: '500' },
+    /** Writes the API process's V8 CPU profile (node --cpu-prof) into this folder. */
+    'api-cpu-prof': { type: 'string' },
+  },
+});
+const avatarCount = Number(values.avatars);
+const runs = Number(values.runs);
+const duration = Number(values.duration);
+const rate = Number(values.rate);
+
+const round = (value: number, digits = 2) => Number(value.toFixed(digits));
+const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+function median(list: number[]): number {
+  return [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)] ?? Number.NaN;
+}
+
+/** CPU milliseconds a process has used (utime + stime from /proc). */
+function processCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+function rssMb(pid: number): number {
+  const kib = Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+  return Math.round(kib / 1024);
+}
+
+const work = await mkdtemp(path.join(tmpdir(), 'atlas-media-bench-'));
+const sim = await startSimFed({
+  servers: 6,
+  seed: 'media-bench',
+  dir: path.join(work, 'sim'),
+  rooms: avatarCount * 2,
+});
+const pg = await startEmbeddedPostgres({
+  dataDir: path.join(work, 'pg'),
+  port: await freePort(),
+  log: silentLogger,
+  database: 'bench',
+});
+let child: ChildProcess | undefined;
+try {
+  // Avatars on the servers with federation media, one per room.
+  const servers = new Set(
+    sim.manifest.servers.filter((s) => s.reachable && s.media_api !== 'legacy').map((s) => s.name),
+  );
+  const rooms = [
+    ...new Map(
+      sim.manifest.servers
+        .filter((s) => servers.has(s.name))
+        .flatMap((s) => s.rooms.map((r) => [r.room_id, s.name] as const)),
+    ),
+  ].slice(0, avatarCount);
+  if (rooms.length < avatarCount) throw new Error(`only ${rooms.length} rooms for ${avatarCount} avatars`);
+  const { avatarsSet } = await sim.mutate({
+    setAvatars: rooms.map(([roomId, server]) => ({ roomId, media: 'png' as const, server })),
+  });
+  const database = connectDatabase(pg.url, { max: 2 });
+  await migrateDatabase(database);
+  for (const { roomId, avatarUrl } of avatarsSet) {
+    await database.sql`insert into rooms (room_id, name, avatar_url, num_joined_members)
+      values (${roomId}, 'Bench room', ${avatarUrl}, 10)`;
+  }
+  await database.close();
+  const paths = avatarsSet.map(({ avatarUrl }) => {
+    const [, server = '', id = ''] = /^mxc:\/\/([^/]+)\/(.+)$/.exec(avatarUrl) ?? [];
+    return `/media/avatar/${encodeURIComponent(server)}/${id}`;
+  });
+
+  const port = await freePort();
+  child = fork(
+    path.join(import.meta.dirname, 'server.ts'),
+    [pg.url, String(port), sim.manifestPath, path.join(work, 'data')],
+    {
+      execArgv: [
+        '--import',
+        'tsx',
+        ...(values['api-cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['api-cpu-prof']}`] : []),
+      ],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
+  const api = child;
+  await new Promise<void>((resolve, reject) => {
+    api.once('message', () => resolve());
+    api.once('exit', (code) => reject(new Error(`the API process exited with ${code}`)));
+  });
+  const pid = api.pid ?? 0;
+  const base = `http://127.0.0.1:${port}`;
+  const loadBefore = loadavg();
+
+  // First requests, one at a time: each is a signed federation request to its origin, the
+  // multipart answer, a decode and re-encode with sharp, and a write to the cache.
+  const first: number[] = [];
+  const rssBefore = rssMb(pid);
+  const cpuBefore = processCpuMs(pid);
+  for (const avatar of paths) {
+    const started = performance.now();
+    const response = await fetch(`${base}${avatar}`);
+    await response.arrayBuffer();
+    if (response.status !== 200) throw new Error(`${avatar} answered ${response.status}`);
+    first.push(performance.now() - started);
+  }
+  const firstCpu = (processCpuMs(pid) - cpuBefore) / paths.length;
+  first.sort((a, b) => a - b);
+  const firstFetch = {
+    avatars: paths.length,
+    p50: round(percentile(first, 50)),
+    p90: round(percentile(first, 90)),
+    p99: round(percentile(first, 99)),
+    max: round(first.at(-1) ?? Number.NaN),
+    apiCpuMsPerAvatar: round(firstCpu),
+    apiRssMb: [rssBefore, rssMb(pid)],
+  };
+  console.error('first fetch:', firstFetch);
+
+  // Cached: a warm-up, then the paced runs.
+  await pacedLoad(base, paths, 200, 5);
+  const measures: Record<string, number>[] = [];
+  for (let i = 0; i < runs; i++) {
+    const cpu = processCpuMs(pid);
+    const load = loadavg();
+    const result = await pacedLoad(base, paths, rate, duration);
+    const latencies = result.latencies.sort((a, b) => a - b);
+    const measure = {
+      requests: result.requests,
+      errors: result.errors,
+      p50: round(percentile(latencies, 50)),
+      p90: round(percentile(latencies, 90)),
+      p99: round(percentile(latencies, 99)),
+      max: round(latencies.at(-1) ?? Number.NaN),
+      apiCpuMs: round((processCpuMs(pid) - cpu) / Math.max(1, result.requests), 3),
+      load1Before: Number(load.split(' ')[0]),
+    };
+    measures.push(measure);
+    console.error(`cached run ${i + 1}:`, measure);
+  }
+  const mid = (key: string) => round(median(measures.map((m) => m[key] ?? Number.NaN)), 3);
+  console.log(
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        cpus: cpus().length,
+        cpu: cpus()[0]?.model,
+        node: process.version,
+        loadavgBefore: loadBefore,
+        loadavgAfter: loadavg(),
+        firstFetch,
+        cached: {
+          rate,
+          runs,
+          seconds: duration,
+          p50: mid('p50'),
+          p90: mid('p90'),
+          p99: mid('p99'),
+          max: Math.max(...measures.map((m) => m.max ?? 0)),
+          errors: measures.reduce((sum, m) => sum + (m.errors ?? 0), 0),
+          apiCpuMs: mid('apiCpuMs'),
+          apiRssMb: rssMb(pid),
+        },
+      },
+      null,
+      2,
+    ),
+  );
+} finally {
+  if (child && child.exitCode === null) {
+    const exited = new Promise((resolve) => child?.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  }
+  await sim.close();
+  await pg.stop();
+  await rm(work, { recursive: true, force: true });
+}

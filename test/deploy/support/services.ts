@@ -40,6 +40,7 @@ export const TEST_VOLUMES = [
   'synapse-data',
   'redis-data',
   'atlas-data',
+  'atlas-media',
   'acme-state',
   'haproxy-run',
 ];

@@ -3,8 +3,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type AppDeps, createApp, createAppDeps, startServer } from '@atlas/api';
 import { type Config, loadConfig } from '@atlas/shared/config';
-import { createServerResolver, FederationClient, generateSigningKey } from '@atlas/shared/matrix';
-import { createHttpClient, httpClientOptionsFromConfig } from '@atlas/shared/net';
+import { isShownAvatar } from '@atlas/shared/db';
+import {
+  createServerResolver,
+  FederationClient,
+  generateSigningKey,
+  mediaRef,
+  mxcUri,
+} from '@atlas/shared/matrix';
+import { AvatarService, AvatarStore } from '@atlas/shared/media';
+import { createHttpClient, type HttpClient, httpClientOptionsFromConfig } from '@atlas/shared/net';
 import { indexChangedRooms } from '@atlas/shared/search';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,6 +39,7 @@ const HOSTILE_MEMORY_BOUND = 64 * 1024 * 1024;
 
 interface Atlas {
   deps: AppDeps & { close(): Promise<void> };
+  media: { federation: FederationClient; http: HttpClient };
   base: string;
   lines: LogLine[];
   dataDir: string;
@@ -87,6 +96,7 @@ async function startAtlas(label: string, env: Record<string, string> = {}): Prom
   });
   return {
     deps,
+    media: { federation, http },
     base: `http://127.0.0.1:${server.httpPort}`,
     lines,
     dataDir,
@@ -278,6 +288,31 @@ describe('room avatars over federation media', () => {
     }
     expect((await fetch(`${atlas.base}/media/avatar/bad%20name/x`)).status).toBe(400);
     expect((await fetch(`${atlas.base}/media/avatar/example.org/bad.id`)).status).toBe(400);
+    expect(sim.totals().requests).toBe(before);
+  });
+
+  it('stops serving a cached avatar once its room is hidden', async () => {
+    const mxc = avatars.get('jpeg') ?? '';
+    const ref = mediaRef(serverOf(mxc), mxc.slice(mxc.lastIndexOf('/') + 1));
+    if (!ref) throw new Error(`${mxc} is no media`);
+    const { log } = capturedLogger();
+    // The app's own service checks again every ten minutes; this one, over the same cache, at once.
+    const service = new AvatarService({
+      store: await AvatarStore.open({ dir: path.join(atlas.dataDir, 'media'), capBytes: 1 << 30, log }),
+      ...atlas.media,
+      log,
+      isShownAvatar: (r) => isShownAvatar(database.sql, mxcUri(r), r.serverName),
+      shownRecheckMs: 0,
+    });
+    const before = sim.totals().requests;
+    expect((await service.get(ref, 'thumb')).ok).toBe(true);
+    await database.sql`update rooms set hidden = true where avatar_url = ${mxc}`;
+    try {
+      expect(await service.get(ref, 'thumb')).toMatchObject({ ok: false, reason: 'not_found' });
+    } finally {
+      await database.sql`update rooms set hidden = false where avatar_url = ${mxc}`;
+    }
+    // Served from the cache the app filled: the origin was not asked.
     expect(sim.totals().requests).toBe(before);
   });
 

@@ -6,6 +6,8 @@ import { AVATAR_CONTENT_TYPE, AVATAR_VARIANTS, type AvatarVariant, renderAvatar 
 import { fetchThumbnail } from './remote.ts';
 import type { AvatarStore, StoredAvatar } from './store.ts';
 
+const NOT_SHOWN = 'no room Atlas shows has this avatar, or its server is blocked';
+
 export type AvatarAnswer =
   | { ok: true; avatar: StoredAvatar; contentType: typeof AVATAR_CONTENT_TYPE }
   | { ok: false; reason: MediaFailure; message: string };
@@ -30,6 +32,12 @@ export const DEFAULT_FAILURE_TTLS: FailureTtls = {
 const FETCHES_AT_ONCE = 4;
 /** Failures remembered at most; the oldest are forgotten first. */
 const MAX_FAILURES = 50_000;
+/**
+ * How long a cached avatar is served before Atlas checks again that a shown room still has it: a
+ * room the operator hides, or a server blocked, stops showing its avatar within this time.
+ */
+const SHOWN_RECHECK_MS = 10 * 60 * 1000;
+const MAX_SHOWN = 50_000;
 
 export interface AvatarServiceOptions {
   store: AvatarStore;
@@ -42,6 +50,8 @@ export interface AvatarServiceOptions {
    */
   isShownAvatar(ref: MediaRef): Promise<boolean>;
   failureTtls?: FailureTtls;
+  /** How long a cached avatar is served before its room is checked again (default 10 minutes). */
+  shownRecheckMs?: number;
   /** Aborted at shutdown: fetches in flight stop. */
   signal?: AbortSignal;
 }
@@ -61,6 +71,8 @@ interface Failure {
 export class AvatarService {
   private readonly inFlight = new Map<string, Promise<AvatarAnswer>>();
   private readonly failures = new Map<string, Failure>();
+  /** `mxc://` → until when it counts as a shown room's avatar without asking the database again. */
+  private readonly shown = new Map<string, number>();
   private readonly fetchSlots = new Semaphore(FETCHES_AT_ONCE);
   private readonly ttls: FailureTtls;
 
@@ -71,11 +83,15 @@ export class AvatarService {
   async get(ref: MediaRef, variantName: AvatarVariant['name']): Promise<AvatarAnswer> {
     const variant = AVATAR_VARIANTS[variantName];
     const key = `${ref.serverName}/${ref.mediaId}/${variant.name}`;
-    const stored = await this.options.store.get(key);
-    if (stored) return { ok: true, avatar: stored, contentType: AVATAR_CONTENT_TYPE };
     const failure = this.failures.get(key);
     if (failure && failure.until > Date.now()) {
       return { ok: false, reason: failure.reason, message: failure.message };
+    }
+    const stored = await this.options.store.get(key);
+    if (stored) {
+      if (await this.isShown(ref)) return { ok: true, avatar: stored, contentType: AVATAR_CONTENT_TYPE };
+      this.remember(key, 'not_found', NOT_SHOWN, this.ttls.unknownMs);
+      return { ok: false, reason: 'not_found', message: NOT_SHOWN };
     }
     let pending = this.inFlight.get(key);
     if (!pending) {
@@ -88,11 +104,10 @@ export class AvatarService {
   private async fetch(key: string, ref: MediaRef, variant: AvatarVariant): Promise<AvatarAnswer> {
     const { log } = this.options;
     const media = { server: ref.serverName, mediaId: ref.mediaId, variant: variant.name };
-    if (!(await this.options.isShownAvatar(ref))) {
-      const message = 'no room Atlas shows has this avatar, or its server is blocked';
-      this.remember(key, 'not_found', message, this.ttls.unknownMs);
-      log.debug(media, `avatar not fetched: ${message}`);
-      return { ok: false, reason: 'not_found', message };
+    if (!(await this.isShown(ref))) {
+      this.remember(key, 'not_found', NOT_SHOWN, this.ttls.unknownMs);
+      log.debug(media, `avatar not fetched: ${NOT_SHOWN}`);
+      return { ok: false, reason: 'not_found', message: NOT_SHOWN };
     }
     const started = performance.now();
     const release = await this.fetchSlots.acquire(this.options.signal);
@@ -146,6 +161,21 @@ export class AvatarService {
     } finally {
       release();
     }
+  }
+
+  /** Whether a shown room has this avatar, asked of the database at most every SHOWN_RECHECK_MS. */
+  private async isShown(ref: MediaRef): Promise<boolean> {
+    const mxc = `mxc://${ref.serverName}/${ref.mediaId}`;
+    const until = this.shown.get(mxc);
+    if (until !== undefined && until > Date.now()) return true;
+    this.shown.delete(mxc);
+    if (!(await this.options.isShownAvatar(ref))) return false;
+    this.shown.set(mxc, Date.now() + (this.options.shownRecheckMs ?? SHOWN_RECHECK_MS));
+    if (this.shown.size > MAX_SHOWN) {
+      const oldest = this.shown.keys().next();
+      if (!oldest.done) this.shown.delete(oldest.value);
+    }
+    return true;
   }
 
   private remember(key: string, reason: MediaFailure, message: string, ttlMs: number): void {

@@ -1,9 +1,9 @@
 // Avatar benchmark: what the first request for an avatar costs (fetched over federation media from a
 // simulated origin on this machine, decoded, re-encoded, stored), and serving cached avatars at a
-// fixed 500 requests/s (evenly paced, bench/search/paced-load.ts), the API in its own process.
+// fixed 500 requests/s (evenly paced, bench/search/paced-load.ts), served by `atlas api` itself.
 // Usage: node --import tsx bench/media/run.ts [--avatars 200] [--runs 3] [--duration 30] [--rate 500]
 // Run under `flock /tmp/atlas-bench.lock` on a shared machine.
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
@@ -21,8 +21,17 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     duration: { type: 'string', default: '30' },
     rate: { type: 'string', default: '500' },
+    /**
+     * Also loads `/healthz` the same way after each run: the floor of this machine and this HTTP
+     * stack at that moment, to tell the avatar path's latency from the machine's.
+     */
+    control: { type: 'boolean', default: false },
     /** Writes the API process's V8 CPU profile (node --cpu-prof) into this folder. */
     'api-cpu-prof': { type: 'string' },
+    /** Serve the cached runs from a new API process over the same cache (as after a restart). */
+    'fresh-api': { type: 'boolean', default: false },
+    /** node flags for the API process, space-separated (e.g. --trace-gc). */
+    'api-node-flags': { type: 'string', default: '' },
   },
 });
 const avatarCount = Number(values.avatars);
@@ -30,6 +39,7 @@ const runs = Number(values.runs);
 const duration = Number(values.duration);
 const rate = Number(values.rate);
 
+const CLI = path.join(import.meta.dirname, '../../apps/cli/bin/atlas.mjs');
 const round = (value: number, digits = 2) => Number(value.toFixed(digits));
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
@@ -45,6 +55,13 @@ function median(list: number[]): number {
 function processCpuMs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
   return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+async function stopApi(process: ChildProcess): Promise<void> {
+  if (process.exitCode !== null || process.signalCode !== null) return;
+  const exited = new Promise((resolve) => process.once('exit', resolve));
+  process.kill('SIGTERM');
+  await exited;
 }
 
 function rssMb(pid: number): number {
@@ -95,25 +112,49 @@ try {
   });
 
   const port = await freePort();
-  child = fork(
-    path.join(import.meta.dirname, 'server.ts'),
-    [pg.url, String(port), sim.manifestPath, path.join(work, 'data')],
-    {
-      execArgv: [
-        '--import',
-        'tsx',
-        ...(values['api-cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['api-cpu-prof']}`] : []),
-      ],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    },
-  );
-  const api = child;
-  await new Promise<void>((resolve, reject) => {
-    api.once('message', () => resolve());
-    api.once('exit', (code) => reject(new Error(`the API process exited with ${code}`)));
-  });
-  const pid = api.pid ?? 0;
   const base = `http://127.0.0.1:${port}`;
+  // `atlas api` itself (the compiled CLI, its V8 settings), over the benchmark's database, serving
+  // Atlas's key over TLS on the simulated federation's Atlas port.
+  const startApi = async (): Promise<ChildProcess> => {
+    const started = spawn(
+      process.execPath,
+      [
+        ...(values['api-cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['api-cpu-prof']}`] : []),
+        ...(values['api-node-flags'] ?? '').split(' ').filter(Boolean),
+        CLI,
+        'api',
+      ],
+      {
+        env: {
+          PATH: process.env.PATH ?? '/usr/bin:/bin',
+          HOME: process.env.HOME ?? '/root',
+          ...sim.env,
+          DATABASE_URL: pg.url,
+          ATLAS_DATA_DIR: path.join(work, 'data'),
+          HOST: '127.0.0.1',
+          PORT: String(port),
+          // One client address sends everything here.
+          ATLAS_RATE_LIMIT: '0',
+          LOG_LEVEL: 'warn',
+        },
+        stdio: ['ignore', 'inherit', 'inherit'],
+      },
+    );
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      if (started.exitCode !== null) throw new Error(`atlas api exited with ${started.exitCode}`);
+      const up = await fetch(`${base}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (up) return started;
+      if (Date.now() > deadline) throw new Error('atlas api did not answer /healthz within 60 s');
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  };
+  child = await startApi();
+  let api = child;
+  let pid = api.pid ?? 0;
   const loadBefore = loadavg();
 
   // First requests, one at a time: each is a signed federation request to its origin, the
@@ -141,9 +182,17 @@ try {
   };
   console.error('first fetch:', firstFetch);
 
+  if (values['fresh-api']) {
+    // The cached runs from an API process that has fetched nothing: as after a restart.
+    await stopApi(api);
+    child = await startApi();
+    api = child;
+    pid = api.pid ?? 0;
+  }
   // Cached: a warm-up, then the paced runs.
   await pacedLoad(base, paths, 200, 5);
   const measures: Record<string, number>[] = [];
+  const controls: Record<string, number>[] = [];
   for (let i = 0; i < runs; i++) {
     const cpu = processCpuMs(pid);
     const load = loadavg();
@@ -161,6 +210,17 @@ try {
     };
     measures.push(measure);
     console.error(`cached run ${i + 1}:`, measure);
+    if (values.control) {
+      const floor = await pacedLoad(base, ['/healthz'], rate, duration);
+      const sorted = floor.latencies.sort((a, b) => a - b);
+      const control = {
+        p50: round(percentile(sorted, 50)),
+        p99: round(percentile(sorted, 99)),
+        errors: floor.errors,
+      };
+      controls.push(control);
+      console.error(`control run ${i + 1} (/healthz):`, control);
+    }
   }
   const mid = (key: string) => round(median(measures.map((m) => m[key] ?? Number.NaN)), 3);
   console.log(
@@ -185,17 +245,22 @@ try {
           apiCpuMs: mid('apiCpuMs'),
           apiRssMb: rssMb(pid),
         },
+        ...(controls.length > 0
+          ? {
+              control: {
+                path: '/healthz',
+                p50: round(median(controls.map((c) => c.p50 ?? Number.NaN))),
+                p99: round(median(controls.map((c) => c.p99 ?? Number.NaN))),
+              },
+            }
+          : {}),
       },
       null,
       2,
     ),
   );
 } finally {
-  if (child && child.exitCode === null) {
-    const exited = new Promise((resolve) => child?.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
-  }
+  if (child) await stopApi(child);
   await sim.close();
   await pg.stop();
   await rm(work, { recursive: true, force: true });

@@ -286,9 +286,42 @@ describe('room avatars over federation media', () => {
       const response = await fetch(`${atlas.base}${mediaPath(avatars.get(name) ?? '')}`);
       expect(response.status, name).toBe(404);
     }
-    expect((await fetch(`${atlas.base}/media/avatar/bad%20name/x`)).status).toBe(400);
-    expect((await fetch(`${atlas.base}/media/avatar/example.org/bad.id`)).status).toBe(400);
     expect(sim.totals().requests).toBe(before);
+  });
+
+  it('answers a bad parameter with a 400 that names it, and asks no origin', async () => {
+    const before = sim.totals().requests;
+    const plain = mediaPath(avatars.get('plain') ?? '');
+    const cases: [string, RegExp][] = [
+      ['/media/avatar/bad%20name/x', /^invalid param: serverName: /],
+      ['/media/avatar/example.org/bad.id', /^invalid param: mediaId: /],
+      [`/media/avatar/example.org/${'a'.repeat(256)}`, /^invalid param: mediaId: /],
+      [`${plain}?size=huge`, /^invalid query: size: /],
+    ];
+    for (const [url, message] of cases) {
+      const response = await fetch(`${atlas.base}${url}`);
+      expect(response.status, url).toBe(400);
+      const body = (await response.json()) as { error: { code: string; message: string } };
+      expect(body.error.code, url).toBe('BAD_REQUEST');
+      expect(body.error.message, url).toMatch(message);
+    }
+    expect(sim.totals().requests).toBe(before);
+  });
+
+  it('is listed in the OpenAPI document with its parameters', async () => {
+    type Parameter = { name: string; in: string };
+    const doc = (await (await fetch(`${atlas.base}/api/v1/openapi.json`)).json()) as {
+      paths: Record<string, { get?: { parameters?: Parameter[]; responses?: Record<string, unknown> } }>;
+    };
+    const operation = doc.paths['/media/avatar/{serverName}/{mediaId}']?.get;
+    expect(operation?.parameters?.map((p) => `${p.in}:${p.name}`).sort()).toEqual([
+      'path:mediaId',
+      'path:serverName',
+      'query:size',
+    ]);
+    expect(Object.keys(operation?.responses ?? {})).toEqual(
+      expect.arrayContaining(['200', '304', '400', '404']),
+    );
   });
 
   it('stops serving a cached avatar once its room is hidden', async () => {
@@ -413,6 +446,8 @@ describe('settings', () => {
       expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(
         /ATLAS_MEDIA=off/,
       );
+      // A bad parameter is still named, media on or off.
+      expect((await fetch(`${off.base}/media/avatar/example.org/bad.id`)).status).toBe(400);
       const list = (await (await fetch(`${off.base}/api/v1/rooms?limit=50`)).json()) as {
         rooms: { avatar_url: string | null; avatar_thumbnail: string | null }[];
       };

@@ -1,4 +1,4 @@
-import { mediaRef } from '@atlas/shared/matrix';
+import { isMediaId, mediaRef } from '@atlas/shared/matrix';
 import { createRoute, z } from '@hono/zod-openapi';
 import { ApiError } from '../errors.ts';
 import { createRouter, errorResponses } from '../openapi.ts';
@@ -50,37 +50,61 @@ const avatarRoute = createRoute({
   },
 });
 
+/** The avatar's variant from `size`, or a 400 worded as the router's validation hook words one. */
+function sizeOf(size: string | undefined): 'thumb' | 'large' {
+  if (size === undefined || size === 'thumb' || size === 'large') return size ?? 'thumb';
+  throw new ApiError('BAD_REQUEST', 'invalid query: size: must be "thumb" or "large"');
+}
+
+/**
+ * The route is documented from `avatarRoute` (as `openapiGetWithQuery` does for the searches) and
+ * checked by hand: a page of results asks for twenty avatars at once, and zod-openapi's validator
+ * cost about a quarter of the route's own time in-process (7-15 µs a request). `mediaRef` checks
+ * more strictly than the documented patterns: a server name by the spec's grammar, a media id by
+ * the spec's characters. Parameters are checked before anything else, so a bad one is a 400 with
+ * media on or off.
+ */
 export function mediaRoutes() {
-  return createRouter().openapi(avatarRoute, async (c) => {
-    const { serverName, mediaId } = c.req.valid('param');
-    const { size } = c.req.valid('query');
+  const router = createRouter();
+  router.openAPIRegistry.registerPath(avatarRoute);
+  router.get('/media/avatar/:serverName/:mediaId', async (c) => {
+    const size = sizeOf(c.req.query('size'));
+    const serverName = c.req.param('serverName');
+    const mediaId = c.req.param('mediaId');
+    const ref = mediaRef(serverName, mediaId);
+    if (!ref) {
+      throw new ApiError(
+        'BAD_REQUEST',
+        isMediaId(mediaId)
+          ? 'invalid param: serverName: not a Matrix server name'
+          : 'invalid param: mediaId: letters, digits, "-" and "_" only (at most 255)',
+      );
+    }
     const avatars = c.get('deps').avatars;
     if (!avatars) {
       throw new ApiError('NOT_FOUND', 'this Atlas serves no remote media (ATLAS_MEDIA=off)', {
         'cache-control': FAILURE_CACHE_CONTROL,
       });
     }
-    const ref = mediaRef(serverName, mediaId);
-    if (!ref) throw new ApiError('BAD_REQUEST', `${serverName} is not a Matrix server name`);
-    const answer = await avatars.get(ref, size ?? 'thumb');
+    const answer = await avatars.get(ref, size);
     if (!answer.ok) {
       throw new ApiError('NOT_FOUND', `no avatar mxc://${serverName}/${mediaId}: ${answer.message}`, {
         'cache-control': FAILURE_CACHE_CONTROL,
       });
     }
-    const headers = {
+    const etag = answer.avatar.etag;
+    const match = c.req.header('if-none-match');
+    if (match?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)) {
+      return c.body(null, 304, { etag, 'cache-control': AVATAR_CACHE_CONTROL });
+    }
+    return c.body(answer.avatar.bytes as Uint8Array<ArrayBuffer>, 200, {
       'content-type': answer.contentType,
-      etag: answer.avatar.etag,
+      etag,
       'cache-control': AVATAR_CACHE_CONTROL,
       'x-content-type-options': 'nosniff',
       // Opened on its own, the image may do nothing but be an image.
       'content-security-policy': "default-src 'none'; sandbox",
-    };
-    const match = c.req.header('if-none-match');
-    if (match?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === answer.avatar.etag)) {
-      return c.body(null, 304, headers);
-    }
-    // A Buffer is the Uint8Array the response takes; no copy.
-    return c.body(answer.avatar.bytes as Uint8Array<ArrayBuffer>, 200, headers);
+    });
   });
+  return router;
 }

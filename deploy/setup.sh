@@ -193,9 +193,9 @@ set_mode() {
 
 # --- static files: the stack folder is self-contained -------------------------------------------
 if [ "$STACK" != "$src" ]; then
-  mkdir -p "$STACK/lib" "$STACK/postgres" "$STACK/coturn" "$STACK/acme"
+  mkdir -p "$STACK/lib" "$STACK/postgres" "$STACK/coturn" "$STACK/acme" "$STACK/meilisearch"
   for file in compose.yaml adduser.sh backup.sh doctor.sh restore.sh upgrade.sh lib/common.sh lib/hmac.sh \
-    postgres/init.sh coturn/entrypoint.sh acme/renew.sh; do
+    postgres/init.sh coturn/entrypoint.sh acme/renew.sh meilisearch/entrypoint.sh; do
     case "$file" in *.sh) mode=0755 ;; *) mode=0644 ;; esac
     write_file "$STACK/$file" "$mode" <"$src/$file"
   done

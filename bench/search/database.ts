@@ -9,17 +9,15 @@ import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { connectDatabase, migrateDatabase, startEmbeddedPostgres } from '@atlas/shared/db';
+import { connectDatabase, startEmbeddedPostgres } from '@atlas/shared/db';
 import { silentLogger } from '@atlas/shared/log';
-import { createPostgresSearchIndex, rebuildSearchIndex } from '@atlas/shared/search';
 import { freePort } from '../../test/support/ports.ts';
-import { generateDataset } from './dataset.ts';
+import { DATASET_SIZE_OPTIONS, datasetSize, prepareDataset } from './prepare.ts';
 
 const { values } = parseArgs({
   options: {
     'data-dir': { type: 'string', default: path.join(tmpdir(), 'atlas-search-bench') },
-    rooms: { type: 'string', default: '100000' },
-    servers: { type: 'string', default: '5000' },
+    ...DATASET_SIZE_OPTIONS,
     'setup-only': { type: 'boolean', default: false },
   },
 });
@@ -32,19 +30,7 @@ const pg = await startEmbeddedPostgres({
 });
 const database = connectDatabase(pg.url, { max: 4 });
 try {
-  await migrateDatabase(database);
-  const [row] = await database.sql<{ n: string }[]>`select count(*) as n from room_search`;
-  if (Number(row?.n ?? 0) === 0) {
-    const started = Date.now();
-    await generateDataset(database.sql, { rooms: Number(values.rooms), servers: Number(values.servers) });
-    const index = createPostgresSearchIndex({ databaseUrl: pg.url, poolSize: 2 });
-    const result = await rebuildSearchIndex(database.sql, index, { batchSize: 1000 });
-    await index.close();
-    await database.sql`vacuum analyze`;
-    console.error(
-      `dataset: ${result.upserted} rooms indexed in ${((Date.now() - started) / 1000).toFixed(0)} s`,
-    );
-  }
+  await prepareDataset(database, datasetSize(values));
 } finally {
   await database.close();
 }

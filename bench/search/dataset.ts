@@ -147,8 +147,26 @@ export async function generateDataset(
   return { rooms: options.rooms, servers: options.servers };
 }
 
-/** Search queries drawn from the rooms themselves, in the mix the benchmark asks for. */
-export async function queryMix(sql: Sql, count: number, seed = 7): Promise<string[]> {
+/** The search benchmark's fifth kind of query: one word and one of these (language is drawn). */
+const SEARCH_FILTERS = ['language', 'min_members=10', 'type=room', 'joinable=true', 'sort=members'];
+
+export interface QueryMixOptions {
+  seed?: number;
+  /** Where the queries go: the JSON API's `/api/v1/rooms` unless said (the web UI's rooms page is `/`). */
+  path?: string;
+  /**
+   * The filters and sorts the fifth kind draws from, `name=value`; `language` alone stands for one
+   * of en, fr, de, es.
+   */
+  filters?: string[];
+}
+
+/**
+ * Search queries drawn from the rooms themselves, in the mix the benchmark asks for: in equal
+ * parts one word, two words, a prefix, one typo, and one word with a filter.
+ */
+export async function queryMix(sql: Sql, count: number, options: QueryMixOptions = {}): Promise<string[]> {
+  const { seed = 7, path = '/api/v1/rooms', filters = SEARCH_FILTERS } = options;
   const rand = random(seed);
   const rows = await sql<{ name: string }[]>`
     select name from rooms where name is not null order by md5(room_id) limit ${count * 2}`;
@@ -179,16 +197,11 @@ export async function queryMix(sql: Sql, count: number, seed = 7): Promise<strin
       q = w.slice(0, at) + w.slice(at + 1);
     } else {
       q = w;
-      const filters = [
-        `language=${languages[Math.floor(rand() * languages.length)]}`,
-        'min_members=10',
-        'type=room',
-        'joinable=true',
-        'sort=members',
-      ];
-      extra = `&${filters[Math.floor(rand() * filters.length)]}`;
+      const language = `language=${languages[Math.floor(rand() * languages.length)]}`;
+      const filter = filters[Math.floor(rand() * filters.length)] ?? '';
+      extra = `&${filter === 'language' ? language : filter}`;
     }
-    paths.push(`/api/v1/rooms?q=${encodeURIComponent(q)}${extra}`);
+    paths.push(`${path}?q=${encodeURIComponent(q)}${extra}`);
   }
   return paths;
 }

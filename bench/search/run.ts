@@ -5,32 +5,24 @@
 //          [--autocannon | --vegeta PATH] [--api-node-flags="FLAGS"] [--index-churn SECONDS]
 // Run it under `flock /tmp/atlas-bench.lock` so that two benchmarks never share the machine.
 import { type ChildProcess, fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus } from 'node:os';
 import path from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { connectDatabase, migrateDatabase, startEmbeddedPostgres } from '@atlas/shared/db';
-import { silentLogger } from '@atlas/shared/log';
-import {
-  createPostgresSearchIndex,
-  loadIndexDecisions,
-  rebuildSearchIndex,
-  type SearchCacheStats,
-} from '@atlas/shared/search';
+import { connectDatabase } from '@atlas/shared/db';
+import { createPostgresSearchIndex, loadIndexDecisions, type SearchCacheStats } from '@atlas/shared/search';
 import autocannon from 'autocannon';
 import { freePort } from '../../test/support/ports.ts';
-import { generateDataset, queryMix } from './dataset.ts';
+import { queryMix } from './dataset.ts';
+import { loadAverages, type Measure, measureLoad, median, round, settle, summariseRuns } from './measure.ts';
 import { pacedLoad } from './paced-load.ts';
+import { DATASET_SIZE_OPTIONS, datasetSize, openDatasetDatabase } from './prepare.ts';
 import { vegetaLoad } from './vegeta-load.ts';
 
 const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '3' },
     duration: { type: 'string', default: '30' },
-    rooms: { type: 'string', default: '100000' },
-    servers: { type: 'string', default: '5000' },
+    ...DATASET_SIZE_OPTIONS,
     'database-url': { type: 'string' },
     'skip-ramp': { type: 'boolean', default: false },
     /** Also measure with the API's answer cache (what `atlas start` runs), after the database path. */
@@ -57,22 +49,7 @@ const runs = Number(values.runs);
 const duration = Number(values.duration);
 const RAMP_SECONDS = 10;
 
-interface Measure {
-  rate: number;
-  requests: number;
-  errors: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-  /** 1-minute load average before and after. */
-  load: [number, number];
-  /** CPU time per request: the API process, the whole machine, this (autocannon) process. */
-  apiCpuMs: number;
-  machineCpuMs: number;
-  clientCpuMs: number;
-  /** How late this (load) process's event loop ran, p99 and max in ms: lateness it adds to latencies. */
-  loadLoopDelayMs: [number, number];
+interface SearchMeasure extends Measure {
   /** The API process over the measurement: event-loop hold-ups and GC pauses. */
   api?: ProcessStats | undefined;
 }
@@ -91,27 +68,6 @@ interface ProcessStats {
   heapUsedMb: number;
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
-
-/** CPU milliseconds a process has used (utime + stime from /proc). */
-function processCpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-/** Busy CPU milliseconds of the whole machine (every core, idle and iowait left out). */
-function machineCpuMs(): number {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
-  const ticks = line.split(/\s+/).slice(1).map(Number);
-  const total = ticks.reduce((sum, t) => sum + t, 0);
-  return (total - (ticks[3] ?? 0) - (ticks[4] ?? 0)) * 10;
-}
-
-const round = (value: number, digits = 2) => Number(value.toFixed(digits));
-
 /**
  * A fixed request rate, latencies taken exactly (float ms) from every response. Paced: one request
  * every 1/rate s whatever the answers do. With autocannon: enough connections that a slow answer
@@ -125,21 +81,16 @@ async function load(
   seconds: number,
   api: number,
   child?: ChildProcess,
-): Promise<Measure> {
-  const latencies: number[] = [];
+): Promise<SearchMeasure> {
   if (child) await apiStats(child);
-  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
-  loopDelay.enable();
-  let next = 0;
-  const before = {
-    load: loadavg()[0] ?? 0,
-    api: processCpuMs(api),
-    machine: machineCpuMs(),
-    client: process.cpuUsage(),
-  };
-  let requests: number;
-  let errors: number;
-  if (values.autocannon) {
+  const measured = await measureLoad(rate, { api }, async () => {
+    if (!values.autocannon) {
+      return values.vegeta
+        ? await vegetaLoad(values.vegeta, url, paths, rate, seconds)
+        : await pacedLoad(url, paths, rate, seconds);
+    }
+    const latencies: number[] = [];
+    let next = 0;
     const instance = autocannon({
       url,
       connections: Math.max(10, Math.ceil(rate / 10)),
@@ -158,76 +109,19 @@ async function load(
       if (statusCode === 200) latencies.push(responseTime);
     });
     const result = await instance;
-    requests = result.requests.total;
-    errors = result.errors + result.timeouts + result.non2xx;
-  } else {
-    const result = values.vegeta
-      ? await vegetaLoad(values.vegeta, url, paths, rate, seconds)
-      : await pacedLoad(url, paths, rate, seconds);
-    latencies.push(...result.latencies);
-    requests = result.requests;
-    errors = result.errors;
-  }
-  const client = process.cpuUsage(before.client);
-  loopDelay.disable();
-  const apiProcess = child ? (await apiStats(child)).process : undefined;
-  const answered = Math.max(1, requests);
-  latencies.sort((a, b) => a - b);
+    return {
+      requests: result.requests.total,
+      errors: result.errors + result.timeouts + result.non2xx,
+      latencies,
+    };
+  });
+  return { ...measured, api: child ? (await apiStats(child)).process : undefined };
+}
+
+function summarise(label: string, measures: SearchMeasure[]): Record<string, unknown> {
   return {
-    rate,
-    requests,
-    errors,
-    p50: round(percentile(latencies, 50)),
-    p90: round(percentile(latencies, 90)),
-    p99: round(percentile(latencies, 99)),
-    max: round(latencies[latencies.length - 1] ?? Number.NaN),
-    load: [round(before.load, 1), round(loadavg()[0] ?? 0, 1)],
-    apiCpuMs: round((processCpuMs(api) - before.api) / answered),
-    machineCpuMs: round((machineCpuMs() - before.machine) / answered),
-    clientCpuMs: round((client.user + client.system) / 1000 / answered),
-    loadLoopDelayMs: [round(loopDelay.percentile(99) / 1e6), round(loopDelay.max / 1e6)],
-    api: apiProcess,
-  };
-}
-
-/**
- * Waits until the API process is idle (under 10 % of a core for half a second, at most two
- * minutes): after an overload it is still answering requests whose clients gave up, which would
- * otherwise be charged to the next measurement.
- */
-async function settle(api: number): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  let last = processCpuMs(api);
-  while (Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    const now = processCpuMs(api);
-    if (now - last < 50) return;
-    last = now;
-  }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-}
-
-function summarise(label: string, measures: Measure[]): Record<string, unknown> {
-  const mid = (pick: (m: Measure) => number) => round(median(measures.map(pick)));
-  return {
-    label,
-    rate: measures[0]?.rate ?? 0,
-    runs: measures.length,
-    requests: mid((m) => m.requests),
-    errors: measures.reduce((sum, m) => sum + m.errors, 0),
-    p50: mid((m) => m.p50),
-    p90: mid((m) => m.p90),
-    p99: mid((m) => m.p99),
-    max: round(Math.max(...measures.map((m) => m.max))),
-    apiCpuMs: mid((m) => m.apiCpuMs),
-    machineCpuMs: mid((m) => m.machineCpuMs),
-    load: measures.map((m) => m.load),
-    loadLoopDelayP99Ms: mid((m) => m.loadLoopDelayMs[0]),
-    apiLoopDelayP99Ms: mid((m) => m.api?.loopDelayP99Ms ?? Number.NaN),
+    ...summariseRuns(label, measures),
+    apiLoopDelayP99Ms: round(median(measures.map((m) => m.api?.loopDelayP99Ms ?? Number.NaN))),
     apiLoopDelayMaxMs: round(Math.max(...measures.map((m) => m.api?.loopDelayMaxMs ?? 0))),
     apiGcMaxMs: round(Math.max(...measures.map((m) => m.api?.gcMaxMs ?? 0))),
   };
@@ -345,8 +239,8 @@ async function measure(
     await load(url, paths, 250, paths.length / 250, api);
     await load(url, FEED, 300, 2, api);
     await settle(api);
-    const search: Measure[] = [];
-    const element: Measure[] = [];
+    const search: SearchMeasure[] = [];
+    const element: SearchMeasure[] = [];
     const before = await cacheStats(child);
     // The search runs back to back: with the cache on, each run after the first starts with the
     // answers the previous one left (the steady state), not with a cache emptied by a pause.
@@ -373,7 +267,7 @@ async function measure(
       summarise(`element feed @500/s${suffix}`, element),
     ];
     if (!values['skip-ramp']) {
-      let best: Measure | undefined;
+      let best: SearchMeasure | undefined;
       for (const rate of [25, 50, 100, 150, 200, 300, 400, 500, 600, 750, 1000, 1500, 2000, 3000]) {
         await settle(api);
         const step = await load(url, paths, rate, RAMP_SECONDS, api, child);
@@ -389,38 +283,14 @@ async function measure(
   }
 }
 
-let dataDir: string | undefined;
-let stopPg: (() => Promise<void>) | undefined;
-let databaseUrl = values['database-url'];
-if (!databaseUrl) {
-  dataDir = await mkdtemp(path.join(tmpdir(), 'atlas-bench-'));
-  const pg = await startEmbeddedPostgres({
-    dataDir,
-    port: await freePort(),
-    log: silentLogger,
-    database: 'bench',
-  });
-  stopPg = pg.stop;
-  databaseUrl = pg.url;
-}
-const database = connectDatabase(databaseUrl, { max: 4 });
-const uptime = () => readFileSync('/proc/loadavg', 'utf8').trim();
+const prepared = await openDatasetDatabase({
+  databaseUrl: values['database-url'],
+  ...datasetSize(values),
+});
+const databaseUrl = prepared.url;
 try {
-  await migrateDatabase(database);
-  const [row] = await database.sql<{ n: string }[]>`select count(*) as n from rooms`;
-  if (Number(row?.n ?? 0) === 0) {
-    const started = Date.now();
-    await generateDataset(database.sql, { rooms: Number(values.rooms), servers: Number(values.servers) });
-    const index = createPostgresSearchIndex({ databaseUrl, poolSize: 2 });
-    const result = await rebuildSearchIndex(database.sql, index, { batchSize: 1000 });
-    await index.close();
-    await database.sql`vacuum analyze`;
-    console.error(
-      `dataset: ${result.upserted} rooms indexed in ${((Date.now() - started) / 1000).toFixed(0)} s`,
-    );
-  }
-  const paths = await queryMix(database.sql, 2000);
-  const loadBefore = uptime();
+  const paths = await queryMix(prepared.database.sql, 2000);
+  const loadBefore = loadAverages();
   const summary = values['cache-only'] ? [] : await measure(databaseUrl, paths, false);
   if (values['with-cache'] || values['cache-only'])
     summary.push(...(await measure(databaseUrl, paths, true)));
@@ -432,7 +302,7 @@ try {
         cpu: cpus()[0]?.model,
         node: process.version,
         loadavgBefore: loadBefore,
-        loadavgAfter: uptime(),
+        loadavgAfter: loadAverages(),
         summary,
       },
       null,
@@ -440,7 +310,5 @@ try {
     ),
   );
 } finally {
-  await database.close();
-  await stopPg?.();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  await prepared.close();
 }

@@ -3,7 +3,8 @@
 # as files are read here: DATABASE_PASSWORD_FILE goes into DATABASE_URL, and MEILI_KEY_FILE,
 # ATLAS_ADMIN_TOKENS_FILE, ATLAS_HOMESERVER_PASSWORD_FILE and ATLAS_HOMESERVER_TOKEN_FILE become
 # the variable without _FILE. Then the data folder is given to the unprivileged user and the
-# command runs as that user: an atlas command (start, api, crawler, migrate...) or any program.
+# command runs as that user: an atlas command (start, api, crawler, migrate, reindex...) or any
+# program.
 set -eu
 
 die() {
@@ -42,7 +43,7 @@ user=${ATLAS_USER:-node}
 data=${ATLAS_DATA_DIR:-/data}
 
 case "${1:-start}" in
-  -*|start|api|crawler|migrate|help) set -- node "$app/apps/cli/bin/atlas.mjs" "$@" ;;
+  -*|start|api|crawler|migrate|reindex|help) set -- node "$app/apps/cli/bin/atlas.mjs" "$@" ;;
 esac
 
 if [ "$(id -u)" -eq 0 ]; then

@@ -8,7 +8,8 @@ import path from 'node:path';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadCompose, mountsOf, readEnvFile, service } from './support/compose-model.ts';
+import { meilisearchBinary } from '../support/meilisearch.ts';
+import { environmentOf, loadCompose, mountsOf, readEnvFile, service } from './support/compose-model.ts';
 import { DEPLOY_DIR, REPO_ROOT, renderStack, runScript } from './support/render.ts';
 import { createNetwork, type Network, runContainer } from './support/sandbox.ts';
 
@@ -134,6 +135,47 @@ describe('setup.sh renders the stack', () => {
     expect(env.COMPOSE_PROFILES).toBe('acme,admin');
     const pathEnv = await readEnvFile(path.join(pathStack, '.env'));
     expect(pathEnv.COMPOSE_PROFILES).toBe('');
+  });
+
+  it('runs the Meilisearch the tests use, in production mode, with its key from a secret file and a volume', async () => {
+    const { model } = await loadCompose(stack);
+    const meili = service(model, 'meilisearch');
+    // The same version as the server the search tests run against.
+    const version = spawnSync(meilisearchBinary(), ['--version'], { encoding: 'utf8' }).stdout.trim();
+    expect(version).toMatch(/^meilisearch \d+\.\d+\.\d+$/);
+    expect(meili.image).toBe(`getmeili/meilisearch:v${version.replace('meilisearch ', '')}`);
+    expect(meili.entrypoint).toEqual(['/sbin/tini', '--', 'sh', '/deploy/meilisearch/entrypoint.sh']);
+    expect(meili.command).toEqual(['--env', 'production']);
+    expect(meili.secrets).toEqual(['meili_master_key']);
+    const env = environmentOf(meili);
+    expect(env.MEILI_MASTER_KEY).toBeUndefined();
+    expect(env.MEILI_DB_PATH).toBe('/meili_data/data.ms');
+    expect(mountsOf(model, meili, stack, { 'meili-data': '/volumes/meili' })).toEqual(
+      expect.arrayContaining([
+        { source: '/volumes/meili', target: '/meili_data', readOnly: false },
+        {
+          source: path.join(stack, 'meilisearch/entrypoint.sh'),
+          target: '/deploy/meilisearch/entrypoint.sh',
+          readOnly: true,
+        },
+      ]),
+    );
+    expect((meili as Record<string, unknown>).healthcheck).toMatchObject({
+      test: ['CMD', 'curl', '-fsS', 'http://localhost:7700/health'],
+    });
+    // Atlas reaches it on the internal network with the same key, and starts without it.
+    for (const role of ['atlas-api', 'crawler']) {
+      const atlas = service(model, role);
+      expect(environmentOf(atlas)).toMatchObject({
+        MEILI_URL: 'http://meilisearch:7700',
+        MEILI_KEY_FILE: '/run/secrets/meili_master_key',
+      });
+      expect(atlas.secrets).toContain('meili_master_key');
+      expect((atlas as { depends_on?: Record<string, unknown> }).depends_on?.meilisearch).toEqual({
+        condition: 'service_started',
+      });
+    }
+    expect(meili.networks).toEqual(['backend']);
   });
 
   it('renders a HAProxy config that haproxy -c accepts, at the paths compose mounts', async () => {
@@ -352,6 +394,7 @@ describe('setup.sh renders the stack', () => {
       'coturn/entrypoint.sh',
       'acme/renew.sh',
       'atlas/entrypoint.sh',
+      'meilisearch/entrypoint.sh',
     ];
     const result = spawnSync('shellcheck', ['-x', '-P', 'SCRIPTDIR', '-s', 'sh', ...scripts], {
       cwd: DEPLOY_DIR,

@@ -42,6 +42,7 @@ describe('the stack, run from its rendered configs', () => {
     expect(init.stdout).toContain('databases synapse and atlas are ready');
 
     await stack.start('redis');
+    await stack.start('meilisearch');
     await stack.start('synapse');
     await runMigrate(stack);
     await stack.start('atlas-api');
@@ -106,6 +107,61 @@ describe('the stack, run from its rendered configs', () => {
     expect(key.json<{ server_name: string }>().server_name).toBe(ATLAS);
     // Metrics stay inside the stack's network.
     expect((await get(`https://${ATLAS}/metrics`)).status).toBe(404);
+  });
+
+  it('searches with the Meilisearch of the stack, with PostgreSQL while it is away, and rebuilds it after an upgrade', async () => {
+    const psql = (sql: string) =>
+      stack.run('postgres', {
+        command: ['psql', '-U', 'postgres', '-d', 'atlas', '-v', 'ON_ERROR_STOP=1', '-c', sql],
+      });
+    const inserted = await psql(
+      "insert into rooms (room_id, name, num_joined_members) values ('!lighthouse:remote.test', 'Lighthouse keepers', 7)",
+    );
+    expect(inserted.code, inserted.stdout).toBe(0);
+    // In production mode: nothing without the master key.
+    const anonymous = await network.exec([
+      'curl',
+      '-s',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      'http://127.0.0.1:7700/indexes',
+    ]);
+    expect(anonymous.stdout).toBe('401');
+    const reindex = async () => {
+      const result = await stack.run('atlas-api', {
+        command: ['/app/deploy/atlas/entrypoint.sh', 'reindex'],
+      });
+      expect(result.code, result.stdout).toBe(0);
+    };
+    const answeredBy = async (backend: string) => {
+      await waitFor(`searches answered by ${backend}`, async () => {
+        const answer = await get(`https://${ATLAS}/api/v1/rooms?q=lighthouse`);
+        return (
+          answer.status === 200 &&
+          answer.headers['x-atlas-search-backend'] === backend &&
+          answer.json<{ rooms: { room_id: string }[] }>().rooms[0]?.room_id === '!lighthouse:remote.test'
+        );
+      });
+    };
+
+    // `atlas reindex` (the index queue, where crawlers run) builds the index with the secret key.
+    await reindex();
+    await answeredBy('meilisearch');
+    // Away: PostgreSQL answers, and says so.
+    await stack.stopService('meilisearch');
+    await answeredBy('postgres; fallback');
+    // An upgrade: the data folder of the older version is not opened; Meilisearch starts empty,
+    // PostgreSQL answers until the index is rebuilt.
+    const volume = stack.ctx.volumes['meili-data'] ?? '';
+    await writeFile(path.join(volume, 'data.ms/VERSION'), '1.15.2\n');
+    const meili = await stack.start('meilisearch');
+    await stack.waitForHttp('Meilisearch', 'http://127.0.0.1:7700/health');
+    expect(await meili.log()).toContain('was written by Meilisearch 1.15.2');
+    await answeredBy('postgres; fallback');
+    await reindex();
+    await answeredBy('meilisearch');
   });
 
   it("fills Element's room directory from Atlas's feed", async () => {
@@ -412,7 +468,17 @@ describe('the stack, run from its rendered configs', () => {
       { env },
     );
     expect(services.stdout.split('\n').filter(Boolean).sort()).toEqual(
-      ['atlas-api', 'coturn', 'crawler', 'element-config', 'haproxy', 'postgres', 'redis', 'synapse'].sort(),
+      [
+        'atlas-api',
+        'coturn',
+        'crawler',
+        'element-config',
+        'haproxy',
+        'meilisearch',
+        'postgres',
+        'redis',
+        'synapse',
+      ].sort(),
     );
     expect(upgrade.stdout).toContain('doctor: no problems found');
     expect((await get(`https://${SERVER}/_matrix/client/versions`)).status).toBe(200);
@@ -609,6 +675,7 @@ async function copyDeployFolder(target: string): Promise<void> {
     'postgres/init.sh',
     'coturn/entrypoint.sh',
     'acme/renew.sh',
+    'meilisearch/entrypoint.sh',
   ]) {
     await mkdir(path.dirname(path.join(target, file)), { recursive: true });
     await copyFile(path.join(DEPLOY_DIR, file), path.join(target, file));

@@ -408,9 +408,13 @@ describe.each([
   });
 
   it('shows the stats and the about page', async () => {
-    const stats = await getJson<{ servers: { total: number }; rooms: { searchable: number } }>(
-      `${fx.base}/api/v1/stats`,
-    );
+    const stats = await getJson<{
+      servers: { total: number };
+      rooms: { searchable: number };
+      crawl: { servers_checked_last_hour: number; directories_read_last_hour: number };
+    }>(`${fx.base}/api/v1/stats`);
+    expect(stats.crawl.servers_checked_last_hour).toBeGreaterThan(0);
+    expect(stats.crawl.directories_read_last_hour).toBeGreaterThan(0);
     const feed = await getJson<{ room_directory: { servers: string[] } }>(
       `${fx.base}/api/v1/element/config.json`,
     );
@@ -421,6 +425,10 @@ describe.each([
       expect(await figure('Servers known')).toBe(stats.servers.total.toLocaleString('en'));
       expect(await figure('Searchable')).toBe(stats.rooms.searchable.toLocaleString('en'));
       expect(await page.locator('figure.chart').count()).toBe(2);
+      // What the crawl is doing, in words.
+      expect(await page.locator('#crawl-heading + ul').textContent()).toMatch(
+        /In the last hour: [\d,]+ servers? checked, [\d,]+ director(y|ies) read\./,
+      );
       const biggest = await page.locator('#biggest-heading ~ ol .card-title a').first().getAttribute('href');
       expect(biggest).toBe(roomPath(fx.hostile.script));
 
@@ -439,7 +447,9 @@ describe.each([
       expect(await page.locator('h1').textContent()).toBe('Page not found');
       const bad = await page.goto(`${fx.base}/?min_members=lots`);
       expect(bad?.status()).toBe(400);
-      expect(await page.locator('.problems').textContent()).toContain('min_members');
+      expect(await page.locator('.problems').textContent()).toContain(
+        'Members at least: must be a whole number',
+      );
       // The form is still there to fix the search.
       expect(await page.getByLabel('Search rooms').count()).toBe(1);
     });

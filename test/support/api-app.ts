@@ -25,13 +25,22 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-/** The real app over a fresh migrated database and the PostgreSQL search backend. */
+/**
+ * The real app over a fresh migrated database and the PostgreSQL search backend (or the one
+ * `search` makes over that database).
+ */
 export async function createTestApi(
   label: string,
-  options: { settings?: Partial<ApiSettings>; deps?: Partial<AppDeps> } = {},
+  options: {
+    settings?: Partial<ApiSettings>;
+    deps?: Partial<AppDeps>;
+    search?: (database: TestDatabase) => SearchIndex;
+  } = {},
 ): Promise<TestApi> {
   const database = await createTestDatabase(label);
-  const search = createPostgresSearchIndex({ databaseUrl: database.url, poolSize: 4 });
+  const search = options.search
+    ? options.search(database)
+    : createPostgresSearchIndex({ databaseUrl: database.url, poolSize: 4 });
   await search.init();
   const deps: AppDeps = {
     database,

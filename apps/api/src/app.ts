@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isDatabaseUnavailable } from '@atlas/shared/db';
 import { ATLAS_VERSION } from '@atlas/shared/version';
 import { renderErrorPage, webRoutes } from '@atlas/web';
 import type { OpenAPIHono } from '@hono/zod-openapi';
@@ -13,7 +14,7 @@ import { createMetrics } from './metrics.ts';
 import { adminAuth } from './middleware/admin-auth.ts';
 import { clientIp } from './middleware/client-ip.ts';
 import { openCors } from './middleware/open-cors.ts';
-import { FixedWindowLimiter, rateLimit } from './middleware/rate-limit.ts';
+import { ClientRateLimiter, type LimitStore, rateLimit } from './middleware/rate-limit.ts';
 import { createRouter } from './openapi.ts';
 import { adminRoutes } from './routes/admin/index.ts';
 import { queueDashboard } from './routes/admin/queues.ts';
@@ -41,6 +42,10 @@ const STATUS_CODES: Partial<Record<number, ErrorCode>> = {
   429: 'RATE_LIMITED',
   503: 'UNAVAILABLE',
 };
+
+/** While the database is down: how long callers are asked to wait, and one log line per this long. */
+const OUTAGE_RETRY_SECONDS = 5;
+const OUTAGE_LOG_MS = 30_000;
 
 /** A caller's request id is echoed only when it is a plain token (it goes back in a header). */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -107,7 +112,13 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     }),
   );
 
-  const limited = rateLimit({ limit: settings.rateLimitPerMinute, windowMs: 60_000, what: 'requests' });
+  // With Redis, every API replica counts against one limit (`/metrics` says which store counts).
+  const store: LimitStore = deps.limitStore ? { kind: 'redis', client: deps.limitStore } : { kind: 'memory' };
+  const requests = new ClientRateLimiter(
+    { name: 'requests', limit: settings.rateLimitPerMinute, windowMs: 60_000, what: 'requests' },
+    store,
+  );
+  const limited = rateLimit(requests);
   app.use('/api/v1/*', except(['/api/v1/admin'], limited));
   app.use('/_matrix/*', except(['/_matrix/key/'], limited));
   // The pages query what the JSON API does and count against the same limit; their assets and the
@@ -132,11 +143,10 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/api/v1', serverRoutes());
   // One stats cache and one report limit for the JSON routes and the pages.
   const stats = cachedDirectoryStats(deps.database.sql, deps.search);
-  const reports = new FixedWindowLimiter({
-    limit: settings.reportsPerHour,
-    windowMs: 3600_000,
-    what: 'reports',
-  });
+  const reports = new ClientRateLimiter(
+    { name: 'reports', limit: settings.reportsPerHour, windowMs: 3600_000, what: 'reports' },
+    store,
+  );
   app.route('/api/v1', statsRoutes(stats));
   app.route('/api/v1', elementRoutes());
   app.route('/api/v1', reportRoutes(reports));
@@ -174,12 +184,24 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
       404,
     );
   });
+  let lastOutageLog = 0;
   app.onError((error, c) => {
     let apiError: ApiError;
     if (error instanceof ApiError) {
       apiError = error;
     } else if (error instanceof HTTPException && error.status < 500) {
       apiError = new ApiError(STATUS_CODES[error.status] ?? 'BAD_REQUEST', error.message || 'bad request');
+    } else if (isDatabaseUnavailable(error)) {
+      // Atlas's own database is down or restarting: say when to try again; it reconnects by itself.
+      if (Date.now() - lastOutageLog > OUTAGE_LOG_MS) {
+        lastOutageLog = Date.now();
+        deps.log.warn({ err: error }, 'the database cannot be reached; answering 503 until it is back');
+      }
+      apiError = new ApiError(
+        'UNAVAILABLE',
+        "the directory's database cannot be reached just now; try again in a few seconds",
+        { 'retry-after': String(OUTAGE_RETRY_SECONDS) },
+      );
     } else {
       deps.log.error({ err: error, requestId: c.get('requestId'), path: c.req.path }, 'request failed');
       apiError = new ApiError('INTERNAL', 'internal error; the request id is in the log');

@@ -6,6 +6,7 @@ import { AvatarService, AvatarStore } from '@atlas/shared/media';
 import type { HttpClient } from '@atlas/shared/net';
 import type { QueueBackend } from '@atlas/shared/queue';
 import { createSearchIndex, withSearchCache } from '@atlas/shared/search';
+import { Redis } from 'ioredis';
 import type { ApiSettings, AppDeps } from './deps.ts';
 
 export interface AppDepsInput {
@@ -45,8 +46,9 @@ export function apiSettings(config: Config): ApiSettings {
 
 /**
  * Everything `createApp` needs, built from the configuration: the search backend (Meilisearch when
- * MEILI_URL is set, else PostgreSQL; its settings applied now), the key store for signed requests,
- * and the operator settings. `close()` releases what this made (not the database or queues).
+ * MEILI_URL is set, with PostgreSQL answering whenever Meilisearch cannot; else PostgreSQL), the
+ * key store for signed requests, and the operator settings. `close()` releases what this made (not
+ * the database or queues).
  */
 export async function createAppDeps(
   config: Config,
@@ -54,7 +56,7 @@ export async function createAppDeps(
 ): Promise<AppDeps & { close(): Promise<void> }> {
   // Identical searches share one answer until the index changes (see withSearchCache).
   const search = withSearchCache(
-    await createSearchIndex({ databaseUrl: input.database.url, meili: config.meili }),
+    await createSearchIndex({ databaseUrl: input.database.url, meili: config.meili, log: input.log }),
   );
   const stopping = new AbortController();
   let avatars: AvatarService | undefined;
@@ -73,6 +75,14 @@ export async function createAppDeps(
       signal: stopping.signal,
     });
   }
+  // The rate limits' own connection: it must not wait for Redis (a limit that cannot be counted
+  // falls back to this process's memory at once), unlike the queues' connections.
+  const limitStore = config.redisUrl
+    ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false })
+    : undefined;
+  limitStore?.on('error', () => {
+    // Reconnection is ioredis's; a limit meanwhile counts in memory (ClientRateLimiter).
+  });
   return {
     database: input.database,
     log: input.log,
@@ -80,12 +90,14 @@ export async function createAppDeps(
     ...(input.ready ? { ready: input.ready } : {}),
     search,
     queues: input.queues,
+    limitStore,
     keyStore: input.federation ? createKeyStore({ federation: input.federation }) : undefined,
     avatars,
     settings: apiSettings(config),
-    close: () => {
+    close: async () => {
       stopping.abort();
-      return search.close();
+      limitStore?.disconnect();
+      await search.close();
     },
   };
 }

@@ -5,6 +5,7 @@ import type { KeyStore, SigningKey } from '@atlas/shared/matrix';
 import type { AvatarService } from '@atlas/shared/media';
 import type { QueueBackend } from '@atlas/shared/queue';
 import type { SearchIndex } from '@atlas/shared/search';
+import type { Redis } from 'ioredis';
 
 /** Operator settings the HTTP app reads (from `Config.api` and `Config.adminTokens`). */
 export interface ApiSettings {
@@ -41,6 +42,11 @@ export interface AppDeps {
   search: SearchIndex;
   /** Job queues: admin's crawl trigger, the dashboard and queue depth metrics need them. */
   queues?: QueueBackend | undefined;
+  /**
+   * Redis for the rate limits, when REDIS_URL is set: every API replica then counts against one
+   * limit. Without it each process counts alone.
+   */
+  limitStore?: Redis | undefined;
   /** Verifies X-Matrix signatures on federation requests; without it they are refused. */
   keyStore?: Pick<KeyStore, 'verifyRequest'> | undefined;
   /** Room avatars (`/media/avatar/...`); absent when ATLAS_MEDIA=off, and the answers link none. */

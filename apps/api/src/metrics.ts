@@ -1,6 +1,6 @@
 import { crawlPagesLastDay, crawlRunsLastDay, directoryTotals } from '@atlas/shared/db';
 import { QUEUE_NAMES } from '@atlas/shared/queue';
-import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { AppDeps } from './deps.ts';
 
 export interface ApiMetrics {
@@ -24,6 +24,13 @@ export function createMetrics(deps: AppDeps): ApiMetrics {
     registers: [registry],
   });
   const sql = deps.database.sql;
+
+  new Gauge({
+    name: 'atlas_rate_limit_store',
+    help: 'Where the rate limits count: redis (shared by every API replica) or memory (this process)',
+    labelNames: ['store'],
+    registers: [registry],
+  }).set({ store: deps.limitStore ? 'redis' : 'memory' }, 1);
 
   new Gauge({
     name: 'atlas_crawl_runs_last_day',
@@ -76,6 +83,48 @@ export function createMetrics(deps: AppDeps): ApiMetrics {
       this.set((await deps.search.stats()).documents);
     },
   });
+  const status = deps.search.status?.bind(deps.search);
+  if (status) {
+    // How this process's searches were answered (Meilisearch, or PostgreSQL in its place; ADR 0203).
+    new Gauge({
+      name: 'atlas_search_fallback_active',
+      help: 'Whether PostgreSQL answers searches now because Meilisearch cannot be reached or lost its index',
+      registers: [registry],
+      collect() {
+        this.set(status().fallbackActive ? 1 : 0);
+      },
+    });
+    new Counter({
+      name: 'atlas_search_queries_total',
+      help: 'Searches run by this process (answers from its cache left out), by the backend that answered',
+      labelNames: ['backend', 'fallback'],
+      registers: [registry],
+      collect() {
+        const { backend, searches } = status();
+        this.reset();
+        this.inc({ backend, fallback: 'false' }, searches.primary);
+        this.inc({ backend: 'postgres', fallback: 'true' }, searches.fallback);
+      },
+    });
+    new Counter({
+      name: 'atlas_search_primary_failures_total',
+      help: 'Searches Meilisearch failed, which PostgreSQL then answered',
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(status().primaryFailures);
+      },
+    });
+    new Counter({
+      name: 'atlas_search_missed_writes_total',
+      help: 'Rooms written to PostgreSQL but not to Meilisearch by this process (pushed again by the indexer)',
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(status().missedWrites);
+      },
+    });
+  }
   const queues = deps.queues;
   if (queues) {
     new Gauge({

@@ -4,7 +4,7 @@ import type { Checked, QueryRecord, WebServices, WebSettings } from '@atlas/web'
 import type { z } from '@hono/zod-openapi';
 import { type AppDeps, roomLinks } from './deps.ts';
 import { ApiError } from './errors.ts';
-import type { FixedWindowLimiter } from './middleware/rate-limit.ts';
+import type { ClientRateLimiter } from './middleware/rate-limit.ts';
 import { describeIssues } from './openapi.ts';
 import { ReportBodySchema } from './schemas/reports.ts';
 import { RoomQuerySchema } from './schemas/rooms.ts';
@@ -41,7 +41,7 @@ async function cursorChecked<T>(run: () => Promise<T>): Promise<Checked<T>> {
  */
 export function webServices(
   deps: AppDeps,
-  shared: { stats: () => Promise<DirectoryStats>; reports: FixedWindowLimiter },
+  shared: { stats: () => Promise<DirectoryStats>; reports: ClientRateLimiter },
 ): WebServices<RoomSearchParams, ServerListParams> {
   const { sql } = deps.database;
   const links = roomLinks(deps);
@@ -72,7 +72,7 @@ export function webServices(
       ),
     stats: shared.stats,
     async report(input) {
-      const verdict = shared.reports.take(input.clientIp);
+      const verdict = await shared.reports.take(input.clientIp);
       if (!verdict.ok) {
         return {
           ok: false,

@@ -67,6 +67,18 @@ export function renderErrorPage(c: Context, status: 400 | 404 | 429 | 500 | 503,
   return renderPage(c, <ErrorPage title={title} message={text} />, status);
 }
 
+/**
+ * A problem as the API states it (`min_members: must be a whole number`), with the parameter named
+ * as the form labels it (`Members at least: must be a whole number`).
+ */
+export function inWords(problems: string[], labels: Record<string, string>): string[] {
+  return problems.map((problem) => {
+    const colon = problem.indexOf(':');
+    const label = colon > 0 ? labels[problem.slice(0, colon)] : undefined;
+    return label ? `${label}${problem.slice(colon)}` : problem;
+  });
+}
+
 function fragmentWanted(c: Context): boolean {
   return c.req.header(FRAGMENT_HEADER) === 'results';
 }
@@ -125,7 +137,7 @@ export function webRoutes<RoomQuery, ServerQuery>(
       fragmentWanted(c) ? Promise.resolve(null) : optionalStats(services as WebServices),
     ]);
     model.stats = stats;
-    if (!parsed.ok) model.problems.push(...parsed.problems);
+    if (!parsed.ok) model.problems.push(...inWords(parsed.problems, t.fieldNames));
     if (model.problems.length === 0 && parsed.ok) {
       const reference = values.q && !values.cursor ? parseRoomReference(values.q) : null;
       const [results, room] = await Promise.all([
@@ -133,7 +145,7 @@ export function webRoutes<RoomQuery, ServerQuery>(
         reference ? services.findRoom(reference) : Promise.resolve(null),
       ]);
       if (results.ok) model.results = results.value;
-      else model.problems.push(...results.problems);
+      else model.problems.push(...inWords(results.problems, t.fieldNames));
       if (reference && values.q) model.reference = { text: values.q, room };
     }
     const status = model.problems.length > 0 ? 400 : 200;
@@ -228,9 +240,9 @@ export function webRoutes<RoomQuery, ServerQuery>(
       parsed.ok ? services.listServers(parsed.value) : Promise.resolve(null),
     ]);
     model.stats = stats;
-    if (!parsed.ok) model.problems.push(...parsed.problems);
+    if (!parsed.ok) model.problems.push(...inWords(parsed.problems, t.fieldNames));
     else if (results?.ok) model.results = results.value;
-    else if (results) model.problems.push(...results.problems);
+    else if (results) model.problems.push(...inWords(results.problems, t.fieldNames));
     return renderPage(c, <ServersPage model={model} />, model.problems.length > 0 ? 400 : 200);
   });
 
@@ -248,7 +260,7 @@ export function webRoutes<RoomQuery, ServerQuery>(
         c,
         <ErrorPage
           title={t.errors.badRequestTitle}
-          message={rooms.problems.join('; ')}
+          message={inWords(rooms.problems, t.fieldNames).join('; ')}
           back={{ href: serverPath(name), label: t.report.backToServer }}
         />,
         400,

@@ -29,6 +29,7 @@ const stateSchema = z.object({
   nsPath: z.string(),
   volumes: z.record(z.string(), z.string()),
   synapseVenv: z.string(),
+  meilisearch: z.string(),
   runDir: z.string(),
   callLog: z.string(),
 });
@@ -49,6 +50,7 @@ const ctx: StackContext = {
   network,
   volumes: state.volumes,
   synapseVenv: state.synapseVenv,
+  meilisearch: state.meilisearch,
 };
 
 // Global options the scripts pass first.

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { waitFor } from '../../support/ports.ts';
@@ -271,16 +271,32 @@ export async function startContainer(spec: ContainerSpec): Promise<Container> {
   const logStream = createWriteStream(logFile);
   const [program = 'nsenter', ...args] = argv;
   const child = spawn(program, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // What the service printed is kept in memory as well as in its log file: a read right after the
+  // process exits must not depend on the file stream having flushed.
+  const printed: Buffer[] = [];
+  let printedBytes = 0;
+  const keep = (chunk: Buffer) => {
+    printed.push(chunk);
+    printedBytes += chunk.length;
+    while (printedBytes > 4 * 1024 * 1024 && printed.length > 1) printedBytes -= printed.shift()?.length ?? 0;
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
   child.stdout?.pipe(logStream, { end: false });
   child.stderr?.pipe(logStream, { end: false });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const log = async () => {
-    try {
-      return await readFile(logFile, 'utf8');
-    } catch {
-      return '';
-    }
-  };
+  // 'exit' can come before the last output is read; 'close' comes after it, unless something the
+  // service left running still holds its output open, so wait for it only briefly.
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      const timer = setTimeout(() => resolve(code), 2000);
+      void closed.then(() => {
+        clearTimeout(timer);
+        resolve(code);
+      });
+    }),
+  );
+  const log = async () => Buffer.concat(printed).toString('utf8');
   return {
     name: spec.name,
     process: child,

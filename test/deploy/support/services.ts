@@ -8,9 +8,9 @@ import type { ContainerSpec, Mount, Network } from './sandbox.ts';
  * How each compose service runs here, without its image: the same mounts, secrets, environment,
  * user and arguments that compose.yaml gives it, with the image's program replaced by the same
  * program installed on this machine (Debian's PostgreSQL, HAProxy, coturn and Redis, Synapse from
- * PyPI, Atlas from this repository). What differs from compose is listed here and nowhere else:
- *  - no Meilisearch binary can be installed here, so Atlas gets no MEILI_* and searches with
- *    PostgreSQL (its embedded default);
+ * PyPI, Meilisearch from ../shared/bin (the version the image pins), Atlas from this repository).
+ * What differs from compose is listed here and nowhere else:
+ *  - Meilisearch's image starts it under tini; here it starts without (this machine has none);
  *  - PostgreSQL's socket folder is shared between "exec" invocations of the postgres service
  *    (in Docker they are the same container);
  *  - the test passes loopback listening addresses to coturn (see coturnArgs in the test);
@@ -19,7 +19,6 @@ import type { ContainerSpec, Mount, Network } from './sandbox.ts';
 
 /** Services whose image's program cannot run here, and why (the compose stand-in skips them). */
 export const NOT_RUN_HERE: Record<string, string> = {
-  meilisearch: 'no Meilisearch binary can be installed here (Atlas searches with PostgreSQL)',
   element: "Element Web's image is nginx serving static files; no nginx here (HAProxy's route is tested)",
 };
 
@@ -30,6 +29,8 @@ export interface StackContext {
   /** Folders standing in for compose's named volumes. */
   volumes: Record<string, string>;
   synapseVenv: string;
+  /** Meilisearch's program (from ../shared/bin), the image's `/bin/meilisearch`. */
+  meilisearch: string;
 }
 
 export const SUPPORT_DIR = fileURLToPath(new URL('.', import.meta.url));
@@ -39,6 +40,7 @@ export const TEST_VOLUMES = [
   'postgres-run',
   'synapse-data',
   'redis-data',
+  'meili-data',
   'atlas-data',
   'atlas-media',
   'acme-state',
@@ -84,10 +86,13 @@ export function serviceSpec(ctx: StackContext, name: string, options: SpecOption
     mounts.push({ source: REPO_ROOT, target: '/app', readOnly: true });
     command = ['/app/deploy/atlas/entrypoint.sh', ...args];
     env.NODE_ENV = 'production';
-    delete env.MEILI_URL;
-    delete env.MEILI_KEY_FILE;
     passwd.push('node:x:1000:1000::/home/node:/bin/sh');
     group.push('node:x:1000:');
+  } else if (name === 'meilisearch') {
+    // The image's program, at the image's path: the same Meilisearch version, from ../shared/bin.
+    mounts.push({ source: ctx.meilisearch, target: '/bin/meilisearch', readOnly: true });
+    const entrypoint = svc.entrypoint ?? [];
+    command = [...(entrypoint[0] === '/sbin/tini' ? entrypoint.slice(2) : entrypoint), ...args];
   } else if (name === 'haproxy') {
     command = ['haproxy', '-W', '-db', '-f', '/usr/local/etc/haproxy/haproxy.cfg'];
   } else if (svc.entrypoint) {

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { meilisearchBinary } from '../../support/meilisearch.ts';
 import { loadCompose } from './compose-model.ts';
 import { REPO_ROOT } from './render.ts';
 import { type Container, type ExecResult, type Network, runContainer, startContainer } from './sandbox.ts';
@@ -75,7 +76,14 @@ export async function createStack(
     volumes[name] = path.join(volumeRoot, name);
     await mkdir(volumes[name], { recursive: true });
   }
-  const ctx: StackContext = { stackDir, model, network, volumes, synapseVenv: synapseVenv() };
+  const ctx: StackContext = {
+    stackDir,
+    model,
+    network,
+    volumes,
+    synapseVenv: synapseVenv(),
+    meilisearch: meilisearchBinary(),
+  };
   const running = new Map<string, Container>();
   let composeState: string | undefined;
   // Services the compose stand-in started (`up -d`), as <service>.<pid>.pid files.
@@ -150,6 +158,7 @@ export async function createStack(
           nsPath: network.nsPath,
           volumes,
           synapseVenv: ctx.synapseVenv,
+          meilisearch: ctx.meilisearch,
           runDir,
           callLog,
         }),

@@ -1,5 +1,12 @@
 import { isIP } from 'node:net';
 import type { MiddlewareHandler } from 'hono';
+import type { Redis } from 'ioredis';
+import {
+  type RateLimiterAbstract,
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+} from 'rate-limiter-flexible';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors.ts';
 
@@ -10,9 +17,6 @@ export interface RateLimitOptions {
   /** Names the limit in the 429 message. */
   what: string;
 }
-
-/** Clients remembered at once; past it the oldest windows are dropped (a spray of addresses cannot grow memory). */
-const MAX_CLIENTS = 100_000;
 
 /** IPv6 clients get a /64 each, as one host usually holds the whole prefix. */
 function clientKey(ip: string): string {
@@ -28,33 +32,54 @@ function expandIpv6(ip: string): string[] {
   return [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
 }
 
+/** Where a limiter keeps its counts: this process's memory, or Redis, shared by every API replica. */
+export type LimitStore = { kind: 'memory' } | { kind: 'redis'; client: Redis };
+
 /**
- * A fixed-window count per client IP (an IPv6 client by its /64), in this process's memory. One
- * limiter can serve several routes (the JSON report endpoint and the report form share one).
+ * A count per client IP (an IPv6 client by its /64) over a window, through rate-limiter-flexible:
+ * in memory, or in Redis so that R API replicas allow the limit once, not R times. Should Redis not
+ * answer, each process counts in its own memory meanwhile (the library's insurance limiter), so an
+ * outage of Atlas's own Redis never refuses or fails a request. One limiter can serve several routes
+ * (the JSON report endpoint and the report form share one).
  */
-export class FixedWindowLimiter {
-  private readonly windows = new Map<string, { start: number; count: number }>();
+export class ClientRateLimiter {
+  readonly store: LimitStore['kind'];
+  private readonly limiter: RateLimiterAbstract | undefined;
 
-  constructor(readonly options: RateLimitOptions) {}
+  constructor(
+    readonly options: RateLimitOptions & { name: string },
+    store: LimitStore,
+  ) {
+    this.store = store.kind;
+    if (options.limit <= 0) return;
+    const counts = {
+      points: options.limit,
+      duration: Math.max(1, Math.round(options.windowMs / 1000)),
+      keyPrefix: `atlas-limit:${options.name}`,
+    };
+    this.limiter =
+      store.kind === 'redis'
+        ? new RateLimiterRedis({
+            ...counts,
+            storeClient: store.client,
+            rejectIfRedisNotReady: true,
+            insuranceLimiter: new RateLimiterMemory(counts),
+          })
+        : new RateLimiterMemory(counts);
+  }
 
-  /** Counts a request; past the limit, how many seconds until the window ends. */
-  take(ip: string, now = Date.now()): { ok: true } | { ok: false; retryAfterSeconds: number } {
-    const { limit, windowMs } = this.options;
-    if (limit <= 0) return { ok: true };
-    const key = clientKey(ip);
-    let window = this.windows.get(key);
-    if (!window || now - window.start >= windowMs) {
-      this.windows.delete(key);
-      if (this.windows.size >= MAX_CLIENTS) {
-        const oldest = this.windows.keys().next().value;
-        if (oldest !== undefined) this.windows.delete(oldest);
+  /** Counts a request; past the limit, how many seconds until the window lets it through. */
+  async take(ip: string): Promise<{ ok: true } | { ok: false; retryAfterSeconds: number }> {
+    if (!this.limiter) return { ok: true };
+    try {
+      await this.limiter.consume(clientKey(ip));
+      return { ok: true };
+    } catch (refused) {
+      if (refused instanceof RateLimiterRes) {
+        return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(refused.msBeforeNext / 1000)) };
       }
-      window = { start: now, count: 0 };
-      this.windows.set(key, window);
+      throw refused;
     }
-    window.count++;
-    if (window.count <= limit) return { ok: true };
-    return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((window.start + windowMs - now) / 1000)) };
   }
 
   /** The 429 a caller over the limit gets, with Retry-After. */
@@ -68,12 +93,11 @@ export class FixedWindowLimiter {
   }
 }
 
-/** The limit as middleware: over it, 429 with Retry-After (seconds until the window ends). */
-export function rateLimit(limiter: FixedWindowLimiter | RateLimitOptions): MiddlewareHandler<AppEnv> {
-  const shared = limiter instanceof FixedWindowLimiter ? limiter : new FixedWindowLimiter(limiter);
+/** The limit as middleware: over it, 429 with Retry-After. */
+export function rateLimit(limiter: ClientRateLimiter): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const verdict = shared.take(c.get('clientIp') ?? 'unknown');
-    if (!verdict.ok) throw shared.refusal(verdict.retryAfterSeconds);
+    const verdict = await limiter.take(c.get('clientIp') ?? 'unknown');
+    if (!verdict.ok) throw limiter.refusal(verdict.retryAfterSeconds);
     await next();
   };
 }

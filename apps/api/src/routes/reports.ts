@@ -1,11 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { ApiError } from '../errors.ts';
-import { type FixedWindowLimiter, rateLimit } from '../middleware/rate-limit.ts';
+import { type ClientRateLimiter, rateLimit } from '../middleware/rate-limit.ts';
 import { createRouter, errorResponses } from '../openapi.ts';
 import { ReportBodySchema } from '../schemas/reports.ts';
 import { createReport } from '../services/reports.ts';
 
-export function reportRoutes(limiter: FixedWindowLimiter) {
+export function reportRoutes(limiter: ClientRateLimiter) {
   const route = createRoute({
     method: 'post',
     path: '/reports',

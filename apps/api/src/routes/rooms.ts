@@ -14,7 +14,7 @@ const listRoute = createRoute({
   tags: ['Rooms'],
   summary: 'Search rooms',
   description:
-    'Full-text search over room names, aliases, topics and servers (typos and accents forgiven; an exact name or alias match first), with filters, sorts and cursor pages. Stale rooms are left out unless include_stale=true.',
+    'Full-text search over room names, aliases, topics and servers (typos and accents forgiven; an exact name or alias match first), with filters, sorts and cursor pages. Stale rooms are left out unless include_stale=true. Where Meilisearch is configured, the X-Atlas-Search-Backend header says which backend answered: `meilisearch`, or `postgres; fallback` while PostgreSQL answers in its place.',
   middleware: [cacheFor(30)] as const,
   request: { query: RoomQuerySchema },
   responses: {
@@ -46,10 +46,23 @@ const detailRoute = createRoute({
   },
 });
 
+/**
+ * Which backend answered, when Meilisearch is configured: `meilisearch`, or `postgres; fallback`
+ * while PostgreSQL answers in its place (ADR 0203). Absent on the PostgreSQL-only default.
+ */
+export const SEARCH_BACKEND_HEADER = 'X-Atlas-Search-Backend';
+
 export function roomRoutes() {
   return openapiGetWithQuery(createRouter(), listRoute, async (c, params) => {
     try {
       const answer = await searchRoomsSerialised(c.get('deps').search, params, roomLinks(c.get('deps')));
+      const servedBy = answer.servedBy;
+      if (servedBy) {
+        c.header(
+          SEARCH_BACKEND_HEADER,
+          servedBy.fallback ? `${servedBy.backend}; fallback` : servedBy.backend,
+        );
+      }
       return jsonWithEtag(c, answer.data, answer);
     } catch (error) {
       if (error instanceof InvalidCursorError) throw new ApiError('BAD_REQUEST', `cursor: ${error.message}`);

@@ -19,6 +19,12 @@ const StatsSchema = z
     software: z.array(z.object({ name: z.string(), servers: count, share: z.number() })),
     languages: z.array(z.object({ code: z.string(), rooms: count })),
     growth: z.array(z.object({ day: z.string(), servers_discovered: count, rooms_first_seen: count })),
+    crawl: z.object({
+      rooms_to_index: count.openapi({ description: 'Rooms changed since the search index last saw them' }),
+      servers_checked_last_hour: count,
+      directories_read_last_hour: count,
+      last_read_at: z.string().nullable(),
+    }),
     generated_at: z.string(),
   })
   .openapi('Stats');

@@ -79,6 +79,8 @@ export interface SerialisedSearchResult {
   /** `data` as JSON, and the ETag of those bytes. */
   body: string;
   etag: string;
+  /** Which backend found the page, when another could have (Meilisearch, or PostgreSQL in its place). */
+  servedBy: SearchPage['servedBy'];
 }
 
 /**
@@ -100,7 +102,7 @@ export async function searchRoomsSerialised(
   if (!answer) {
     const data = toSearchResult(page, links);
     const body = JSON.stringify(data);
-    answer = { data, body, etag: etagOf(body) };
+    answer = { data, body, etag: etagOf(body), servedBy: page.servedBy };
     serialised.set(page, answer);
   }
   return answer;

@@ -23,7 +23,7 @@ Prints {"upserted":N,"removed":N} on stdout. Exits 1 when another indexer holds 
       io,
       { applicationName: 'atlas-reindex', migrate: false },
       async ({ config, log, database }) => {
-        const search = await createSearchIndex({ databaseUrl: database.url, meili: config.meili });
+        const search = await createSearchIndex({ databaseUrl: database.url, meili: config.meili, log });
         try {
           const started = Date.now();
           const run = values.changed ? indexChangedRooms : rebuildSearchIndex;

@@ -79,6 +79,23 @@ export const en = {
     searching: 'Searching…',
   },
 
+  /** The query parameters of the pages, named as their forms label them (for problems with them). */
+  fieldNames: {
+    q: 'Search rooms',
+    language: 'Language',
+    type: 'Rooms or spaces',
+    join_rule: 'How to join',
+    min_members: 'Members at least',
+    max_members: 'Members at most',
+    world_readable: 'Readable without joining',
+    joinable: 'My server can join it',
+    sort: 'Sort by',
+    cursor: 'The page link (it is out of date: start again from the first page)',
+    registration: 'Registration open',
+    software: 'Software',
+    min_uptime: 'Uptime over 30 days',
+  } as Record<string, string>,
+
   pager: {
     label: 'Pages',
     previous: 'Previous page',
@@ -377,9 +394,18 @@ export const en = {
     title: 'Stats',
     heading: 'The federation at a glance',
     generated: (ago: string) => `Counted ${ago}.`,
-    crawling: (servers: number) =>
-      `Atlas is still finding its way: ${plural(servers, { one: '# server waits', other: '# servers wait' })} for a first check.`,
-    settled: 'Every server Atlas knows has been checked at least once.',
+    crawlHeading: 'Crawling now',
+    crawlNew: (servers: number) =>
+      servers === 0
+        ? 'Every server Atlas knows has been checked at least once.'
+        : `${plural(servers, { one: '# server waits', other: '# servers wait' })} for a first check.`,
+    crawlHour: (checked: number, read: number) =>
+      `In the last hour: ${plural(checked, { one: '# server checked', other: '# servers checked' })}, ${plural(read, { one: '# directory read', other: '# directories read' })}.`,
+    crawlLastRead: (ago: string) => `Last directory read ${ago}.`,
+    crawlIndex: (rooms: number) =>
+      rooms === 0
+        ? 'Every room Atlas keeps is in the search index.'
+        : `${plural(rooms, { one: '# room waits', other: '# rooms wait' })} for the search index (it catches up within a minute).`,
     serversKnown: 'Servers known',
     serversOnline: 'Online',
     serversPublishing: 'Publishing a directory',

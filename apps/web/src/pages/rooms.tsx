@@ -3,7 +3,7 @@ import { ROOM_SORTS } from '@atlas/shared/search';
 import { formatInteger, languageName, t } from '../i18n/index.ts';
 import { matrixToUrl } from '../matrix-links.ts';
 import type { DirectoryStats, RoomList } from '../services.ts';
-import { Checkbox, NumberField, Problems, Select } from '../views/form.tsx';
+import { Checkbox, choices, NumberField, Problems, Select } from '../views/form.tsx';
 import { Layout } from '../views/layout.tsx';
 import { Pager } from '../views/pager.tsx';
 import { RoomCard, RoomCards } from '../views/room-card.tsx';
@@ -42,16 +42,12 @@ export function SearchForm(props: { query: Record<string, string>; stats: Direct
   const { query, stats } = props;
   const languages = stats?.languages ?? [];
   const selectedLanguage = query.language;
-  const languageOptions = [
-    { value: '', label: t.rooms.anyLanguage },
-    ...languages.map((l) => ({
-      value: l.code,
-      label: `${languageName(l.code)} (${formatInteger(l.rooms)})`,
-    })),
-  ];
-  if (selectedLanguage && !languages.some((l) => l.code === selectedLanguage)) {
-    languageOptions.push({ value: selectedLanguage, label: languageName(selectedLanguage) });
-  }
+  const languageOptions = choices(
+    t.rooms.anyLanguage,
+    languages.map((l) => ({ value: l.code, label: `${languageName(l.code)} (${formatInteger(l.rooms)})` })),
+    selectedLanguage,
+    languageName,
+  );
   const joinable = query.joinable === undefined ? '' : query.joinable === 'true' ? 'true' : 'custom';
   const sort = query.sort ?? (query.q ? 'relevance' : 'members');
   return (

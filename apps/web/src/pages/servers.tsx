@@ -3,7 +3,7 @@ import { formatAgo, formatInteger, formatShare, languageName, t } from '../i18n/
 import { serverPath } from '../matrix-links.ts';
 import type { ApiServer, DirectoryStats, ServerList } from '../services.ts';
 import { StatusBadge } from '../views/badges.tsx';
-import { Checkbox, Problems, Select } from '../views/form.tsx';
+import { Checkbox, choices, Problems, Select } from '../views/form.tsx';
 import { Layout } from '../views/layout.tsx';
 import { Pager } from '../views/pager.tsx';
 import { RemoteText } from '../views/text.tsx';
@@ -125,15 +125,13 @@ export function ServersPage(props: { model: ServersModel }) {
             name="software"
             label={t.servers.software}
             value={query.software}
-            options={[
-              { value: '', label: t.servers.anySoftware },
-              ...software
+            options={choices(
+              t.servers.anySoftware,
+              software
                 .filter((s) => s.name !== 'unknown')
                 .map((s) => ({ value: s.name, label: `${s.name} (${formatInteger(s.servers)})` })),
-              ...(query.software && !software.some((s) => s.name === query.software)
-                ? [{ value: query.software, label: query.software }]
-                : []),
-            ]}
+              query.software,
+            )}
           />
           <Select
             id="s-uptime"
@@ -153,10 +151,12 @@ export function ServersPage(props: { model: ServersModel }) {
             name="language"
             label={t.servers.language}
             value={query.language}
-            options={[
-              { value: '', label: t.rooms.anyLanguage },
-              ...languages.map((l) => ({ value: l.code, label: languageName(l.code) })),
-            ]}
+            options={choices(
+              t.rooms.anyLanguage,
+              languages.map((l) => ({ value: l.code, label: languageName(l.code) })),
+              query.language,
+              languageName,
+            )}
           />
           <Select
             id="s-sort"

@@ -21,13 +21,22 @@ function Figure(props: { label: string; value: number }) {
   );
 }
 
-/** What the crawl is still doing: servers found but not checked yet. */
-function CrawlStatus(props: { stats: DirectoryStats }) {
-  const waiting = props.stats.servers.new;
+/** What the crawl is doing now: servers waiting for a first check, reads of the last hour, the index. */
+function CrawlStatus(props: { stats: DirectoryStats; now: number }) {
+  const { servers, crawl } = props.stats;
+  const lastRead = formatAgo(crawl.last_read_at, props.now);
   return (
-    <p class="notice" role="status">
-      {waiting > 0 ? t.stats.crawling(waiting) : t.stats.settled}
-    </p>
+    <section class="notice" aria-labelledby="crawl-heading">
+      <h2 id="crawl-heading">{t.stats.crawlHeading}</h2>
+      <ul>
+        <li>{t.stats.crawlNew(servers.new)}</li>
+        <li>
+          {t.stats.crawlHour(crawl.servers_checked_last_hour, crawl.directories_read_last_hour)}
+          {lastRead ? ` ${t.stats.crawlLastRead(lastRead)}` : null}
+        </li>
+        <li>{t.stats.crawlIndex(crawl.rooms_to_index)}</li>
+      </ul>
+    </section>
   );
 }
 
@@ -40,7 +49,7 @@ export function StatsPage(props: { model: StatsModel }) {
     <Layout title={t.stats.title} section="stats">
       <h1>{t.stats.heading}</h1>
       <p class="hint">{t.stats.generated(formatAgo(stats.generated_at, now) ?? '')}</p>
-      <CrawlStatus stats={stats} />
+      <CrawlStatus stats={stats} now={now} />
       <dl class="figures">
         <Figure label={t.stats.serversKnown} value={stats.servers.total} />
         <Figure label={t.stats.serversOnline} value={stats.servers.online} />

@@ -1,12 +1,33 @@
 import { t } from '../i18n/index.ts';
 
+export interface Option {
+  value: string;
+  label: string;
+}
+
+/**
+ * The choices of a filter: "any" first, then the known values; a value in the address that is not
+ * among them (a shared link from another day) stays selectable, so the form shows what the page did.
+ */
+export function choices(
+  any: string,
+  known: Option[],
+  selected: string | undefined,
+  label = (v: string) => v,
+): Option[] {
+  const options = [{ value: '', label: any }, ...known];
+  if (selected && !known.some((o) => o.value === selected))
+    options.push({ value: selected, label: label(selected) });
+  return options;
+}
+
 /** A labelled <select>; `value` picks the option. */
 export function Select(props: {
   id: string;
   name: string;
   label: string;
   value: string | undefined;
-  options: { value: string; label: string }[];
+  options: Option[];
   describedBy?: string;
 }) {
   return (

@@ -21,5 +21,12 @@ export interface DirectoryStats {
   languages: { code: string; rooms: number }[];
   /** Servers discovered and rooms first seen per day over 30 days, oldest first. */
   growth: { day: string; servers_discovered: number; rooms_first_seen: number }[];
+  /** The crawl now: rooms waiting for the search index, servers checked and directories read in the last hour. */
+  crawl: {
+    rooms_to_index: number;
+    servers_checked_last_hour: number;
+    directories_read_last_hour: number;
+    last_read_at: string | null;
+  };
   generated_at: string;
 }

@@ -5,3 +5,4 @@ export * from './queries/index.ts';
 export * as schema from './schema/index.ts';
 export * from './schema/index.ts';
 export * from './timestamps.ts';
+export * from './unavailable.ts';

@@ -217,6 +217,8 @@ export function withSearchCache(
       clear();
       return count;
     },
+    ...(inner.recover ? { recover: inner.recover.bind(inner) } : {}),
+    ...(inner.status ? { status: inner.status.bind(inner) } : {}),
     async close() {
       await stopWatching?.();
       await inner.close();

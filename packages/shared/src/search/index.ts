@@ -2,6 +2,7 @@ export * from './cache.ts';
 export * from './create.ts';
 export * from './cursor.ts';
 export * from './documents.ts';
+export * from './failover-index.ts';
 export * from './indexer.ts';
 export * from './language.ts';
 export * from './meilisearch-index.ts';

@@ -64,6 +64,21 @@ async function push(
 }
 
 /**
+ * First, what a backend lost is put back (Meilisearch restarted without its data, or writes it
+ * missed while down), so that the run's changes land on a whole index. When the backend does not
+ * answer, the run goes on: its writes are recorded as missed, and put back by a later run.
+ */
+async function recoverLostDocuments(index: SearchIndex, log: Logger | undefined): Promise<void> {
+  if (!index.recover) return;
+  try {
+    const pushed = await index.recover();
+    if (pushed > 0) log?.info({ pushed }, 'search index recovered what it had lost');
+  } catch (error) {
+    log?.warn({ err: error }, 'the search index cannot be checked now; it is recovered on a later run');
+  }
+}
+
+/**
  * Pushes every room whose `version` moved since it was last indexed, in batches, until none is
  * left. Run by the index queue; safe to run anywhere at any time.
  */
@@ -74,6 +89,7 @@ export async function indexChangedRooms(
 ): Promise<IndexRunResult> {
   const batchSize = options.batchSize ?? DEFAULT_BATCH;
   const result = await withIndexerLock(sql, async () => {
+    await recoverLostDocuments(index, options.log);
     let upserted = 0;
     let removed = 0;
     // Keyset over room ids, so a room that keeps changing cannot keep one run going forever.

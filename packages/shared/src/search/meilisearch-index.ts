@@ -1,4 +1,12 @@
-import { type Index, Meilisearch, type Settings, type Task } from 'meilisearch';
+import { isDeepStrictEqual } from 'node:util';
+import {
+  type Index,
+  MeiliSearchApiError,
+  Meilisearch,
+  type MultiSearchParams,
+  type Settings,
+  type Task,
+} from 'meilisearch';
 import { decodeCursor, encodeCursor, queryFingerprint } from './cursor.ts';
 import { cleanQueryText } from './postgres-query.ts';
 import {
@@ -20,7 +28,25 @@ export interface MeilisearchOptions {
   indexUid?: string;
   /** How long to wait for one Meilisearch task (document batch, settings, swap). */
   taskTimeoutMs?: number;
+  /**
+   * How long a search may take before it counts as failed (default 2 s): a server that hangs must
+   * not hold a person's search for the 30 s a write may wait.
+   */
+  searchTimeoutMs?: number;
   batchSize?: number;
+}
+
+/** The Meilisearch backend, with what the failover around it needs besides the contract. */
+export interface MeilisearchIndex extends SearchIndex {
+  readonly backend: 'meilisearch';
+  readonly uid: string;
+  /**
+   * When the index was created, as Meilisearch says it (nanoseconds), or null when there is no
+   * index. A rebuild swaps a freshly created index in, so this names what the index holds: an index
+   * lost and made again (by a write, after its data folder was lost) has another. Throws when
+   * Meilisearch cannot be reached.
+   */
+  createdAt(): Promise<string | null>;
 }
 
 /** The stored form: Meilisearch document ids allow only a-z A-Z 0-9 - _, so room ids are encoded. */
@@ -32,6 +58,10 @@ interface MeiliRoom {
   canonicalAlias: string | null;
   /** The alias localpart and full alias, searchable apart from the rest of the alias. */
   aliasWords: string[];
+  /** The full alias (without `#`) and its localpart, folded (exactKey): an exact alias match. */
+  aliasKeys: string[];
+  /** The name, folded (exactKey): an exact name match. */
+  nameKey: string | null;
   avatarUrl: string | null;
   servers: string[];
   numJoinedMembers: number;
@@ -57,6 +87,20 @@ interface MeiliRoom {
 const PLAIN_ROOM = 'room';
 const UNKNOWN_COMPLEXITY = 1e9;
 
+/**
+ * What an exact match compares: text trimmed, without a leading `#`, spaces collapsed, lower case,
+ * accents and other marks folded (so "Café" is "cafe", as Meilisearch itself folds words).
+ */
+export function exactKey(text: string): string {
+  return text
+    .trim()
+    .replace(/^#/, '')
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .replace(/\s+/g, ' ')
+    .toLowerCase();
+}
+
 export function meiliDocumentId(roomId: string): string {
   return Buffer.from(roomId, 'utf8').toString('base64url');
 }
@@ -71,6 +115,8 @@ function toMeili(doc: RoomDocument): MeiliRoom {
     topic: doc.topic,
     canonicalAlias: alias,
     aliasWords: alias ? [localpart, alias.slice(1)] : [],
+    aliasKeys: alias ? [exactKey(alias), exactKey(localpart)] : [],
+    nameKey: doc.name ? exactKey(doc.name) || null : null,
     avatarUrl: doc.avatarUrl,
     servers: doc.servers,
     numJoinedMembers: doc.numJoinedMembers,
@@ -117,10 +163,21 @@ function fromMeili(hit: MeiliRoom): RoomDocument {
 }
 
 /**
- * Settings applied at every boot; Meilisearch only reindexes when they differ from the stored
- * ones. Searchable attributes are in order of weight (name and alias first, servers last), the
- * `exactness` rule is moved up so a room whose whole name or alias is the query ranks first, and
- * members break ties.
+ * Settings applied at boot when they differ from the stored ones (a change makes Meilisearch
+ * reindex). Ranking, for a directory of rooms (ADR 0203); exact alias and name matches come first
+ * by their own query (see `search`), the rest by:
+ * - `words` first, though every word must match (`matchingStrategy: all` below);
+ * - `sort` next, so an explicit sort (members, newest…) orders the matches, as PostgreSQL does;
+ * - `typo`, then `proximity` of the words;
+ * - `attributeRank`: a match in the name before the alias, the alias before the topic, the topic
+ *   before the servers;
+ * - `exactness`: a name or alias that starts with the query, then words as they are (not as a
+ *   prefix or with a typo). After `attributeRank`, not before: an alias that merely starts with the
+ *   word ("#astronomy-bots") must not put a small room above bigger ones named for it;
+ * - members: among equally good matches, the bigger room (before the word's position in the name,
+ *   which tells a person little).
+ * Typos: one from five letters, two from nine (Meilisearch's defaults; shorter words would find
+ * too many other short words).
  */
 export const MEILI_SETTINGS: Settings = {
   searchableAttributes: ['name', 'aliasWords', 'topic', 'servers'],
@@ -135,6 +192,8 @@ export const MEILI_SETTINGS: Settings = {
     'worldReadable',
     'stale',
     'hasAlias',
+    'aliasKeys',
+    'nameKey',
   ],
   sortableAttributes: [
     'numJoinedMembers',
@@ -144,11 +203,35 @@ export const MEILI_SETTINGS: Settings = {
     'complexitySort',
     'roomId',
   ],
-  rankingRules: ['words', 'exactness', 'typo', 'proximity', 'attribute', 'sort', 'numJoinedMembers:desc'],
+  rankingRules: [
+    'words',
+    'sort',
+    'typo',
+    'proximity',
+    'attributeRank',
+    'exactness',
+    'numJoinedMembers:desc',
+    'wordPosition',
+  ],
   displayedAttributes: ['*'],
   pagination: { maxTotalHits: 10_000 },
-  typoTolerance: { enabled: true, minWordSizeForTypos: { oneTypo: 4, twoTypos: 8 } },
+  typoTolerance: { enabled: true, minWordSizeForTypos: { oneTypo: 5, twoTypos: 9 } },
 };
+
+/** Whether `stored` (as Meilisearch returns it, every setting filled in) has every value of `wanted`. */
+function settingsHold(stored: Record<string, unknown>, wanted: Record<string, unknown>): boolean {
+  return Object.entries(wanted).every(([key, value]) => {
+    const current = stored[key];
+    if (value && typeof value === 'object' && !Array.isArray(value)) {
+      return (
+        current !== null &&
+        typeof current === 'object' &&
+        settingsHold(current as Record<string, unknown>, value as Record<string, unknown>)
+      );
+    }
+    return isDeepStrictEqual(current, value);
+  });
+}
 
 /** Meilisearch filter syntax: strings quoted, quotes and backslashes escaped. */
 function quote(value: string): string {
@@ -184,6 +267,17 @@ export function meiliFilter(filters: RoomFilters | undefined): string[] {
   return parts;
 }
 
+/**
+ * Relevance searches run as three queries, one after another in the answer: rooms whose alias is
+ * the query, then rooms whose name is, then every other match. No ranking rule can put an exact
+ * alias first without also lifting every alias that merely starts with the query.
+ */
+function exactTiers(key: string): string[] {
+  const alias = `aliasKeys = ${quote(key)}`;
+  const name = `nameKey = ${quote(key)}`;
+  return [alias, `${name} AND NOT ${alias}`, `NOT ${alias} AND NOT ${name}`];
+}
+
 const SORT_RULES: Record<Exclude<RoomSort, 'relevance'>, string[]> = {
   members: ['numJoinedMembers:desc', 'roomId:asc'],
   growth7d: ['growth7d:desc', 'roomId:asc'],
@@ -192,20 +286,31 @@ const SORT_RULES: Record<Exclude<RoomSort, 'relevance'>, string[]> = {
   complexity: ['complexitySort:asc', 'roomId:asc'],
 };
 
+/** Meilisearch's answer for an index that does not exist. */
+function isIndexNotFound(error: unknown): boolean {
+  return error instanceof MeiliSearchApiError && error.cause?.code === 'index_not_found';
+}
+
 /**
  * The Meilisearch backend, through the official client. Document batches, settings and swaps are
  * Meilisearch tasks; each is awaited with a timeout, and a task that fails throws with
  * Meilisearch's own message.
  */
-export function createMeilisearchIndex(options: MeilisearchOptions): SearchIndex {
+export function createMeilisearchIndex(options: MeilisearchOptions): MeilisearchIndex {
   const uid = options.indexUid ?? 'rooms';
   const timeout = options.taskTimeoutMs ?? 60_000;
   const batchSize = options.batchSize ?? 1000;
+  const auth = options.key ? { apiKey: options.key } : {};
   const client = new Meilisearch({
     host: options.url,
-    ...(options.key ? { apiKey: options.key } : {}),
+    ...auth,
     timeout: 30_000,
     defaultWaitOptions: { timeout, interval: 50 },
+  });
+  const searchClient = new Meilisearch({
+    host: options.url,
+    ...auth,
+    timeout: options.searchTimeoutMs ?? 2_000,
   });
   const index: Index<MeiliRoom> = client.index<MeiliRoom>(uid);
 
@@ -219,11 +324,16 @@ export function createMeilisearchIndex(options: MeilisearchOptions): SearchIndex
 
   async function ensureIndex(name: string): Promise<void> {
     try {
-      await client.getIndex(name);
-    } catch {
+      await client.getRawIndex(name);
+    } catch (error) {
+      if (!isIndexNotFound(error)) throw error;
       await done(client.createIndex(name, { primaryKey: 'id' }), `creating index ${name}`);
     }
-    await done(client.index(name).updateSettings(MEILI_SETTINGS), `settings of ${name}`);
+    // Only when they differ: an update is a task, and a changed setting reindexes everything.
+    const stored = (await client.index(name).getSettings()) as Record<string, unknown>;
+    if (!settingsHold(stored, MEILI_SETTINGS as Record<string, unknown>)) {
+      await done(client.index(name).updateSettings(MEILI_SETTINGS), `settings of ${name}`);
+    }
   }
 
   async function addAll(target: Index<MeiliRoom>, documents: RoomDocument[]): Promise<void> {
@@ -235,6 +345,7 @@ export function createMeilisearchIndex(options: MeilisearchOptions): SearchIndex
 
   return {
     backend: 'meilisearch',
+    uid,
     async init() {
       await ensureIndex(uid);
     },
@@ -252,28 +363,47 @@ export function createMeilisearchIndex(options: MeilisearchOptions): SearchIndex
       const sort: RoomSort = query.sort ?? (q ? 'relevance' : 'members');
       const fingerprint = queryFingerprint({ q, sort, filters: query.filters });
       const limit = Math.max(1, Math.min(100, Math.floor(query.limit)));
-      let offset = 0;
-      if (query.cursor) {
-        const [value] = decodeCursor(query.cursor, fingerprint);
-        if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-          throw new InvalidCursorError('the cursor is not one this directory issued');
-        }
-        offset = value;
-      }
       const effective = sort === 'relevance' && !q ? 'members' : sort;
-      const response = await index.search(q, {
-        offset,
-        limit: limit + 1,
-        filter: meiliFilter(query.filters),
-        ...(effective === 'relevance' ? {} : { sort: SORT_RULES[effective] }),
+      const key = effective === 'relevance' ? exactKey(q) : '';
+      const tiers = key ? exactTiers(key) : [undefined];
+      // [offset into the tiers one after another, then how many rooms each tier but the last held]
+      const keys = query.cursor ? decodeCursor(query.cursor, fingerprint) : [0];
+      const numbers = keys.filter((k): k is number => typeof k === 'number' && Number.isInteger(k) && k >= 0);
+      if (numbers.length !== keys.length || (query.cursor && keys.length !== tiers.length)) {
+        throw new InvalidCursorError('the cursor is not one this directory issued');
+      }
+      const [offset = 0, ...known] = numbers;
+      // The tier the offset falls in, and where in it.
+      let first = 0;
+      let local = offset;
+      while (first < known.length && local >= (known[first] ?? 0)) {
+        local -= known[first] ?? 0;
+        first++;
+      }
+      const filter = meiliFilter(query.filters);
+      const { results } = await searchClient.multiSearch<MultiSearchParams, MeiliRoom>({
+        queries: tiers.slice(first).map((tier, i) => ({
+          indexUid: uid,
+          q,
+          filter: tier ? [...filter, tier] : filter,
+          // Every word must match, as on PostgreSQL: "linux gaming" is not every room about Linux.
+          matchingStrategy: 'all',
+          offset: i === 0 ? local : 0,
+          limit: limit + 1,
+          ...(effective === 'relevance' ? {} : { sort: SORT_RULES[effective] }),
+        })),
       });
-      const hits = response.hits.slice(0, limit);
-      const total = response.estimatedTotalHits ?? hits.length;
+      const hits = results.flatMap((r) => r.hits).slice(0, limit + 1);
+      const totals = [...known.slice(0, first), ...results.map((r) => r.estimatedTotalHits ?? r.hits.length)];
+      const total = totals.reduce((a, b) => a + b, 0);
       return {
-        hits: hits.map((hit) => fromMeili(hit)),
+        hits: hits.slice(0, limit).map((hit) => fromMeili(hit)),
         total: Math.min(total, TOTAL_CAP),
         totalExact: total <= TOTAL_CAP,
-        nextCursor: response.hits.length > limit ? encodeCursor(fingerprint, [offset + limit]) : null,
+        nextCursor:
+          hits.length > limit
+            ? encodeCursor(fingerprint, [offset + limit, ...totals.slice(0, tiers.length - 1)])
+            : null,
       };
     },
     async stats(): Promise<SearchStats> {
@@ -283,7 +413,11 @@ export function createMeilisearchIndex(options: MeilisearchOptions): SearchIndex
     async rebuild(source) {
       // Fill a fresh index, then swap it in atomically: searches never see a half-built index.
       const staging = `${uid}_rebuild`;
-      await client.deleteIndexIfExists(staging);
+      // A staging index left by a rebuild that was cut off; waited for, so it is gone before the next step.
+      const leftover = await client.deleteIndex(staging).waitTask({ timeout });
+      if (leftover.status !== 'succeeded' && leftover.error?.code !== 'index_not_found') {
+        throw new Error(`Meilisearch deleting ${staging} ${leftover.status}: ${leftover.error?.message}`);
+      }
       await ensureIndex(staging);
       await ensureIndex(uid);
       const target = client.index<MeiliRoom>(staging);
@@ -296,8 +430,18 @@ export function createMeilisearchIndex(options: MeilisearchOptions): SearchIndex
       await done(client.deleteIndex(staging), `deleting ${staging}`);
       return count;
     },
+    async createdAt() {
+      try {
+        // With the searches' timeout: the failover asks this every few seconds, and a server that
+        // hangs must not hold the answer for the writes' 30 s.
+        return (await searchClient.getRawIndex(uid)).createdAt;
+      } catch (error) {
+        if (isIndexNotFound(error)) return null;
+        throw error;
+      }
+    },
     async close() {
-      // The client holds no connections of its own (fetch keeps none open between requests).
+      // The clients hold no connections of their own (fetch keeps none open between requests).
     },
   };
 }

@@ -305,8 +305,17 @@ function dedupe(documents: RoomDocument[]): RoomDocument[] {
 
 async function upsertBatch(sql: postgres.TransactionSql, documents: RoomDocument[]): Promise<void> {
   if (documents.length === 0) return;
-  // The documents as they are: the statement names their fields, so no mapping stands between them.
-  const payload = JSON.stringify(documents);
+  // The documents as they are (the statement names their fields), with their words lower-cased
+  // here: PostgreSQL's lower() (and to_tsvector's own) only folds ASCII under the C collation
+  // Atlas's databases use, which left "Русский" and "Ελληνικά" unfound by the same words in lower case.
+  const payload = JSON.stringify(
+    documents.map((d) => ({
+      ...d,
+      nameWords: d.name?.toLowerCase() ?? null,
+      topicWords: d.topic?.toLowerCase() ?? null,
+      aliasWords: d.canonicalAlias?.toLowerCase() ?? null,
+    })),
+  );
   // Aliases index their localpart split into words (#linux-gaming:example.org -> linux, gaming)
   // and servers their labels, so "example" finds rooms of example.org.
   await sql`
@@ -317,14 +326,14 @@ async function upsertBatch(sql: postgres.TransactionSql, documents: RoomDocument
            d."growth7d", d."growth30d", to_timestamp(d."firstSeenAt" / 1000.0),
            to_timestamp(d."lastSeenAt" / 1000.0), d.stale,
            array_remove(array[
-             nullif(regexp_replace(lower(unaccent(trim(d.name))), '\\s+', ' ', 'g'), ''),
-             nullif(lower(unaccent(substr(d."canonicalAlias", 2))), ''),
-             nullif(lower(unaccent(split_part(substr(d."canonicalAlias", 2), ':', 1))), '')
+             nullif(regexp_replace(lower(unaccent(trim(d."nameWords"))), '\\s+', ' ', 'g'), ''),
+             nullif(lower(unaccent(substr(d."aliasWords", 2))), ''),
+             nullif(lower(unaccent(split_part(substr(d."aliasWords", 2), ':', 1))), '')
            ], null),
-           setweight(to_tsvector('atlas_search', coalesce(left(d.name, 500), '')), 'A')
+           setweight(to_tsvector('atlas_search', coalesce(left(d."nameWords", 500), '')), 'A')
              || setweight(to_tsvector('atlas_search',
-                  regexp_replace(split_part(substr(coalesce(d."canonicalAlias", ''), 2), ':', 1), '[^[:alnum:]]+', ' ', 'g')), 'A')
-             || setweight(to_tsvector('atlas_search', coalesce(left(d.topic, 2000), '')), 'C')
+                  regexp_replace(split_part(substr(coalesce(d."aliasWords", ''), 2), ':', 1), '[^[:alnum:]]+', ' ', 'g')), 'A')
+             || setweight(to_tsvector('atlas_search', coalesce(left(d."topicWords", 2000), '')), 'C')
              || setweight(to_tsvector('atlas_search',
                   regexp_replace(array_to_string(coalesce(d.servers, '{}'), ' '), '[.:-]+', ' ', 'g')), 'D'),
            now()
@@ -333,7 +342,7 @@ async function upsertBatch(sql: postgres.TransactionSql, documents: RoomDocument
       "numJoinedMembers" integer, "worldReadable" boolean, "guestCanJoin" boolean, "joinRule" text,
       "roomType" text, language text, complexity real, "complexityEstimated" boolean,
       "growth7d" integer, "growth30d" integer, "firstSeenAt" double precision, "lastSeenAt" double precision,
-      stale boolean)
+      stale boolean, "nameWords" text, "topicWords" text, "aliasWords" text)
     on conflict (room_id) do update set
       name = excluded.name, topic = excluded.topic, canonical_alias = excluded.canonical_alias,
       avatar_url = excluded.avatar_url, servers = excluded.servers,

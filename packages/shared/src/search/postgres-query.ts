@@ -14,7 +14,8 @@ export interface QueryWord {
 }
 
 export function queryWords(q: string): QueryWord[] {
-  const words = (q.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [])
+  // Marks belong to their word: Devanagari and Thai write vowels as combining marks.
+  const words = (q.toLowerCase().match(/[\p{L}\p{N}][\p{L}\p{M}\p{N}]*/gu) ?? [])
     .map((word) => word.slice(0, MAX_WORD_LENGTH))
     .slice(0, MAX_WORDS);
   // A one- or two-letter prefix matches a good share of all rooms and says little; it counts as a

@@ -86,6 +86,11 @@ export interface SearchPage {
   total: number;
   totalExact: boolean;
   nextCursor: string | null;
+  /**
+   * Which backend found the page, when another could have (Meilisearch with PostgreSQL as its
+   * fallback); `fallback` when PostgreSQL answered in Meilisearch's place.
+   */
+  servedBy?: { backend: 'postgres' | 'meilisearch'; fallback: boolean };
 }
 
 export interface SearchStats {
@@ -116,7 +121,29 @@ export interface SearchIndex {
    * watching. Backends that cannot tell leave it out.
    */
   watchChanges?(listener: IndexChangeListener): () => Promise<void>;
+  /**
+   * Puts back what the index lost: documents written while part of it could not be reached, or
+   * everything after its data was lost. Run by the indexer (under its lock) before each run; returns
+   * how many documents it pushed again (0 when nothing was lost). Throws when it cannot tell (the
+   * backend does not answer). Backends that cannot lose writes leave it out.
+   */
+  recover?(): Promise<number>;
+  /** How searches are being answered, for /metrics; backends with one way of answering leave it out. */
+  status?(): SearchStatus;
   close(): Promise<void>;
+}
+
+export interface SearchStatus {
+  /** The configured backend. */
+  backend: 'postgres' | 'meilisearch';
+  /** PostgreSQL answers searches now, because Meilisearch cannot be reached or lost its index. */
+  fallbackActive: boolean;
+  /** Searches run by this process (not answered from the answer cache), by who answered them. */
+  searches: { primary: number; fallback: number };
+  /** Searches Meilisearch failed, which PostgreSQL then answered. */
+  primaryFailures: number;
+  /** Writes that reached PostgreSQL but not Meilisearch (recorded, pushed again by the indexer). */
+  missedWrites: number;
 }
 
 export interface IndexChangeListener {

@@ -6,6 +6,7 @@ export * from './room-listings.ts';
 export * from './room-search.ts';
 export * from './room-snapshots.ts';
 export * from './rooms.ts';
+export * from './search-index-state.ts';
 export * from './search-terms.ts';
 export * from './server-checks.ts';
 export * from './servers.ts';

@@ -1,19 +1,34 @@
 // Avatar benchmark: what the first request for an avatar costs (fetched over federation media from a
 // simulated origin on this machine, decoded, re-encoded, stored), and serving cached avatars at a
 // fixed 500 requests/s (evenly paced, bench/search/paced-load.ts), served by `atlas api` itself.
-// Usage: node --import tsx bench/media/run.ts [--avatars 200] [--runs 3] [--duration 30] [--rate 500]
+// Usage: npm run bench:media -- [--avatars 200] [--runs 3] [--duration 30] [--rate 500] [--control]
+//   [--quiet-cores N] [--busy-cores N] [--max-runs 10] [--fresh-api] [--api-cpu-prof dir]
 // Run under `flock /tmp/atlas-bench.lock` on a shared machine.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { connectDatabase, migrateDatabase, startEmbeddedPostgres } from '@atlas/shared/db';
 import { silentLogger } from '@atlas/shared/log';
 import { startSimFed } from '../../test/simfed/simfed.ts';
 import { freePort } from '../../test/support/ports.ts';
+import {
+  loadAverages,
+  type Measure,
+  measureLoad,
+  median,
+  percentile,
+  postmasterPid,
+  processCpuMs,
+  quietMachine,
+  round,
+  settle,
+  summariseRuns,
+} from '../search/measure.ts';
 import { pacedLoad } from '../search/paced-load.ts';
+import { type ApiRunStats, apiRunStats } from '../web/api-metrics.ts';
 
 const { values } = parseArgs({
   options: {
@@ -26,6 +41,14 @@ const { values } = parseArgs({
      * stack at that moment, to tell the avatar path's latency from the machine's.
      */
     control: { type: 'boolean', default: false },
+    /** Waits before each run until the machine uses fewer cores than this (0: does not wait). */
+    'quiet-cores': { type: 'string', default: '0' },
+    /**
+     * A run during which other work took more cores than this is run again (up to --max-runs) and
+     * left out of the medians, but reported (0: every run counts).
+     */
+    'busy-cores': { type: 'string', default: '0' },
+    'max-runs': { type: 'string', default: '10' },
     /** Writes the API process's V8 CPU profile (node --cpu-prof) into this folder. */
     'api-cpu-prof': { type: 'string' },
     /** Serve the cached runs from a new API process over the same cache (as after a restart). */
@@ -40,22 +63,6 @@ const duration = Number(values.duration);
 const rate = Number(values.rate);
 
 const CLI = path.join(import.meta.dirname, '../../apps/cli/bin/atlas.mjs');
-const round = (value: number, digits = 2) => Number(value.toFixed(digits));
-const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
-
-function median(list: number[]): number {
-  return [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)] ?? Number.NaN;
-}
-
-/** CPU milliseconds a process has used (utime + stime from /proc). */
-function processCpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
 
 async function stopApi(process: ChildProcess): Promise<void> {
   if (process.exitCode !== null || process.signalCode !== null) return;
@@ -105,6 +112,8 @@ try {
     await database.sql`insert into rooms (room_id, name, avatar_url, num_joined_members)
       values (${roomId}, 'Bench room', ${avatarUrl}, 10)`;
   }
+  // PostgreSQL's postmaster, so each run's CPU can be told from other work on the machine.
+  const pgPid = await postmasterPid(database.sql);
   await database.close();
   const paths = avatarsSet.map(({ avatarUrl }) => {
     const [, server = '', id = ''] = /^mxc:\/\/([^/]+)\/(.+)$/.exec(avatarUrl) ?? [];
@@ -155,7 +164,7 @@ try {
   child = await startApi();
   let api = child;
   let pid = api.pid ?? 0;
-  const loadBefore = loadavg();
+  const loadBefore = loadAverages();
 
   // First requests, one at a time: each is a signed federation request to its origin, the
   // multipart answer, a decode and re-encode with sharp, and a write to the cache.
@@ -189,71 +198,72 @@ try {
     api = child;
     pid = api.pid ?? 0;
   }
-  // Cached: a warm-up, then the paced runs.
+  // Cached: a warm-up, then the paced runs, each followed by the same load on /healthz (with
+  // --control): the floor of this machine, this HTTP stack and the load generator at that moment.
   await pacedLoad(base, paths, 200, 5);
-  const measures: Record<string, number>[] = [];
-  const controls: Record<string, number>[] = [];
-  for (let i = 0; i < runs; i++) {
-    const cpu = processCpuMs(pid);
-    const load = loadavg();
-    const result = await pacedLoad(base, paths, rate, duration);
-    const latencies = result.latencies.sort((a, b) => a - b);
-    const measure = {
-      requests: result.requests,
-      errors: result.errors,
-      p50: round(percentile(latencies, 50)),
-      p90: round(percentile(latencies, 90)),
-      p99: round(percentile(latencies, 99)),
-      max: round(latencies.at(-1) ?? Number.NaN),
-      apiCpuMs: round((processCpuMs(pid) - cpu) / Math.max(1, result.requests), 3),
-      load1Before: Number(load.split(' ')[0]),
-    };
-    measures.push(measure);
-    console.error(`cached run ${i + 1}:`, measure);
-    if (values.control) {
-      const floor = await pacedLoad(base, ['/healthz'], rate, duration);
-      const sorted = floor.latencies.sort((a, b) => a - b);
-      const control = {
-        p50: round(percentile(sorted, 50)),
-        p99: round(percentile(sorted, 99)),
-        errors: floor.errors,
-      };
-      controls.push(control);
-      console.error(`control run ${i + 1} (/healthz):`, control);
-    }
+  await settle(pid);
+  const pids = { api: pid, postgres: pgPid };
+  const quietCores = Number(values['quiet-cores']);
+  const busyCores = Number(values['busy-cores']);
+  type Run = Measure & { startedAt: string; busy: boolean; api: ApiRunStats; control?: Measure };
+  const measured: Run[] = [];
+  const counted = () => measured.filter((m) => !m.busy).length;
+  while (counted() < runs && measured.length < (busyCores > 0 ? Number(values['max-runs']) : runs)) {
+    const quiet = quietCores > 0 ? await quietMachine(quietCores) : undefined;
+    const inside = await apiRunStats(base);
+    const startedAt = new Date().toISOString();
+    const measure = await measureLoad(rate, pids, () => pacedLoad(base, paths, rate, duration));
+    const stats = await inside.finish();
+    const control = values.control
+      ? await measureLoad(rate, pids, () => pacedLoad(base, ['/healthz'], rate, duration))
+      : undefined;
+    // The criterion is the avatar run's; each control run says what other work took during it.
+    const busy = busyCores > 0 && (measure.otherCores ?? 0) > busyCores;
+    measured.push({
+      startedAt,
+      ...measure,
+      busy,
+      api: stats,
+      ...(control ? { control } : {}),
+      ...(quiet ? { quietBefore: quiet } : {}),
+    });
+    console.error(`run ${measured.length}${busy ? ' (machine busy: not counted)' : ''}:`, {
+      startedAt,
+      ...measure,
+      gc: [stats.gcCount, stats.gcMs, stats.gcOver10Ms],
+    });
+    if (control) console.error(`  control (/healthz):`, control);
   }
-  const mid = (key: string) => round(median(measures.map((m) => m[key] ?? Number.NaN)), 3);
+  const counting = measured.filter((m) => !m.busy);
+  // The floor from the control runs that other work left as quiet as the counted runs.
+  const controls = measured.flatMap((m) =>
+    m.control && (busyCores === 0 || (m.control.otherCores ?? 0) <= busyCores) ? [m.control] : [],
+  );
   console.log(
     JSON.stringify(
       {
         date: new Date().toISOString(),
-        cpus: cpus().length,
-        cpu: cpus()[0]?.model,
-        node: process.version,
+        machine: {
+          cpus: cpus().length,
+          cpu: cpus()[0]?.model,
+          memoryGiB: Math.round(totalmem() / 2 ** 30),
+          node: process.version,
+        },
         loadavgBefore: loadBefore,
-        loadavgAfter: loadavg(),
+        loadavgAfter: loadAverages(),
         firstFetch,
         cached: {
-          rate,
-          runs,
+          ...summariseRuns(`cached avatars @${rate}/s`, counting),
           seconds: duration,
-          p50: mid('p50'),
-          p90: mid('p90'),
-          p99: mid('p99'),
-          max: Math.max(...measures.map((m) => m.max ?? 0)),
-          errors: measures.reduce((sum, m) => sum + (m.errors ?? 0), 0),
-          apiCpuMs: mid('apiCpuMs'),
+          apiLoopDelayP99Ms: round(median(counting.map((m) => m.api.loopDelayP99Ms))),
+          apiLoopDelayMaxMs: Math.max(...counting.map((m) => m.api.loopDelayMaxMs)),
+          apiGcOver10Ms: counting.reduce((total, m) => total + m.api.gcOver10Ms, 0),
           apiRssMb: rssMb(pid),
         },
         ...(controls.length > 0
-          ? {
-              control: {
-                path: '/healthz',
-                p50: round(median(controls.map((c) => c.p50 ?? Number.NaN))),
-                p99: round(median(controls.map((c) => c.p99 ?? Number.NaN))),
-              },
-            }
+          ? { control: summariseRuns(`/healthz @${rate}/s, quiet runs only`, controls) }
           : {}),
+        runs: measured,
       },
       null,
       2,

@@ -123,8 +123,8 @@ function run(command: string[], options: ExecOptions = {}): Promise<ExecResult> 
   });
 }
 
-/** A network namespace with only `lo`, up: the test's stand-in for the compose networks. */
-export async function createNetwork(): Promise<Network> {
+/** A new network namespace with `lo` up, held open as long as the test process lives. */
+async function holdNamespace(): Promise<{ nsPath: string; holder: ChildProcess }> {
   requireRoot();
   // The holder lives as long as the test process (its parent), even when the test is killed.
   const holder = spawn(
@@ -141,6 +141,10 @@ export async function createNetwork(): Promise<Network> {
     const result = await run(['nsenter', `--net=${nsPath}`, 'ip', '-o', 'link', 'show', 'lo']);
     return result.code === 0 && /state UNKNOWN|UP/.test(result.stdout);
   });
+  return { nsPath, holder };
+}
+
+function networkOf(nsPath: string, holder: ChildProcess): Network {
   return {
     nsPath,
     exec: (command, options) => run(['nsenter', `--net=${nsPath}`, '--', ...command], options),
@@ -151,6 +155,41 @@ export async function createNetwork(): Promise<Network> {
       );
     },
   };
+}
+
+/** A network namespace with only `lo`, up: the test's stand-in for the compose networks. */
+export async function createNetwork(): Promise<Network> {
+  const { nsPath, holder } = await holdNamespace();
+  return networkOf(nsPath, holder);
+}
+
+/**
+ * A network of its own for one service, joined to `shared` by a veth pair (a /30: `address` for
+ * the service, the one below it on the shared side), as a compose network gives every container
+ * its own address. For a service whose fixed port another service already holds in `shared`.
+ */
+export async function attachNetwork(
+  shared: Network,
+  link: string,
+  address: string,
+): Promise<Network & { address: string }> {
+  const { nsPath, holder } = await holdNamespace();
+  const own = networkOf(nsPath, holder);
+  const octets = address.split('.').map(Number);
+  const gateway = [...octets.slice(0, 3), (octets[3] ?? 1) - 1].join('.');
+  const steps: [Network, string[]][] = [
+    [shared, ['ip', 'link', 'add', `${link}0`, 'type', 'veth', 'peer', 'name', `${link}1`]],
+    [shared, ['ip', 'link', 'set', `${link}1`, 'netns', String(holder.pid)]],
+    [shared, ['ip', 'addr', 'add', `${gateway}/30`, 'dev', `${link}0`]],
+    [shared, ['ip', 'link', 'set', `${link}0`, 'up']],
+    [own, ['ip', 'addr', 'add', `${address}/30`, 'dev', `${link}1`]],
+    [own, ['ip', 'link', 'set', `${link}1`, 'up']],
+  ];
+  for (const [where, command] of steps) {
+    const result = await where.exec(command);
+    if (result.code !== 0) throw new Error(`${command.join(' ')}: ${result.stderr}`);
+  }
+  return { ...own, address };
 }
 
 /** The network of a namespace made by createNetwork in another process (the compose stand-in). */

@@ -55,6 +55,7 @@ export const TEST_VOLUMES = [
   'redis-data',
   'meili-data',
   'atlas-data',
+  'atlas-media',
   'acme-state',
   'haproxy-run',
 ];

@@ -1,12 +1,14 @@
 #!/bin/sh
 # Creates a Synapse user with the registration shared secret, in one command.
 #
-#   sh deploy/adduser.sh alice [--admin]
+#   sh deploy/adduser.sh alice [--admin] [--exist-ok]
 #
 # The password is asked for twice on a terminal, or read from the first line of standard input
 # (echo "$password" | adduser.sh alice). By default the request goes to Synapse inside its
 # container (`docker compose exec synapse`); ATLAS_DEPLOY_SYNAPSE_URL sends it to a Synapse at that
 # URL instead, and ATLAS_DEPLOY_SHARED_SECRET_FILE names the secret file to use with it.
+# --exist-ok: a user of that name that exists already is success (nothing is changed); setup.sh
+# uses it to create its admin once, however often it runs.
 # Protocol: Synapse admin API, POST /_synapse/admin/v1/register (nonce, then an HMAC-SHA1 MAC).
 set -eu
 
@@ -19,14 +21,16 @@ STACK=$(
 . "$STACK/lib/hmac.sh"
 
 usage() {
-  echo "Usage: adduser.sh USERNAME [--admin]" >&2
+  echo "Usage: adduser.sh USERNAME [--admin] [--exist-ok]" >&2
 }
 
 user=""
 admin=notadmin
+exist_ok=no
 while [ "$#" -gt 0 ]; do
   case "$1" in
     --admin) admin="admin"; shift ;;
+    --exist-ok) exist_ok=yes; shift ;;
     -h | --help) usage; exit 0 ;;
     -*) usage; die "unknown option: $1" ;;
     *) [ -z "$user" ] || { usage; die "one user at a time"; }; user=$1; shift ;;
@@ -120,7 +124,13 @@ fi
 errcode=$(printf '%s' "$body" | json_field errcode)
 error=$(printf '%s' "$body" | json_field error)
 case "$errcode" in
-  M_USER_IN_USE) die "the user $user exists already; nothing was changed" ;;
+  M_USER_IN_USE)
+    if [ "$exist_ok" = yes ]; then
+      info "@$user exists already; left as it is (its password too)"
+      exit 0
+    fi
+    die "the user $user exists already; nothing was changed"
+    ;;
   M_INVALID_USERNAME) die "Synapse refuses the name \"$user\": $error" ;;
   M_FORBIDDEN) die "Synapse refused the request ($error): does secrets/synapse_registration_shared_secret match the running Synapse? Restart it after setup.sh" ;;
   *) die "Synapse answered $status: ${error:-$body}" ;;

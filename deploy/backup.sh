@@ -45,7 +45,8 @@ step "Synapse's data volume (media store)"
 compose run --rm --no-deps -T --entrypoint tar synapse -C /data --exclude ./homeserver.pid -cf - . >"$out/synapse-data.tar" ||
   fail "archiving Synapse's data volume"
 step "Atlas's data volume"
-compose run --rm --no-deps -T --entrypoint tar atlas-api -C /data -cf - . >"$out/atlas-data.tar" ||
+# The avatar cache (media/, a volume of its own) is left out: Atlas fetches avatars again on demand.
+compose run --rm --no-deps -T --entrypoint tar atlas-api -C /data --exclude ./media -cf - . >"$out/atlas-data.tar" ||
   fail "archiving Atlas's data volume"
 step "stack files (.env, secrets, config, certs)"
 tar -C "$STACK" -cf "$out/stack-files.tar" .env secrets config certs || fail "archiving the stack files"

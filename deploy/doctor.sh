@@ -3,9 +3,10 @@
 # ports the stack needs (80, 443, 8448, 3478, 5349 and the TURN relay range), NAT and the public
 # address coturn must announce, memory and disk; and a reminder that server_name is permanent.
 # After start (or with --after-start): the well-knowns, a federation request through the
-# delegation, and a TURN allocation with credentials from the shared secret.
+# delegation, and a TURN allocation with credentials from the shared secret. --preflight runs the
+# checks before the first start only, even when the stack runs (setup.sh runs it before starting).
 #
-#   sh deploy/doctor.sh [--after-start]
+#   sh deploy/doctor.sh [--preflight | --after-start]
 #
 # Exit status: 0 when nothing failed (warnings allowed), 1 otherwise.
 set -eu
@@ -17,14 +18,17 @@ STACK=$(
 . "$STACK/lib/common.sh"
 
 after_start=no
+preflight=no
 while [ "$#" -gt 0 ]; do
   case "$1" in
     --after-start) after_start=yes; shift ;;
-    -h | --help) echo "Usage: doctor.sh [--after-start]"; exit 0 ;;
+    --preflight) preflight=yes; shift ;;
+    -h | --help) echo "Usage: doctor.sh [--preflight | --after-start]"; exit 0 ;;
     *) die "unknown option: $1 (see doctor.sh --help)" ;;
   esac
 done
 require_stack
+[ "$preflight$after_start" != yesyes ] || die "--preflight and --after-start exclude each other"
 
 failures=0
 ok() { printf '  ok    %s\n' "$*"; }
@@ -98,26 +102,45 @@ for name in $names; do
 done
 
 echo "Ports"
-listening_tcp=$(ss -Hltn 2>/dev/null | awk '{print $4}' | sed 's/.*://' | sort -u | tr '\n' ' ')
-listening_udp=$(ss -Hlun 2>/dev/null | awk '{print $4}' | sed 's/.*://' | sort -u | tr '\n' ' ')
-running=no
 running_services=""
 if [ "$have_compose" = yes ]; then
   running_services=$(compose ps --status running --services 2>/dev/null || true)
 fi
-if printf '%s\n' "$running_services" | grep -qx haproxy; then running=yes; fi
-for port in 80 443 8448 3478 5349; do
-  case " $listening_tcp " in
-    *" $port "*)
-      if [ "$running" = yes ]; then ok "tcp $port is listening"; else bad "tcp $port is taken by another program: ss -ltnp | grep :$port"; fi
-      ;;
-    *) if [ "$running" = yes ]; then bad "tcp $port is not listening: is its service up? docker compose ps"; else ok "tcp $port is free"; fi ;;
-  esac
+is_running() { printf '%s\n' "$running_services" | grep -qx "$1"; }
+running=no
+if is_running haproxy; then running=yes; fi
+# listening PROTO PORT: whether something listens there (PROTO t or u).
+listening() { [ -n "$(ss -Hl"$1"n "sport = :$2" 2>/dev/null)" ]; }
+# holder PROTO PORT: the program listening there, as "name (pid N)".
+holder() {
+  ss -Hl"$1"np "sport = :$2" 2>/dev/null | sed -n 's/.*users:(("\([^"]*\)",pid=\([0-9]*\).*/\1 (pid \2)/p' | head -n 1
+}
+# A port is the stack's while the service that publishes it runs (HAProxy's through Docker's
+# proxy, coturn's on the host network); otherwise whatever listens there is in the way.
+for entry in 80:haproxy 443:haproxy 8448:haproxy 3478:coturn 5349:coturn; do
+  port=${entry%%:*}
+  owner=${entry#*:}
+  if is_running "$owner"; then
+    if listening t "$port"; then ok "tcp $port is listening ($owner)"; else bad "tcp $port is not listening: is $owner up? docker compose ps; docker compose logs $owner"; fi
+  elif listening t "$port"; then
+    taker=$(holder t "$port")
+    bad "tcp $port is taken by ${taker:-another program}, and the stack's $owner needs it: stop that program (or move it to another port), then run this again; ss -ltnp 'sport = :$port' shows it"
+  elif [ "$preflight" = no ] && { [ "$running" = yes ] || [ "$after_start" = yes ]; }; then
+    # Before a start (--preflight), a service of a half-started stack may be down: setup.sh
+    # starts it next, and its port being free is what counts.
+    bad "tcp $port is not listening: $owner is not running: docker compose up -d $owner; docker compose logs $owner"
+  else
+    ok "tcp $port is free"
+  fi
 done
-case " $listening_udp " in
-  *" 3478 "*) if [ "$running" = yes ]; then ok "udp 3478 is listening"; else bad "udp 3478 is taken by another program"; fi ;;
-  *) ok "udp 3478 $([ "$running" = yes ] && echo 'is not listening yet' || echo 'is free')" ;;
-esac
+if is_running coturn && listening u 3478; then
+  ok "udp 3478 is listening (coturn)"
+elif listening u 3478; then
+  taker=$(holder u 3478)
+  bad "udp 3478 is taken by ${taker:-another program}, and the stack's coturn needs it: stop that program, then run this again; ss -lunp 'sport = :3478' shows it"
+else
+  ok "udp 3478 $([ "$running" = yes ] && echo 'is not listening yet' || echo 'is free')"
+fi
 echo "  info  open in the firewall: tcp 80, 443, 8448, 3478, 5349; udp 3478, 5349 and $min_port-$max_port (TURN relays)"
 
 echo "Machine"
@@ -126,7 +149,14 @@ if [ "$mem_kib" -ge 3800000 ]; then ok "memory: $((mem_kib / 1024)) MiB"; else n
 docker_root=/var/lib/docker
 [ -d "$docker_root" ] || docker_root=/
 free_kib=$(df -Pk "$docker_root" | awk 'NR == 2 {print $4}')
-if [ "$free_kib" -ge 20000000 ]; then ok "disk: $((free_kib / 1024 / 1024)) GiB free"; else note "disk: $((free_kib / 1024 / 1024)) GiB free under $docker_root; media and databases grow, 20 GiB or more is advised"; fi
+# The images alone take about 3 GiB, and PostgreSQL stops writing when its disk is full.
+if [ "$free_kib" -ge 20000000 ]; then
+  ok "disk: $((free_kib / 1024 / 1024)) GiB free"
+elif [ "$free_kib" -ge 5000000 ]; then
+  note "disk: $((free_kib / 1024 / 1024)) GiB free under $docker_root; media and databases grow, 20 GiB or more is advised"
+else
+  bad "disk: only $((free_kib / 1024)) MiB free under $docker_root, and the images alone need about 3 GiB: free some space (docker system prune removes unused images) or grow the disk"
+fi
 
 if [ "$running" = no ] && [ "$after_start" = no ]; then
   echo ""
@@ -136,8 +166,21 @@ if [ "$running" = no ] && [ "$after_start" = no ]; then
   echo "another --dir now."
 fi
 
-if [ "$running" = yes ] || [ "$after_start" = yes ]; then
+if [ "$preflight" = no ] && { [ "$running" = yes ] || [ "$after_start" = yes ]; }; then
   echo "Server (from outside)"
+  # Without --email the stack serves the self-signed certificate setup.sh made: trust that one
+  # certificate for these checks (and say so), rather than fail every check on it.
+  cacert=""
+  cert="$STACK/certs/fullchain.pem"
+  if [ -z "${CURL_CA_BUNDLE:-}" ] && [ -r "$cert" ] &&
+    [ "$(openssl x509 -in "$cert" -noout -subject 2>/dev/null | sed 's/^subject=//')" = \
+      "$(openssl x509 -in "$cert" -noout -issuer 2>/dev/null | sed 's/^issuer=//')" ]; then
+    cacert=$cert
+    note "the certificate is the self-signed one from setup.sh: browsers warn and other servers refuse to federate until Let's Encrypt's replaces it (setup.sh --email you@example.org; docker compose logs acme)"
+  fi
+  curl() {
+    if [ -n "$cacert" ]; then command curl --cacert "$cacert" "$@"; else command curl "$@"; fi
+  }
   check_json() {
     headers=$(curl -sS --max-time 10 -D - -o /dev/null "$1" 2>&1) || {
       bad "$1: $headers"

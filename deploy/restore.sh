@@ -65,13 +65,15 @@ restore_db() {
 restore_db synapse
 restore_db atlas
 
+# $4: a folder under /data that is another volume's mount point (emptied, never removed).
 restore_volume() {
   step "$2"
-  compose run --rm --no-deps -T --entrypoint sh "$1" -c 'find /data -mindepth 1 -delete && tar -C /data -xpf -' \
+  compose run --rm --no-deps -T --entrypoint sh "$1" -c "find /data -mindepth 1 ! -path '${4:-/data/.none}' -delete && tar -C /data -xpf -" \
     <"$backup/$3" || die "cannot restore $2"
 }
 restore_volume synapse "Synapse's data volume" synapse-data.tar
-restore_volume atlas-api "Atlas's data volume" atlas-data.tar
+# Atlas's avatar cache is a volume mounted at /data/media; the backup left it out.
+restore_volume atlas-api "Atlas's data volume" atlas-data.tar /data/media
 
 if [ "$start" = yes ]; then
   step "starting the stack"

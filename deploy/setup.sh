@@ -1,13 +1,19 @@
 #!/bin/sh
-# Sets up the stack: writes .env, generates every secret into its own 0600 file under secrets/,
-# renders every config under config/ from templates/, and makes a self-signed certificate so that
-# HAProxy starts before Let's Encrypt has answered. Idempotent: a second run with the same answers
-# changes nothing, and secrets are never regenerated.
+# Sets up the stack and starts it. First it renders: writes .env, generates every secret into its
+# own 0600 file under secrets/, renders every config under config/ from templates/, and makes a
+# self-signed certificate so that HAProxy starts before Let's Encrypt has answered. Then (unless
+# --no-start) it runs doctor.sh's pre-flight checks, restarts the running services whose rendered
+# files changed, starts the services one after the other and waits until each is healthy, creates
+# the first admin with a generated password, and runs doctor.sh --after-start.
 #
-#   sh deploy/setup.sh --domain example.org [--atlas-domain directory.example.org] [--email you@example.org]
+#   sh deploy/setup.sh --domain example.org [--atlas-domain directory.example.org] [--email you@example.org] --admin alice
 #
-# Answers given once are kept in .env; later runs need only the options that change.
+# Idempotent: a second run with the same answers changes nothing, secrets are never regenerated
+# and users are never touched. Answers given once are kept in .env; later runs need only the
+# options that change. A run that fails or is killed half-way is finished by the next one: the
+# services to restart are written down (.setup-restarts) before anything they read changes.
 set -eu
+setup_started=$(date +%s)
 
 src=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib/common.sh
@@ -33,7 +39,13 @@ Usage: setup.sh --domain DOMAIN [options]
   --registration-tokens     open registration to holders of a registration token
   --no-registration-tokens  close it again (the default: accounts come from adduser.sh)
   --report-stats yes|no     send Synapse's anonymous usage statistics (default no)
-  --support-user NAME       local user named as the contact in /.well-known/matrix/support (default admin)
+  --support-user NAME       local user named as the contact in /.well-known/matrix/support
+                            (default: the --admin user, or admin)
+  --admin NAME              the first server admin, created with a generated password kept in
+                            secrets/admin-NAME.password (0600); an existing user is left as it is
+  --show-password           print the admin's password at the end (otherwise only its file)
+  --no-start                render only: do not check the machine, start the stack or create users
+  --timeout SECONDS         how long to wait for each service to become healthy (default 300)
   --dir DIR                 write the stack there instead of next to this script
   -h, --help                this help
 USAGE
@@ -53,6 +65,10 @@ opt_turn_ports=""
 opt_registration=""
 opt_report_stats=""
 opt_support_user=""
+opt_admin=""
+show_password=no
+start=yes
+wait_timeout=300
 
 need_value() {
   if [ "$#" -lt 2 ] || [ -z "$2" ]; then die "$1 needs a value (see setup.sh --help)"; fi
@@ -75,6 +91,10 @@ while [ "$#" -gt 0 ]; do
     --no-registration-tokens) opt_registration=no; shift ;;
     --report-stats) need_value "$@"; opt_report_stats=$2; shift 2 ;;
     --support-user) need_value "$@"; opt_support_user=$2; shift 2 ;;
+    --admin) need_value "$@"; opt_admin=$2; shift 2 ;;
+    --show-password) show_password=yes; shift ;;
+    --no-start) start=no; shift ;;
+    --timeout) need_value "$@"; wait_timeout=$2; shift 2 ;;
     --dir) need_value "$@"; stack=$2; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; die "unknown option: $1" ;;
@@ -127,7 +147,9 @@ REGISTRATION_TOKENS=$(pick "$opt_registration" "$(previous REGISTRATION_TOKENS)"
 REGISTRATION_TOKENS=$(pick "$REGISTRATION_TOKENS" no)
 REPORT_STATS=$(pick "$opt_report_stats" "$(previous REPORT_STATS)")
 REPORT_STATS=$(pick "$REPORT_STATS" no)
+ADMIN_USER=$(pick "$opt_admin" "$(previous ADMIN_USER)")
 SUPPORT_USER=$(pick "$opt_support_user" "$(previous SUPPORT_USER)")
+SUPPORT_USER=$(pick "$SUPPORT_USER" "$ADMIN_USER")
 SUPPORT_USER=$(pick "$SUPPORT_USER" admin)
 
 for name in "$ELEMENT_DOMAIN" "$ADMIN_DOMAIN" "$TURN_DOMAIN"; do
@@ -141,6 +163,11 @@ fi
 [ -z "$TURN_EXTERNAL_IP" ] || is_ipv4 "$TURN_EXTERNAL_IP" || die "--public-ip $TURN_EXTERNAL_IP is not an IPv4 address"
 case "$REPORT_STATS" in yes | no) ;; *) die "--report-stats takes yes or no" ;; esac
 printf '%s' "$SUPPORT_USER" | grep -Eq '^[a-z0-9._=/+-]+$' || die "--support-user $SUPPORT_USER is not a valid Matrix localpart"
+# A Matrix localpart (spec: "User Identifiers") that is also a file name: no / or +.
+if [ -n "$ADMIN_USER" ] && ! printf '%s' "$ADMIN_USER" | grep -Eq '^[a-z0-9_=-][a-z0-9._=-]{0,99}$'; then
+  die "--admin $ADMIN_USER is not a valid user name: use lowercase letters, digits and . _ = - only"
+fi
+case "$wait_timeout" in *[!0-9]* | "" | 0) die "--timeout takes a number of seconds, e.g. 300" ;; esac
 TURN_MIN_PORT=${turn_ports%-*}
 TURN_MAX_PORT=${turn_ports#*-}
 case "$TURN_MIN_PORT$TURN_MAX_PORT" in *[!0-9]* | "") die "--turn-ports takes MIN-MAX, e.g. 49152-50151" ;; esac
@@ -169,6 +196,40 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 changed=0
+# The services a running stack must restart to read what this run changed. Written down before
+# each change lands, so that a run killed after the change and before the restart leaves the
+# restart to the next run; removed once every restart is done.
+pending_restarts="$STACK/.setup-restarts"
+
+# The services that read a file of the stack (compose.yaml and .env are compose's own business:
+# `up` recreates what they change).
+services_reading() {
+  case "$1" in
+    config/synapse/*) echo synapse ;;
+    config/haproxy/*) echo haproxy ;;
+    config/coturn/*) echo coturn ;;
+    config/element/config.base.json) echo element-config ;;
+    config/element/config.json) echo element element-config ;;
+    certs/*) echo haproxy coturn ;;
+    coturn/entrypoint.sh) echo coturn ;;
+    meilisearch/entrypoint.sh) echo meilisearch ;;
+    acme/renew.sh) echo acme ;;
+    secrets/turn_shared_secret) echo synapse coturn ;;
+    secrets/synapse_*) echo synapse ;;
+    secrets/meili_master_key) echo meilisearch atlas-api crawler element-config ;;
+    secrets/atlas_*) echo atlas-api crawler element-config ;;
+  esac
+}
+
+# changing FILE: notes the services that must restart to read FILE, before it changes.
+changing() {
+  _services=$(services_reading "${1#"$STACK"/}")
+  if [ -n "$_services" ]; then
+    # One name a line; word splitting of the list is wanted.
+    # shellcheck disable=SC2086
+    printf '%s\n' $_services >>"$pending_restarts" || die "cannot write $pending_restarts"
+  fi
+}
 
 # Writes stdin to $1 with mode $2 (and owner $3) only when the content differs, so that a second
 # run leaves every file untouched.
@@ -179,6 +240,7 @@ write_file() {
   if [ -f "$_dest" ] && cmp -s "$_tmp" "$_dest"; then
     rm -f "$_tmp"
   else
+    changing "$_dest"
     mv "$_tmp" "$_dest" || die "cannot write $_dest"
     changed=$((changed + 1))
     info "wrote ${_dest#"$STACK"/}"
@@ -223,6 +285,7 @@ TURN_MAX_PORT=$TURN_MAX_PORT
 REGISTRATION_TOKENS=$REGISTRATION_TOKENS
 REPORT_STATS=$REPORT_STATS
 SUPPORT_USER=$SUPPORT_USER
+ADMIN_USER=$ADMIN_USER
 SYNAPSE_UID=$SYNAPSE_UID
 SYNAPSE_GID=$SYNAPSE_GID
 ATLAS_UID=$ATLAS_UID
@@ -322,11 +385,16 @@ set_mode "$STACK/certs" 0700 0:0
 if [ ! -s "$STACK/certs/haproxy.pem" ]; then
   sans=""
   for name in $(printf '%s' "$acme_domains" | tr ',' ' '); do sans="${sans:+$sans,}DNS:$name"; done
+  changing "$STACK/certs/haproxy.pem"
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 825 \
     -subj "/CN=$SERVER_NAME" -addext "subjectAltName=$sans" \
     -keyout "$STACK/certs/privkey.pem" -out "$STACK/certs/fullchain.pem" 2>/dev/null ||
     die "openssl could not make the self-signed certificate"
-  cat "$STACK/certs/fullchain.pem" "$STACK/certs/privkey.pem" >"$STACK/certs/haproxy.pem"
+  # haproxy.pem last, and whole or not at all: its presence says the three files are complete.
+  if ! (umask 077 && cat "$STACK/certs/fullchain.pem" "$STACK/certs/privkey.pem" >"$STACK/certs/haproxy.pem.tmp.$$") ||
+    ! mv "$STACK/certs/haproxy.pem.tmp.$$" "$STACK/certs/haproxy.pem"; then
+    die "cannot write certs/haproxy.pem"
+  fi
   changed=$((changed + 1))
   info "wrote certs/haproxy.pem (self-signed: browsers will warn until Let's Encrypt's replaces it)"
 fi
@@ -334,9 +402,143 @@ for file in haproxy.pem fullchain.pem privkey.pem; do set_mode "$STACK/certs/$fi
 
 if [ "$changed" -eq 0 ]; then
   info "setup: nothing to change in $STACK"
-else
+elif [ "$start" = no ]; then
   info ""
   info "setup: the stack for $SERVER_NAME is ready in $STACK"
   info "  server_name is $SERVER_NAME, and it is permanent: user ids and rooms will carry it."
   info "  next: sh $STACK/doctor.sh, then: docker compose --project-directory $STACK up -d"
+  info "  (or run setup.sh again without --no-start: it does both, and creates the first admin)"
+else
+  info "setup: wrote the stack for $SERVER_NAME into $STACK"
+fi
+[ "$start" = yes ] || exit 0
+
+# --- start ---------------------------------------------------------------------------------------
+export ATLAS_DEPLOY_DIR="$STACK"
+elapsed() { echo "$(($(date +%s) - $1)) s"; }
+
+info ""
+info "setup: checking the machine before starting (doctor.sh --preflight)"
+if ! sh "$STACK/doctor.sh" --preflight; then
+  die "a check before the start failed: each FAIL above says what to do. Nothing was started; run setup.sh again once it is fixed"
+fi
+require_compose
+
+# The long-running services in the order they come up; the one-shots (init, migrate) run as
+# their dependencies. Profiles as .env turns them on.
+services="postgres redis meilisearch synapse atlas-api crawler element-config element haproxy coturn"
+[ -z "$ACME_EMAIL" ] || services="$services acme"
+[ "$ADMIN_UI" != yes ] || services="$services synapse-admin"
+
+# What the running services must restart for (this run's changes and any an earlier run left).
+running_services=$(compose ps --status running --services 2>/dev/null || true)
+restarts=""
+if [ -f "$pending_restarts" ]; then
+  while IFS= read -r service; do
+    if printf '%s\n' "$running_services" | grep -qx "$service"; then restarts="$restarts $service"; fi
+  done <<EOF
+$(sort -u "$pending_restarts")
+EOF
+fi
+for service in $restarts; do
+  info "setup: restarting $service (what it reads has changed)"
+  compose restart "$service" || die "docker compose restart $service failed; run setup.sh again"
+done
+# Every running service has read the files as they are now, and the others will when they start.
+rm -f "$pending_restarts"
+
+info "setup: pulling the images that are missing (the first time: all of them)"
+compose pull --policy missing --ignore-buildable ||
+  die "pulling images failed (is the network up? docker compose pull says why); run setup.sh again"
+
+# One-shot services a service waits for: their logs matter when it does not come up.
+oneshots_of() {
+  case "$1" in
+    synapse) echo init ;;
+    atlas-api | crawler | element-config) echo migrate ;;
+  esac
+}
+for service in $services; do
+  since=$(date +%s)
+  info "setup: starting $service, waiting up to $wait_timeout s until it is healthy"
+  # shellcheck disable=SC2046 # one name or none
+  if ! compose up -d --wait --wait-timeout "$wait_timeout" "$service"; then
+    info "setup: $service did not come up; the last lines it printed:"
+    compose logs --no-color --tail 60 "$service" $(oneshots_of "$service") >&2 || true
+    die "$service is not healthy after $(elapsed "$since"): the log above says why (docker compose logs $service for all of it). What is up stays up; run setup.sh again once it is fixed"
+  fi
+  info "setup: $service is up ($(elapsed "$since"))"
+done
+
+# With --email, Let's Encrypt's certificate replaces the self-signed one within a minute or two;
+# doctor.sh's checks from outside are worth more with it.
+self_signed() {
+  [ "$(openssl x509 -in "$STACK/certs/fullchain.pem" -noout -subject 2>/dev/null | sed 's/^subject=//')" = \
+    "$(openssl x509 -in "$STACK/certs/fullchain.pem" -noout -issuer 2>/dev/null | sed 's/^issuer=//')" ]
+}
+if [ -n "$ACME_EMAIL" ] && self_signed; then
+  if compose ps --status running --services 2>/dev/null | grep -qx acme; then
+    info "setup: waiting up to $wait_timeout s for Let's Encrypt's certificate (acme)"
+    since=$(date +%s)
+    while self_signed && [ "$(($(date +%s) - since))" -lt "$wait_timeout" ]; do sleep 5; done
+    self_signed && warn "no certificate from Let's Encrypt yet: do the DNS records point here and is port 80 open? docker compose logs acme"
+  else
+    warn "the acme service is not running, so the certificate stays self-signed: docker compose logs acme"
+  fi
+fi
+
+admin_id=""
+password_file=""
+if [ -n "$ADMIN_USER" ]; then
+  admin_id="@$ADMIN_USER:$SERVER_NAME"
+  password_file="$STACK/secrets/admin-$ADMIN_USER.password"
+  # The password exists before the user does: a run killed in between registers the same one.
+  new_password=no
+  if [ ! -s "$password_file" ]; then
+    if ! (umask 077 && random_token 24 >"$password_file.tmp.$$") || ! mv "$password_file.tmp.$$" "$password_file"; then
+      die "cannot write $password_file"
+    fi
+    new_password=yes
+  fi
+  set_mode "$password_file" 0600 0:0
+  info "setup: creating the admin $admin_id"
+  added=$(sh "$STACK/adduser.sh" "$ADMIN_USER" --admin --exist-ok <"$password_file" 2>&1) || {
+    info "$added"
+    die "creating $admin_id failed (see above); run setup.sh again"
+  }
+  info "$added"
+  case "$added" in
+    *"exists already"*)
+      if [ "$new_password" = yes ]; then
+        # Made before this setup (by hand, or restored): its password is not the generated one.
+        rm -f "$password_file"
+        password_file=""
+      fi
+      ;;
+  esac
+fi
+info "setup: checking the server from outside (doctor.sh --after-start)"
+doctor=ok
+sh "$STACK/doctor.sh" --after-start || doctor=failed
+
+if [ -n "$ATLAS_DOMAIN" ]; then atlas_url="https://$ATLAS_DOMAIN/"; else atlas_url="https://$SERVER_NAME/atlas/"; fi
+echo ""
+echo "The Matrix server $SERVER_NAME is up ($(elapsed "$setup_started") for this run)."
+echo "  Element:        https://$ELEMENT_DOMAIN/"
+if [ -n "$ADMIN_USER" ]; then
+  echo "  Admin:          $admin_id"
+  if [ -z "$password_file" ]; then
+    echo "  Password:       the one it had: the user existed before setup.sh made one"
+  elif [ "$show_password" = yes ]; then
+    echo "  Password:       $(head -n 1 "$password_file") (also in $password_file)"
+  else
+    echo "  Password:       in $password_file (sudo cat it; change it in Element's settings)"
+  fi
+else
+  echo "  Admin:          none yet: sh $STACK/adduser.sh NAME --admin"
+fi
+echo "  Atlas:          $atlas_url"
+echo "  More users:     sh $STACK/adduser.sh NAME   (--admin for another server admin)"
+if [ "$doctor" = failed ]; then
+  die "doctor.sh found problems from outside (FAIL above, each with its fix); the stack runs. Run setup.sh (or doctor.sh --after-start) again once they are fixed"
 fi

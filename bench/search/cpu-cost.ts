@@ -2,7 +2,9 @@
 // benchmark's query mix, one search at a time through the PostgreSQL backend (after one warm-up
 // pass), the database's CPU time read from /proc/<pid>/schedstat of the backend's connections (in
 // nanoseconds) and this process's own, per query kind.
-// Usage: node --import tsx bench/search/cpu-cost.ts <database url> [count]
+// With --distinct, the searches are all different (run.ts --uncached's kinds), and the slowest are
+// named with their CPU time: what makes an uncached tail.
+// Usage: node --import tsx bench/search/cpu-cost.ts <database url> [count] [--distinct]
 import { readFileSync } from 'node:fs';
 import {
   createPostgresSearchIndex,
@@ -11,12 +13,16 @@ import {
   type SearchQuery,
 } from '@atlas/shared/search';
 import postgres from 'postgres';
-import { queryMix } from './dataset.ts';
+import { DISTINCT_KINDS, distinctQueries, queryMix } from './dataset.ts';
 
-const [databaseUrl, countText] = process.argv.slice(2);
-if (!databaseUrl) throw new Error('usage: cpu-cost.ts <database url> [count]');
+const args = process.argv.slice(2);
+const distinct = args.includes('--distinct');
+const [databaseUrl, countText] = args.filter((a) => a !== '--distinct');
+if (!databaseUrl) throw new Error('usage: cpu-cost.ts <database url> [count] [--distinct]');
 const count = Number(countText ?? 500);
-const KINDS = ['one word', 'two words', 'prefix', 'typo', 'word + filter'];
+const KINDS: readonly string[] = distinct
+  ? DISTINCT_KINDS
+  : ['one word', 'two words', 'prefix', 'typo', 'word + filter'];
 
 /** The search the API makes for one of the mix's paths (stale rooms left out, as by default). */
 function searchOf(path: string): SearchQuery {
@@ -32,7 +38,10 @@ function searchOf(path: string): SearchQuery {
 }
 
 const probe = postgres(databaseUrl, { max: 1, onnotice: () => {} });
-const paths = await queryMix(probe, count);
+// Distinct: a warm-up set of its own, so that the measured searches were never made before.
+const all = distinct ? await distinctQueries(probe, count * 2) : await queryMix(probe, count);
+const warmUp = distinct ? all.slice(count) : all;
+const paths = distinct ? all.slice(0, count) : all;
 const before = new Set(
   (
     await probe<
@@ -43,7 +52,7 @@ const before = new Set(
 const index = createPostgresSearchIndex({ databaseUrl, poolSize: 1 });
 await index.init();
 // Warm-up: every statement shape prepared, the typo dictionary loaded, the pages in memory.
-for (const path of paths) await index.search(searchOf(path));
+for (const path of warmUp) await index.search(searchOf(path));
 const pids = (
   await probe<{ pid: number }[]>`select pid from pg_stat_activity where application_name like 'atlas-search%'`
 )
@@ -54,6 +63,7 @@ const databaseMs = () =>
   1e6;
 
 const byKind: number[][] = KINDS.map(() => []);
+const each: { path: string; ms: number }[] = [];
 const client = process.cpuUsage();
 const started = performance.now();
 let total = 0;
@@ -62,6 +72,7 @@ for (const [i, path] of paths.entries()) {
   await index.search(searchOf(path));
   const spent = databaseMs() - start;
   byKind[i % KINDS.length]?.push(spent);
+  each.push({ path, ms: spent });
   total += spent;
 }
 const wall = performance.now() - started;
@@ -85,6 +96,10 @@ console.log(
       clientCpuMsPerSearch: Number(((used.user + used.system) / 1000 / paths.length).toFixed(2)),
       wallMsPerSearch: Number((wall / paths.length).toFixed(2)),
       postgresCpuMsByKind: Object.fromEntries(KINDS.map((kind, k) => [kind, stats(byKind[k] ?? [])])),
+      slowest: each
+        .sort((a, b) => b.ms - a.ms)
+        .slice(0, 12)
+        .map((s) => `${s.ms.toFixed(1)} ms ${new URL(s.path, 'http://bench').searchParams.get('q')}`),
     },
     null,
     2,

@@ -205,3 +205,51 @@ export async function queryMix(sql: Sql, count: number, options: QueryMixOptions
   }
   return paths;
 }
+
+/** The kinds of `distinctQueries`, in the order they take turns. */
+export const DISTINCT_KINDS = ['two words', 'word + prefix', 'prefix + word', 'prefix'] as const;
+
+/**
+ * `count` searches that are all different, so that no answer cache can help: two words of one
+ * room's name (in either order), a word and the prefix of another (the way a person types), and
+ * prefixes of every length from three letters, each combination used once. Drawn from the rooms'
+ * own names, so most of them match something.
+ */
+export async function distinctQueries(sql: Sql, count: number, seed = 11): Promise<string[]> {
+  const rand = random(seed);
+  const rows = await sql<{ name: string }[]>`
+    select name from rooms where name is not null order by md5(room_id || ${String(seed)}) limit ${count * 3}`;
+  const names = rows
+    .map((r) =>
+      r.name
+        .toLowerCase()
+        .split(/\s+/)
+        .filter((w) => w.length >= 3),
+    )
+    .filter((ws) => ws.length > 0);
+  const prefix = (w: string) => w.slice(0, 3 + Math.floor(rand() * Math.max(1, w.length - 3)));
+  const seen = new Set<string>();
+  const paths: string[] = [];
+  for (let i = 0; paths.length < count && i < names.length * 20; i++) {
+    const ws = names[i % names.length] ?? [];
+    const w = ws[Math.floor(rand() * ws.length)] ?? '';
+    const other = ws.find((x) => x !== w) ?? (names[(i * 7919) % names.length] ?? [])[0] ?? '';
+    const kind = DISTINCT_KINDS[paths.length % DISTINCT_KINDS.length];
+    const q =
+      kind === 'two words'
+        ? rand() < 0.5
+          ? `${w} ${other}`
+          : `${other} ${w}`
+        : kind === 'word + prefix'
+          ? `${w} ${prefix(other)}`
+          : kind === 'prefix + word'
+            ? `${prefix(w)} ${other}`
+            : prefix(w);
+    if (!other && kind !== 'prefix') continue;
+    if (seen.has(q)) continue;
+    seen.add(q);
+    paths.push(`/api/v1/rooms?q=${encodeURIComponent(q)}`);
+  }
+  if (paths.length < count) throw new Error(`only ${paths.length} distinct searches, ${count} asked`);
+  return paths;
+}

@@ -23,6 +23,8 @@ export async function pacedLoad(
   rate: number,
   seconds: number,
   timeoutMs = 10_000,
+  /** Called with each 200 answer's path and latency (to find which searches make the tail). */
+  record?: (path: string, ms: number) => void,
 ): Promise<PacedResult> {
   const target = new URL(url);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1024 });
@@ -39,7 +41,10 @@ export async function pacedLoad(
         if (finished) return;
         finished = true;
         if (latency === null) result.errors++;
-        else result.latencies.push(latency);
+        else {
+          result.latencies.push(latency);
+          record?.(path, latency);
+        }
         settled++;
         if (settled === total) resolve();
       };

@@ -3,6 +3,7 @@
 // Usage: node --import tsx bench/search/run.ts [--runs 3] [--duration 30] [--rooms 100000]
 //          [--with-cache] [--cache-only] [--skip-ramp] [--database-url URL] [--api-cpu-prof DIR]
 //          [--autocannon | --vegeta PATH] [--api-node-flags="FLAGS"] [--index-churn SECONDS]
+//          [--backend postgres|meilisearch|both] [--uncached [--uncached-rate 100]]
 // Run it under `flock /tmp/atlas-bench.lock` so that two benchmarks never share the machine.
 import { type ChildProcess, fork } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -12,7 +13,8 @@ import { connectDatabase } from '@atlas/shared/db';
 import { createPostgresSearchIndex, loadIndexDecisions, type SearchCacheStats } from '@atlas/shared/search';
 import autocannon from 'autocannon';
 import { freePort } from '../../test/support/ports.ts';
-import { queryMix } from './dataset.ts';
+import { BACKENDS, type BackendName, type BenchBackend, openBackend } from './backends.ts';
+import { distinctQueries, queryMix } from './dataset.ts';
 import { loadAverages, type Measure, measureLoad, median, round, settle, summariseRuns } from './measure.ts';
 import { pacedLoad } from './paced-load.ts';
 import { DATASET_SIZE_OPTIONS, datasetSize, openDatasetDatabase } from './prepare.ts';
@@ -43,8 +45,25 @@ const { values } = parseArgs({
      * the benchmark's definition is an index that does not change during the runs).
      */
     'index-churn': { type: 'string', default: '0' },
+    /**
+     * Which backend answers: PostgreSQL's full-text index (the default), Meilisearch (a real server
+     * started for the run, PostgreSQL standing by as `atlas start` configures it), or both, one after
+     * the other over the same dataset and queries. Each is indexed first, and timed.
+     */
+    backend: { type: 'string', default: 'postgres' },
+    /**
+     * Searches that are all different (two words, word and prefix, prefixes), each sent once, so
+     * that the answer cache never helps: the answer cache on, as served, at --uncached-rate.
+     */
+    uncached: { type: 'boolean', default: false },
+    'uncached-rate': { type: 'string', default: '100' },
   },
 });
+if (values.backend !== 'both' && !BACKENDS.includes(values.backend as BackendName)) {
+  throw new Error(`--backend: postgres, meilisearch or both, not ${values.backend}`);
+}
+const backendNames: BackendName[] =
+  values.backend === 'both' ? [...BACKENDS] : [values.backend as BackendName];
 const runs = Number(values.runs);
 const duration = Number(values.duration);
 const RAMP_SECONDS = 10;
@@ -81,13 +100,15 @@ async function load(
   seconds: number,
   api: number,
   child?: ChildProcess,
+  record?: (path: string, ms: number) => void,
 ): Promise<SearchMeasure> {
   if (child) await apiStats(child);
-  const measured = await measureLoad(rate, { api }, async () => {
+  // The backend's CPU as well (PostgreSQL's processes, or Meilisearch's), once it is indexed.
+  const measured = await measureLoad(rate, { api, postgres: backendPid }, async () => {
     if (!values.autocannon) {
       return values.vegeta
         ? await vegetaLoad(values.vegeta, url, paths, rate, seconds)
-        : await pacedLoad(url, paths, rate, seconds);
+        : await pacedLoad(url, paths, rate, seconds, 10_000, record);
     }
     const latencies: number[] = [];
     let next = 0;
@@ -118,16 +139,26 @@ async function load(
   return { ...measured, api: child ? (await apiStats(child)).process : undefined };
 }
 
+/** The process whose CPU time per search is the backend's: set while a backend is measured. */
+let backendPid: number | undefined;
+let backendName: BackendName = 'postgres';
+
 function summarise(label: string, measures: SearchMeasure[]): Record<string, unknown> {
+  const { postgresCpuMs, otherCores, ...runs } = summariseRuns(label, measures);
   return {
-    ...summariseRuns(label, measures),
+    ...runs,
+    ...(postgresCpuMs !== undefined ? { [`${backendName}CpuMs`]: postgresCpuMs, otherCores } : {}),
     apiLoopDelayP99Ms: round(median(measures.map((m) => m.api?.loopDelayP99Ms ?? Number.NaN))),
     apiLoopDelayMaxMs: round(Math.max(...measures.map((m) => m.api?.loopDelayMaxMs ?? 0))),
     apiGcMaxMs: round(Math.max(...measures.map((m) => m.api?.gcMaxMs ?? 0))),
   };
 }
 
-async function startApi(databaseUrl: string, cache: boolean): Promise<{ child: ChildProcess; url: string }> {
+async function startApi(
+  databaseUrl: string,
+  cache: boolean,
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
   const child = fork(
     path.join(import.meta.dirname, 'server.ts'),
@@ -140,6 +171,7 @@ async function startApi(databaseUrl: string, cache: boolean): Promise<{ child: C
         ...(values['api-node-flags'] ?? '').split(' ').filter(Boolean),
       ],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: { ...process.env, ...env },
     },
   );
   await new Promise<void>((resolve, reject) => {
@@ -149,13 +181,16 @@ async function startApi(databaseUrl: string, cache: boolean): Promise<{ child: C
   return { child, url: `http://127.0.0.1:${port}` };
 }
 
-function apiStats(
-  child: ChildProcess,
-): Promise<{ cache: SearchCacheStats | null; process: ProcessStats | undefined }> {
+interface ApiReport {
+  cache: SearchCacheStats | null;
+  process: ProcessStats | undefined;
+  /** With Meilisearch: searches it answered, and those PostgreSQL answered in its place. */
+  served: { primary: number; fallback: number } | null;
+}
+
+function apiStats(child: ChildProcess): Promise<ApiReport> {
   return new Promise((resolve) => {
-    child.once('message', (message) =>
-      resolve(message as { cache: SearchCacheStats | null; process: ProcessStats | undefined }),
-    );
+    child.once('message', (message) => resolve(message as ApiReport));
     child.send('stats');
   });
 }
@@ -228,10 +263,11 @@ async function measure(
   databaseUrl: string,
   paths: string[],
   cache: boolean,
+  backend: BenchBackend,
 ): Promise<Record<string, unknown>[]> {
-  const { child, url } = await startApi(databaseUrl, cache);
+  const { child, url } = await startApi(databaseUrl, cache, backend.env);
   const api = child.pid ?? 0;
-  const suffix = cache ? ' (answer cache on)' : '';
+  const suffix = `${cache ? ' (answer cache on)' : ''}${backendNames.length > 1 ? ` [${backend.name}]` : ''}`;
   try {
     // Every query of the mix once (the cache, when on, then holds the whole mix, as it would after a
     // while in service), and the feed's answers.
@@ -253,7 +289,8 @@ async function measure(
     } finally {
       await churn.stop();
     }
-    const after = await cacheStats(child);
+    const report = await apiStats(child);
+    const after = report.cache;
     await settle(api);
     for (let i = 0; i < runs; i++) {
       element.push(await load(url, FEED, 500, duration, api, child));
@@ -263,6 +300,7 @@ async function measure(
       {
         ...summarise(`rooms search @500/s${suffix}`, search),
         ...(before && after ? cacheSummary(before, after) : {}),
+        ...(report.served ? { searchesServedBy: report.served } : {}),
       },
       summarise(`element feed @500/s${suffix}`, element),
     ];
@@ -283,17 +321,90 @@ async function measure(
   }
 }
 
+/**
+ * Searches that are all different, with the answer cache on (as served): a warm-up on searches of
+ * their own, then the runs, each on searches none before it sent. Also names the slowest searches.
+ */
+async function measureUncached(
+  databaseUrl: string,
+  distinct: string[],
+  rate: number,
+  backend: BenchBackend,
+): Promise<Record<string, unknown>[]> {
+  const { child, url } = await startApi(databaseUrl, true, backend.env);
+  const api = child.pid ?? 0;
+  const warmUp = Math.min(1000, Math.floor(distinct.length / 10));
+  try {
+    console.error(`warming up (${backend.name}, uncached)`);
+    await load(url, distinct.slice(0, warmUp), rate, warmUp / rate, api);
+    await settle(api);
+    const before = await cacheStats(child);
+    const measures: SearchMeasure[] = [];
+    const slowest: { path: string; ms: number }[] = [];
+    const per = rate * duration;
+    for (let i = 0; i < runs; i++) {
+      const paths = distinct.slice(warmUp + i * per, warmUp + (i + 1) * per);
+      measures.push(
+        await load(url, paths, rate, duration, api, child, (path, ms) => {
+          if (ms > 25) slowest.push({ path, ms: round(ms) });
+        }),
+      );
+      console.error(`uncached run ${i + 1} (${backend.name}):`, measures[i]);
+    }
+    const report = await apiStats(child);
+    const after = report.cache;
+    slowest.sort((a, b) => b.ms - a.ms);
+    return [
+      {
+        ...summarise(`rooms search, every search different, @${rate}/s [${backend.name}]`, measures),
+        ...(before && after ? cacheSummary(before, after) : {}),
+        ...(report.served ? { searchesServedBy: report.served } : {}),
+        over25Ms: slowest.length,
+        slowest: slowest.slice(0, 15).map((s) => `${s.ms} ms ${decodeURIComponent(s.path)}`),
+      },
+    ];
+  } finally {
+    await stopApi(child);
+  }
+}
+
 const prepared = await openDatasetDatabase({
   databaseUrl: values['database-url'],
   ...datasetSize(values),
 });
 const databaseUrl = prepared.url;
 try {
-  const paths = await queryMix(prepared.database.sql, 2000);
+  const uncachedRate = Number(values['uncached-rate']);
+  const paths = values.uncached
+    ? await distinctQueries(prepared.database.sql, Math.ceil(uncachedRate * duration * runs * 1.12) + 1000)
+    : await queryMix(prepared.database.sql, 2000);
   const loadBefore = loadAverages();
-  const summary = values['cache-only'] ? [] : await measure(databaseUrl, paths, false);
-  if (values['with-cache'] || values['cache-only'])
-    summary.push(...(await measure(databaseUrl, paths, true)));
+  const summary: Record<string, unknown>[] = [];
+  const backends: Record<string, unknown>[] = [];
+  for (const name of backendNames) {
+    const backend = await openBackend(name, prepared.database);
+    backendPid = backend.pid;
+    backendName = name;
+    try {
+      const memoryIndexed = backend.memoryMb();
+      if (values.uncached) {
+        summary.push(...(await measureUncached(databaseUrl, paths, uncachedRate, backend)));
+      } else {
+        if (!values['cache-only']) summary.push(...(await measure(databaseUrl, paths, false, backend)));
+        if (values['with-cache'] || values['cache-only'])
+          summary.push(...(await measure(databaseUrl, paths, true, backend)));
+      }
+      backends.push({
+        backend: name,
+        rooms: backend.rooms,
+        indexSeconds: backend.indexSeconds,
+        memoryMbAfterIndexing: memoryIndexed,
+        memoryMbAfterRuns: backend.memoryMb(),
+      });
+    } finally {
+      await backend.close();
+    }
+  }
   console.log(
     JSON.stringify(
       {
@@ -303,6 +414,7 @@ try {
         node: process.version,
         loadavgBefore: loadBefore,
         loadavgAfter: loadAverages(),
+        backends,
         summary,
       },
       null,

@@ -1,12 +1,14 @@
 // The API as `atlas start` serves it, over an existing database: the benchmark's server process.
 // Usage: server.ts <database url> <port> <cache|no-cache>
+// With MEILI_URL (and MEILI_KEY) in its environment it searches Meilisearch, PostgreSQL standing by
+// as `atlas start` configures it; PostgreSQL's full-text index otherwise.
 // It also keeps what the runner reports about the process between two `stats` messages: how long
 // the event loop was held up, and the garbage collector's pauses.
 import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { createApp, DEFAULT_SETTINGS, startServer } from '@atlas/api';
 import { connectDatabase } from '@atlas/shared/db';
 import { silentLogger } from '@atlas/shared/log';
-import { createPostgresSearchIndex, type SearchCacheStats, withSearchCache } from '@atlas/shared/search';
+import { createSearchIndex, type SearchCacheStats, withSearchCache } from '@atlas/shared/search';
 import { applyV8Flags } from '../../apps/cli/bin/v8-flags.mjs';
 
 // V8 set as `atlas api` sets it (apps/cli/bin/v8-flags.mjs).
@@ -14,8 +16,12 @@ applyV8Flags('api');
 const [databaseUrl, port, cache] = process.argv.slice(2);
 if (!databaseUrl || !port) throw new Error('usage: server.ts <database url> <port> <cache|no-cache>');
 const database = connectDatabase(databaseUrl, { max: 10, applicationName: 'atlas-bench-api' });
-const backend = createPostgresSearchIndex({ databaseUrl });
-await backend.init();
+const meiliUrl = process.env.MEILI_URL;
+const backend = await createSearchIndex({
+  databaseUrl,
+  meili: meiliUrl ? { url: meiliUrl, key: process.env.MEILI_KEY } : undefined,
+  log: silentLogger,
+});
 // As createAppDeps builds it for `atlas start`, unless the run measures the database path alone.
 const cached = cache === 'cache' ? withSearchCache(backend) : undefined;
 const app = createApp({
@@ -63,7 +69,7 @@ process.on('message', () => {
   };
   loopDelay.reset();
   Object.assign(gc, { count: 0, totalMs: 0, maxMs: 0, over5Ms: 0, major: 0, minorMs: 0 });
-  process.send?.({ cache: stats, process: process_ });
+  process.send?.({ cache: stats, process: process_, served: backend.status?.().searches ?? null });
 });
 process.on('SIGTERM', async () => {
   await server.close();

@@ -49,7 +49,10 @@ esac
 if [ "$(id -u)" -eq 0 ]; then
   mkdir -p "$data"
   owner=$(id -u "$user"):$(id -g "$user")
-  [ "$(stat -c %u:%g "$data")" = "$owner" ] || chown -R "$owner" "$data"
+  # The avatar cache may be a volume of its own, mounted inside the data folder.
+  for dir in "$data" "$data/media"; do
+    [ ! -d "$dir" ] || [ "$(stat -c %u:%g "$dir")" = "$owner" ] || chown -R "$owner" "$dir"
+  done
   exec setpriv --reuid="$user" --regid="$user" --init-groups -- "$@"
 fi
 exec "$@"

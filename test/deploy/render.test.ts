@@ -269,13 +269,14 @@ describe('setup.sh renders the stack', () => {
 
   it('changes nothing and keeps the secrets when run again', async () => {
     const before = await snapshot(stack);
-    const again = await runScript(path.join(DEPLOY_DIR, 'setup.sh'), ['--dir', stack]);
+    const again = await runScript(path.join(DEPLOY_DIR, 'setup.sh'), ['--no-start', '--dir', stack]);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toContain('nothing to change');
     expect(await snapshot(stack)).toEqual(before);
     const same = await runScript(path.join(DEPLOY_DIR, 'setup.sh'), [
       '--domain',
       'example.test',
+      '--no-start',
       '--dir',
       stack,
     ]);
@@ -287,6 +288,7 @@ describe('setup.sh renders the stack', () => {
     const result = await runScript(path.join(DEPLOY_DIR, 'setup.sh'), [
       '--domain',
       'other.test',
+      '--no-start',
       '--dir',
       stack,
     ]);
@@ -295,6 +297,7 @@ describe('setup.sh renders the stack', () => {
     const bad = await runScript(path.join(DEPLOY_DIR, 'setup.sh'), [
       '--domain',
       'not a domain',
+      '--no-start',
       '--dir',
       pathStack,
     ]);

@@ -142,6 +142,16 @@ describe('public endpoints never answer 500', () => {
     );
   });
 
+  it('GET /media/avatar/{any segment}/{any segment}', async () => {
+    await fc.assert(
+      fc.asyncProperty(segment, segment, query, async (serverName, mediaId, q) => {
+        const response = await api.get(`/media/avatar/${serverName}/${mediaId}?${q}`);
+        expect(response.status).toBeLessThan(500);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
   it.each(POST_ENDPOINTS)('POST %s with any body', async (path) => {
     await fc.assert(
       fc.asyncProperty(body, query, authorization, async (b, q, auth) => {

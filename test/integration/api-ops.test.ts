@@ -77,6 +77,7 @@ describe('OpenAPI and docs', () => {
         '/api/v1/admin/reports',
         '/api/v1/admin/reports/{id}/resolve',
         '/api/v1/admin/crawl',
+        '/media/avatar/{serverName}/{mediaId}',
       ].sort(),
     );
   });

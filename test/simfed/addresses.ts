@@ -26,6 +26,8 @@ export const PORT = {
   delegated: 8450,
   /** SRV targets. */
   srv: 8451,
+  /** The media host, where federation media answers' `Location`s point. */
+  media: 8452,
 } as const;
 
 export function address(prefix: string, host: number): string {

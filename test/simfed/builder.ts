@@ -333,6 +333,7 @@ export class FederationBuilder {
       topic,
       canonicalAlias,
       avatarUrl,
+      avatarMedia: undefined,
       members,
       stateEvents,
       // Synapse lists an invite-only room only when it is world readable.

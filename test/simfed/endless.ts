@@ -51,6 +51,7 @@ export function endlessRoomAt(server: SimServer, seed: string, position: number)
     topic: rng.chance(0.7) ? roomTopic(rng) : undefined,
     canonicalAlias: `#${aliasLocalpart(rng, name)}-${position}:${server.name}`,
     avatarUrl: undefined,
+    avatarMedia: undefined,
     members,
     stateEvents: members * 2 + 10,
     worldReadable: false,

@@ -3,6 +3,7 @@ import type { JsonValue } from '@atlas/shared/matrix';
 import type { RequestAuthenticator } from './auth.ts';
 import { type ClientDirectoryContext, clientPublicRooms } from './client-directory.ts';
 import { fromBody, fromQuery } from './directory-request.ts';
+import { answerFederationMedia, answerLegacyMedia, mediaApiOf } from './media.ts';
 import type { SimRoom } from './model.ts';
 import { Responder } from './responses.ts';
 import { complexityOf, roomEntry } from './room-entry.ts';
@@ -17,6 +18,8 @@ export interface HandlerContext extends ClientDirectoryContext {
   auth: RequestAuthenticator;
   /** The hostname the request was routed by (a server name's host, or a delegated host). */
   routedHostname: string;
+  /** Runs `fn` after `ms` unless the simfed closes first (trickling answers). */
+  later(ms: number, fn: () => void): void;
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer | null> {
@@ -281,6 +284,46 @@ export async function handleRequest(
     return;
   }
 
+  // ---- media (server-server API "Content Repository"; the legacy client-server media API) ----
+  const federationMedia = /^\/_matrix\/federation\/v1\/media\/(thumbnail|download)\/([^/]*)$/.exec(path);
+  if (federationMedia && method === 'GET' && mediaApiOf(server.software) !== 'legacy') {
+    if ((await signed(undefined)) === null) return;
+    if (federationMedia[1] === 'thumbnail') {
+      // parse_integer(request, ..., required=True) in Synapse's servlet.
+      for (const name of ['width', 'height']) {
+        const value = query.get(name);
+        if (value === null)
+          return out.error(400, 'M_MISSING_PARAM', `Missing integer query parameter '${name}'`);
+        if (!/^-?\d+$/.test(value)) {
+          return out.error(400, 'M_INVALID_PARAM', `Query parameter '${name}' must be an integer`);
+        }
+      }
+    }
+    const mediaId = decodePathSegment(federationMedia[2] ?? '');
+    const kind = ctx.state.mediaKind(server.name, mediaId);
+    if (!kind) return out.error(404, 'M_NOT_FOUND', `Not found '${path}'`);
+    return answerFederationMedia(
+      ctx.state.mediaLibrary,
+      out.res,
+      out.serverHeader(),
+      server.name,
+      mediaId,
+      kind,
+      ctx.later,
+    );
+  }
+  const legacyMedia = /^\/_matrix\/media\/(?:v3|r0)\/(thumbnail|download)\/([^/]*)\/([^/]*)$/.exec(path);
+  if (legacyMedia && method === 'GET') {
+    const serverName = decodePathSegment(legacyMedia[2] ?? '');
+    const mediaId = decodePathSegment(legacyMedia[3] ?? '');
+    const kind = serverName === server.name ? ctx.state.mediaKind(server.name, mediaId) : undefined;
+    // Synapse with authenticated media (1.120 on) freezes these endpoints: media uploaded since
+    // is "Not found" here, whatever it is.
+    if (!kind || mediaApiOf(server.software) === 'authenticated')
+      return out.error(404, 'M_NOT_FOUND', 'Not found');
+    return answerLegacyMedia(ctx.state.mediaLibrary, out.res, out.serverHeader(), mediaId, kind, ctx.later);
+  }
+
   if (path.startsWith('/_matrix/')) return out.error(404, 'M_UNRECOGNIZED', 'Unrecognized request');
   out.noResource();
 }
@@ -330,5 +373,11 @@ function normalizeEndpoint(path: string): string {
   if (path.startsWith('/_matrix/federation/unstable/rooms/'))
     return '/_matrix/federation/unstable/rooms/{roomId}/complexity';
   if (path.startsWith('/_matrix/key/v2/server/')) return '/_matrix/key/v2/server/{keyId}';
+  if (path.startsWith('/_matrix/federation/v1/media/thumbnail/'))
+    return '/_matrix/federation/v1/media/thumbnail/{mediaId}';
+  if (path.startsWith('/_matrix/federation/v1/media/download/'))
+    return '/_matrix/federation/v1/media/download/{mediaId}';
+  if (path.startsWith('/_matrix/media/'))
+    return `${path.split('/').slice(0, 5).join('/')}/{serverName}/{mediaId}`;
   return path.length > 80 ? `${path.slice(0, 80)}...` : path;
 }

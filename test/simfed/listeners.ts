@@ -235,6 +235,7 @@ export class Listeners {
           state: this.options.state,
           auth: this.options.auth,
           routedHostname,
+          later: (ms, fn) => this.later(ms, fn),
           outbound: this.options.outbound,
           remoteCacheMs: this.options.remoteCacheMs,
         },

@@ -1,5 +1,6 @@
 import { hasNoindexTag } from '@atlas/shared/matrix';
 import { listenerId, type Placement } from './layout.ts';
+import { mediaApiOf } from './media.ts';
 import {
   type Federation,
   type Manifest,
@@ -39,6 +40,7 @@ export function buildManifest({ federation, placements, env, network }: Manifest
       world_readable: room.worldReadable,
       guest_can_join: room.guestCanJoin,
       avatar_url: room.avatarUrl ?? null,
+      avatar_media: room.avatarUrl ? (room.avatarMedia ?? 'png') : null,
       hostile: room.hostile,
       federate: room.federate,
     };
@@ -71,6 +73,7 @@ export function buildManifest({ federation, placements, env, network }: Manifest
       client_directory: server.clientDirectory,
       software: server.software.name,
       version: server.software.version,
+      media_api: mediaApiOf(server.software),
       resolution: server.resolution,
       delegated_to: server.delegatedTo ?? null,
       srv: server.srv ? `${server.srv.owner} -> ${server.srv.target}:${server.srv.port}` : null,

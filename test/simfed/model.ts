@@ -1,4 +1,5 @@
 import type { ResolutionStep } from '@atlas/shared/matrix';
+import type { MediaApi, MediaKind } from './media.ts';
 
 /** How a simulated server behaves on the wire. Everything but `normal` and `slow` is unreachable. */
 export type Behaviour =
@@ -59,6 +60,8 @@ export interface SimRoom {
   topic: string | undefined;
   canonicalAlias: string | undefined;
   avatarUrl: string | undefined;
+  /** What its avatar's origin serves for it (a plain PNG unless a test says otherwise). */
+  avatarMedia: MediaKind | undefined;
   members: number;
   /** Current state events; Synapse's complexity v1 is this / 500. */
   stateEvents: number;
@@ -158,6 +161,8 @@ export interface ManifestRoom {
   world_readable: boolean;
   guest_can_join: boolean;
   avatar_url: string | null;
+  /** What the avatar's origin serves for `avatar_url` (null without an avatar). */
+  avatar_media: MediaKind | null;
   /** Name or topic holds text Atlas cleans (control or bidi characters, oversized). */
   hostile: boolean;
   /** `m.federate`: false for a room that only its own server's client API lists. */
@@ -175,6 +180,8 @@ export interface ManifestServer {
   client_directory: boolean;
   software: string;
   version: string;
+  /** Its media endpoints: federation media, the legacy API, or both (media.ts). */
+  media_api: MediaApi;
   /** The step of the spec's resolution that decides where it lives. */
   resolution: ResolutionStep;
   delegated_to: string | null;

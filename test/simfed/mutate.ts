@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { FederationBuilder } from './builder.ts';
+import type { MediaKind } from './media.ts';
 import type { Behaviour, Federation, FoundVia, SimServer } from './model.ts';
 import { Rng } from './prng.ts';
 
@@ -23,6 +25,11 @@ export interface Mutation {
    * live in DNS (`offline_refused`, `offline_no_dns`) cannot be switched to.
    */
   setBehaviour?: { server: string; behaviour: Exclude<Behaviour, 'offline_refused' | 'offline_no_dns'> }[];
+  /**
+   * Gives rooms an avatar held by `server` (default: the first server listing the room) that its
+   * origin serves as `media` (media.ts: plain images and hostile answers).
+   */
+  setAvatars?: { roomId: string; media: MediaKind; server?: string }[];
 }
 
 export interface ChangeSummary {
@@ -35,6 +42,8 @@ export interface ChangeSummary {
   addedServers: string[];
   publishingChanged: string[];
   behaviourChanged: string[];
+  /** Rooms whose avatar changed, with its new `mxc://`. */
+  avatarsSet: { roomId: string; avatarUrl: string }[];
 }
 
 export interface MutationResult {
@@ -64,6 +73,7 @@ export function applyMutation(
     addedServers: [],
     publishingChanged: [],
     behaviourChanged: [],
+    avatarsSet: [],
   };
   const changedRooms = new Set<string>();
   const room = (roomId: string) => {
@@ -119,6 +129,15 @@ export function applyMutation(
     }
     server.behaviour = behaviour;
     summary.behaviourChanged.push(name);
+  }
+  for (const { roomId, media, server: holder } of mutation.setAvatars ?? []) {
+    const r = room(roomId);
+    const origin = holder ?? federation.servers.find((s) => s.listed.includes(roomId))?.name;
+    if (!origin) throw new Error(`no server lists ${roomId}; name the avatar's server`);
+    const id = `${media}_${createHash('sha256').update(roomId).digest('hex').slice(0, 16)}`;
+    r.avatarUrl = `mxc://${origin}/${id}`;
+    r.avatarMedia = media;
+    summary.avatarsSet.push({ roomId, avatarUrl: r.avatarUrl });
   }
   const newServers: SimServer[] = [];
   for (let k = 0; k < (mutation.addServers?.count ?? 0); k++) {

@@ -24,7 +24,7 @@ export class Responder {
     private readonly server: SimServer,
   ) {}
 
-  private serverHeader(): Record<string, string> {
+  serverHeader(): Record<string, string> {
     const { name, version } = this.server.software;
     return name === 'Synapse' ? { server: `Synapse/${version}` } : {};
   }

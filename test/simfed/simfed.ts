@@ -13,6 +13,7 @@ import { DOMAIN, generateFederation } from './generate.ts';
 import { type ListenerKey, listenerId, type Placement, placeServer } from './layout.ts';
 import { Listeners } from './listeners.ts';
 import { buildManifest } from './manifest.ts';
+import { startMediaHost, startTrap } from './media.ts';
 import type { Manifest, SimServer } from './model.ts';
 import { applyMutation, type ChangeSummary, type Mutation, seededChanges } from './mutate.ts';
 import { DirectoryHold, emptyStats, type ServerStats, SimState } from './state.ts';
@@ -87,10 +88,20 @@ export interface SimFed {
    * `release()` (to change the federation in the middle of a read). Filtered searches are not held.
    */
   holdDirectory(serverName: string, pages: number): { reached: Promise<void>; release(): void };
+  /** The media side: hostile answers' witnesses and the media host's counters. */
+  media: {
+    /** Connections that reached the private address hostile media points at (must stay 0). */
+    trapConnections(): number;
+    /** Requests the media host (the `Location`s' target) answered. */
+    hostRequests(): number;
+    /** Makes the decompression bomb now (so a memory measurement does not count the simulator). */
+    prepare(): Promise<void>;
+  };
   close(): Promise<void>;
 }
 
 const ATLAS_HOSTNAME = `atlas.${DOMAIN}`;
+const MEDIA_HOSTNAME = `media.${DOMAIN}`;
 /** How long a simulated server waits for another's directory before answering 502. */
 const REMOTE_DIRECTORY_TIMEOUT_MS = 10_000;
 
@@ -225,7 +236,29 @@ async function startOnBlock(
     const runtime = state.runtime(server.name) ?? state.addServer(server);
     for (const route of placement.routes) listeners.route(route.listener, route.hostname, runtime);
   };
-  const records: DnsRecord[] = [{ type: 'A', name: ATLAS_HOSTNAME, address: atlas.host }];
+  const library = state.mediaLibrary;
+  let mediaHost: Awaited<ReturnType<typeof startMediaHost>>;
+  let trap: Awaited<ReturnType<typeof startTrap>>;
+  try {
+    mediaHost = await startMediaHost({
+      ca,
+      hostname: MEDIA_HOSTNAME,
+      address: address(prefix, HOST.main),
+      port: PORT.media,
+      library,
+      kindOf: (serverName, mediaId) => state.mediaKind(serverName, mediaId),
+    });
+    trap = await startTrap(library);
+  } catch (error) {
+    await listeners.close();
+    outboundAgent.destroy();
+    await dns.close();
+    throw error;
+  }
+  const records: DnsRecord[] = [
+    { type: 'A', name: ATLAS_HOSTNAME, address: atlas.host },
+    { type: 'A', name: MEDIA_HOSTNAME, address: address(prefix, HOST.main) },
+  ];
   for (const server of federation.servers) {
     const placement = placements.get(server.name);
     if (!placement) continue;
@@ -338,8 +371,15 @@ async function startOnBlock(
         },
       };
     },
+    media: {
+      trapConnections: () => library.trapConnections,
+      hostRequests: () => mediaHost.requests(),
+      prepare: () => library.prepare(),
+    },
     async close() {
       await listeners.close();
+      await mediaHost.close();
+      await trap.close();
       outboundAgent.destroy();
       await dns.close();
     },

@@ -1,6 +1,7 @@
 import { type SigningKey, serverKeyDocument, signingKeyFromSeed } from '@atlas/shared/matrix';
 import { EntryCache, ServerDirectory } from './directory.ts';
 import { endlessRoom, endlessRoomByAlias } from './endless.ts';
+import { type MediaKind, MediaLibrary } from './media.ts';
 import type { Federation, SimRoom, SimServer } from './model.ts';
 import { RemoteDirectories } from './remote-directory.ts';
 import type { SpecClientOptions } from './spec-client.ts';
@@ -106,14 +107,29 @@ export class SimState {
   readonly runtimes = new Map<string, ServerRuntime>();
   /** canonical alias (lowercased) -> room id */
   readonly aliases = new Map<string, string>();
+  /** `mxc://` of every room's avatar -> what its origin serves for it */
+  readonly media = new Map<string, MediaKind>();
+  readonly mediaLibrary = new MediaLibrary();
   misrouted = 0;
 
   constructor(readonly federation: Federation) {
     this.cache = new EntryCache(federation);
     for (const server of federation.servers) this.addServer(server);
-    for (const room of federation.rooms.values()) {
+    this.index();
+  }
+
+  private index(): void {
+    this.aliases.clear();
+    this.media.clear();
+    for (const room of this.federation.rooms.values()) {
       if (room.canonicalAlias) this.aliases.set(room.canonicalAlias.toLowerCase(), room.roomId);
+      if (room.avatarUrl) this.media.set(room.avatarUrl, room.avatarMedia ?? 'png');
     }
+  }
+
+  /** What `serverName` serves as its media `mediaId`; undefined for media it does not have. */
+  mediaKind(serverName: string, mediaId: string): MediaKind | undefined {
+    return this.media.get(`mxc://${serverName}/${mediaId}`);
   }
 
   addServer(server: SimServer): ServerRuntime {
@@ -146,9 +162,6 @@ export class SimState {
   refresh(changedRooms: Iterable<string>, changedServers: Iterable<string>): void {
     for (const id of changedRooms) this.cache.invalidate(id);
     for (const name of changedServers) this.runtimes.get(name)?.directory.invalidate();
-    this.aliases.clear();
-    for (const room of this.federation.rooms.values()) {
-      if (room.canonicalAlias) this.aliases.set(room.canonicalAlias.toLowerCase(), room.roomId);
-    }
+    this.index();
   }
 }

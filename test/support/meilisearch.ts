@@ -23,6 +23,8 @@ export interface TestMeilisearch {
   start(options?: { lost?: boolean }): Promise<void>;
   /** Stops it and removes its folder. */
   close(): Promise<void>;
+  /** The server's process id while it runs (benchmarks read its memory). */
+  pid(): number | undefined;
 }
 
 let binary: string | undefined;
@@ -136,6 +138,7 @@ export async function startMeilisearch(): Promise<TestMeilisearch> {
     key,
     stop,
     start,
+    pid: () => child?.pid,
     async close() {
       await stop();
       await rm(dir, { recursive: true, force: true });

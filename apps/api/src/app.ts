@@ -23,6 +23,7 @@ import { elementRoutes } from './routes/element.ts';
 import { healthRoutes } from './routes/health.ts';
 import { matrixDirectoryRoutes } from './routes/matrix-directory.ts';
 import { matrixIdentityRoutes } from './routes/matrix-keys.ts';
+import { mediaRoutes } from './routes/media.ts';
 import { reportRoutes } from './routes/reports.ts';
 import { roomRoutes } from './routes/rooms.ts';
 import { serverRoutes } from './routes/servers.ts';
@@ -49,14 +50,23 @@ const OUTAGE_LOG_MS = 30_000;
 /** A caller's request id is echoed only when it is a plain token (it goes back in a header). */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
-/** Paths of the JSON API and Matrix's APIs, which answer in JSON; every other path is a page. */
+/** Avatars: images, whose errors are JSON like the API's. */
+function isMediaPath(path: string): boolean {
+  return path.startsWith('/media/');
+}
+
+/** Paths of the JSON API, Matrix's APIs and media, which answer in JSON; every other path is a page. */
 function isApiPath(path: string): boolean {
-  return path.startsWith('/api/') || path === '/metrics' || isMatrixPath(path);
+  return path.startsWith('/api/') || path === '/metrics' || isMatrixPath(path) || isMediaPath(path);
 }
 
 const NOT_PAGES = new Set(['/healthz', '/readyz', '/robots.txt']);
 
-/** Paths of the web pages (rate-limited like the JSON API they mirror). */
+/**
+ * Paths of the web pages (rate-limited like the JSON API they mirror). Avatars are not: a page of
+ * results loads twenty, served from the cache like assets; what reaches a remote server is bounded
+ * by the avatar service (only shown rooms' avatars, one fetch each, failures remembered).
+ */
 function isPagePath(path: string): boolean {
   return !isApiPath(path) && !path.startsWith('/assets/') && !NOT_PAGES.has(path);
 }
@@ -140,6 +150,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/api/v1', statsRoutes(stats));
   app.route('/api/v1', elementRoutes());
   app.route('/api/v1', reportRoutes(reports));
+  app.route('/', mediaRoutes());
 
   // Then the operator's.
   app.use('/api/v1/admin/*', adminAuth(settings.adminTokens));

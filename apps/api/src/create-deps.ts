@@ -1,7 +1,9 @@
 import type { Config } from '@atlas/shared/config';
-import type { Database } from '@atlas/shared/db';
+import { type Database, isShownAvatar } from '@atlas/shared/db';
 import type { Logger } from '@atlas/shared/log';
-import { createKeyStore, type FederationClient, type SigningKey } from '@atlas/shared/matrix';
+import { createKeyStore, type FederationClient, mxcUri, type SigningKey } from '@atlas/shared/matrix';
+import { AvatarService, AvatarStore } from '@atlas/shared/media';
+import type { HttpClient } from '@atlas/shared/net';
 import type { QueueBackend } from '@atlas/shared/queue';
 import { createSearchIndex, withSearchCache } from '@atlas/shared/search';
 import { Redis } from 'ioredis';
@@ -14,6 +16,11 @@ export interface AppDepsInput {
   queues?: QueueBackend | undefined;
   /** Fetches origins' keys to verify signed federation requests; without it they are refused. */
   federation?: Pick<FederationClient, 'getServerKeys'> | undefined;
+  /**
+   * Fetches avatars from their origins (with ATLAS_MEDIA on): the federation client and the HTTP
+   * client under it, so media shares the SSRF guard, limits and per-server politeness of the rest.
+   */
+  media?: { federation: FederationClient; http: HttpClient } | undefined;
   ready?: () => Promise<boolean>;
 }
 
@@ -51,6 +58,23 @@ export async function createAppDeps(
   const search = withSearchCache(
     await createSearchIndex({ databaseUrl: input.database.url, meili: config.meili, log: input.log }),
   );
+  const stopping = new AbortController();
+  let avatars: AvatarService | undefined;
+  if (config.media && input.media) {
+    const { sql } = input.database;
+    avatars = new AvatarService({
+      store: await AvatarStore.open({
+        dir: config.media.cacheDir,
+        capBytes: config.media.cacheBytes,
+        log: input.log,
+      }),
+      federation: input.media.federation,
+      http: input.media.http,
+      log: input.log,
+      isShownAvatar: (ref) => isShownAvatar(sql, mxcUri(ref), ref.serverName),
+      signal: stopping.signal,
+    });
+  }
   // The rate limits' own connection: it must not wait for Redis (a limit that cannot be counted
   // falls back to this process's memory at once), unlike the queues' connections.
   const limitStore = config.redisUrl
@@ -68,8 +92,10 @@ export async function createAppDeps(
     queues: input.queues,
     limitStore,
     keyStore: input.federation ? createKeyStore({ federation: input.federation }) : undefined,
+    avatars,
     settings: apiSettings(config),
     close: async () => {
+      stopping.abort();
       limitStore?.disconnect();
       await search.close();
     },

@@ -1,6 +1,8 @@
+import type { RoomLinks } from '@atlas/shared/api';
 import type { Database } from '@atlas/shared/db';
 import type { Logger } from '@atlas/shared/log';
 import type { KeyStore, SigningKey } from '@atlas/shared/matrix';
+import type { AvatarService } from '@atlas/shared/media';
 import type { QueueBackend } from '@atlas/shared/queue';
 import type { SearchIndex } from '@atlas/shared/search';
 import type { Redis } from 'ioredis';
@@ -47,7 +49,14 @@ export interface AppDeps {
   limitStore?: Redis | undefined;
   /** Verifies X-Matrix signatures on federation requests; without it they are refused. */
   keyStore?: Pick<KeyStore, 'verifyRequest'> | undefined;
+  /** Room avatars (`/media/avatar/...`); absent when ATLAS_MEDIA=off, and the answers link none. */
+  avatars?: AvatarService | undefined;
   settings: ApiSettings;
+}
+
+/** What room answers link to in this app. */
+export function roomLinks(deps: Pick<AppDeps, 'avatars'>): RoomLinks {
+  return { avatars: deps.avatars !== undefined };
 }
 
 export const DEFAULT_SETTINGS: ApiSettings = {

@@ -2,7 +2,7 @@ import { type DirectoryStats, toApiRoom } from '@atlas/shared/api';
 import { InvalidCursorError } from '@atlas/shared/search';
 import type { Checked, QueryRecord, WebServices, WebSettings } from '@atlas/web';
 import type { z } from '@hono/zod-openapi';
-import type { AppDeps } from './deps.ts';
+import { type AppDeps, roomLinks } from './deps.ts';
 import { ApiError } from './errors.ts';
 import type { ClientRateLimiter } from './middleware/rate-limit.ts';
 import { describeIssues } from './openapi.ts';
@@ -44,26 +44,31 @@ export function webServices(
   shared: { stats: () => Promise<DirectoryStats>; reports: ClientRateLimiter },
 ): WebServices<RoomSearchParams, ServerListParams> {
   const { sql } = deps.database;
+  const links = roomLinks(deps);
   return {
     parseRoomQuery: (query) => checkedQuery(RoomQuerySchema, query),
-    searchRooms: (params) => cursorChecked(() => searchRooms(deps.search, params)),
-    findRoom: (reference) => findShownRoom(sql, reference),
-    roomDetail: (roomId) => getRoomDetail(sql, roomId),
+    searchRooms: (params) => cursorChecked(() => searchRooms(deps.search, params, links)),
+    findRoom: (reference) => findShownRoom(sql, reference, links),
+    roomDetail: (roomId) => getRoomDetail(sql, roomId, links),
     async topRooms(sort, limit) {
       const page = await deps.search.search({ filters: { stale: false }, sort, limit });
-      return page.hits.map(toApiRoom);
+      return page.hits.map((doc) => toApiRoom(doc, links));
     },
     parseServerQuery: (query) => checkedQuery(ServerQuerySchema, query),
     listServers: (params) => cursorChecked(() => listServers(sql, params)),
-    serverDetail: (name) => getServerDetail(sql, deps.search, name),
+    serverDetail: (name) => getServerDetail(sql, deps.search, name, links),
     serverRooms: (name, cursor) =>
       cursorChecked(() =>
-        searchRooms(deps.search, {
-          server: [name],
-          sort: 'members',
-          limit: SERVER_ROOMS_PAGE,
-          ...(cursor ? { cursor } : {}),
-        }),
+        searchRooms(
+          deps.search,
+          {
+            server: [name],
+            sort: 'members',
+            limit: SERVER_ROOMS_PAGE,
+            ...(cursor ? { cursor } : {}),
+          },
+          links,
+        ),
       ),
     stats: shared.stats,
     async report(input) {

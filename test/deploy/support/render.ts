@@ -41,10 +41,10 @@ export function runScript(
   });
 }
 
-/** Renders the stack with deploy/setup.sh into a new temporary folder. */
+/** Renders the stack with deploy/setup.sh (--no-start) into a new temporary folder. */
 export async function renderStack(args: string[]): Promise<{ dir: string; result: ScriptResult }> {
   const dir = await mkdtemp(path.join(tmpdir(), 'atlas-stack-'));
-  const result = await runScript(path.join(DEPLOY_DIR, 'setup.sh'), [...args, '--dir', dir]);
+  const result = await runScript(path.join(DEPLOY_DIR, 'setup.sh'), [...args, '--no-start', '--dir', dir]);
   if (result.code !== 0) {
     throw new Error(`setup.sh failed (${result.code}):\n${result.stderr}${result.stdout}`);
   }

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { waitFor } from '../../support/ports.ts';
@@ -123,8 +123,8 @@ function run(command: string[], options: ExecOptions = {}): Promise<ExecResult> 
   });
 }
 
-/** A network namespace with only `lo`, up: the test's stand-in for the compose networks. */
-export async function createNetwork(): Promise<Network> {
+/** A new network namespace with `lo` up, held open as long as the test process lives. */
+async function holdNamespace(): Promise<{ nsPath: string; holder: ChildProcess }> {
   requireRoot();
   // The holder lives as long as the test process (its parent), even when the test is killed.
   const holder = spawn(
@@ -141,6 +141,10 @@ export async function createNetwork(): Promise<Network> {
     const result = await run(['nsenter', `--net=${nsPath}`, 'ip', '-o', 'link', 'show', 'lo']);
     return result.code === 0 && /state UNKNOWN|UP/.test(result.stdout);
   });
+  return { nsPath, holder };
+}
+
+function networkOf(nsPath: string, holder: ChildProcess): Network {
   return {
     nsPath,
     exec: (command, options) => run(['nsenter', `--net=${nsPath}`, '--', ...command], options),
@@ -151,6 +155,41 @@ export async function createNetwork(): Promise<Network> {
       );
     },
   };
+}
+
+/** A network namespace with only `lo`, up: the test's stand-in for the compose networks. */
+export async function createNetwork(): Promise<Network> {
+  const { nsPath, holder } = await holdNamespace();
+  return networkOf(nsPath, holder);
+}
+
+/**
+ * A network of its own for one service, joined to `shared` by a veth pair (a /30: `address` for
+ * the service, the one below it on the shared side), as a compose network gives every container
+ * its own address. For a service whose fixed port another service already holds in `shared`.
+ */
+export async function attachNetwork(
+  shared: Network,
+  link: string,
+  address: string,
+): Promise<Network & { address: string }> {
+  const { nsPath, holder } = await holdNamespace();
+  const own = networkOf(nsPath, holder);
+  const octets = address.split('.').map(Number);
+  const gateway = [...octets.slice(0, 3), (octets[3] ?? 1) - 1].join('.');
+  const steps: [Network, string[]][] = [
+    [shared, ['ip', 'link', 'add', `${link}0`, 'type', 'veth', 'peer', 'name', `${link}1`]],
+    [shared, ['ip', 'link', 'set', `${link}1`, 'netns', String(holder.pid)]],
+    [shared, ['ip', 'addr', 'add', `${gateway}/30`, 'dev', `${link}0`]],
+    [shared, ['ip', 'link', 'set', `${link}0`, 'up']],
+    [own, ['ip', 'addr', 'add', `${address}/30`, 'dev', `${link}1`]],
+    [own, ['ip', 'link', 'set', `${link}1`, 'up']],
+  ];
+  for (const [where, command] of steps) {
+    const result = await where.exec(command);
+    if (result.code !== 0) throw new Error(`${command.join(' ')}: ${result.stderr}`);
+  }
+  return { ...own, address };
 }
 
 /** The network of a namespace made by createNetwork in another process (the compose stand-in). */
@@ -271,16 +310,32 @@ export async function startContainer(spec: ContainerSpec): Promise<Container> {
   const logStream = createWriteStream(logFile);
   const [program = 'nsenter', ...args] = argv;
   const child = spawn(program, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // What the service printed is kept in memory as well as in its log file: a read right after the
+  // process exits must not depend on the file stream having flushed.
+  const printed: Buffer[] = [];
+  let printedBytes = 0;
+  const keep = (chunk: Buffer) => {
+    printed.push(chunk);
+    printedBytes += chunk.length;
+    while (printedBytes > 4 * 1024 * 1024 && printed.length > 1) printedBytes -= printed.shift()?.length ?? 0;
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
   child.stdout?.pipe(logStream, { end: false });
   child.stderr?.pipe(logStream, { end: false });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const log = async () => {
-    try {
-      return await readFile(logFile, 'utf8');
-    } catch {
-      return '';
-    }
-  };
+  // 'exit' can come before the last output is read; 'close' comes after it, unless something the
+  // service left running still holds its output open, so wait for it only briefly.
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      const timer = setTimeout(() => resolve(code), 2000);
+      void closed.then(() => {
+        clearTimeout(timer);
+        resolve(code);
+      });
+    }),
+  );
+  const log = async () => Buffer.concat(printed).toString('utf8');
   return {
     name: spec.name,
     process: child,

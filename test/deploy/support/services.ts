@@ -13,14 +13,27 @@ import type { ContainerSpec, Mount, Network } from './sandbox.ts';
  *  - Meilisearch's image starts it under tini; here it starts without (this machine has none);
  *  - PostgreSQL's socket folder is shared between "exec" invocations of the postgres service
  *    (in Docker they are the same container);
- *  - the test passes loopback listening addresses to coturn (see coturnArgs in the test);
+ *  - the test passes loopback listening addresses to coturn (coturn will not pick addresses
+ *    itself when every address sits on the loopback interface);
+ *  - Element Web's image is nginx serving Element's static files and the mounted config.json;
+ *    here a static file server (Python's http.server) serves the same /app folder, which holds
+ *    only the mounted config.json. It listens on the port the compose file gives it, which in the
+ *    one shared network is Atlas's, so it runs only when the test gives it a network of its own;
  *  - the services in NOT_RUN_HERE are not started by the compose stand-in's `up`.
  */
 
 /** Services whose image's program cannot run here, and why (the compose stand-in skips them). */
 export const NOT_RUN_HERE: Record<string, string> = {
-  element: "Element Web's image is nginx serving static files; no nginx here (HAProxy's route is tested)",
+  element:
+    'Element Web listens on 8080 like Atlas, which the shared test network cannot hold twice (given a network of its own, a static file server stands in for its nginx)',
+  'synapse-admin': "the admin UI's image is nginx serving static files; no nginx here",
+  acme: "acme.sh is not installed here, and Let's Encrypt cannot be reached (its install hook is tested)",
 };
+
+/** The signal `docker stop` sends: the image's STOPSIGNAL (PostgreSQL's is SIGINT, a fast shutdown). */
+export function stopSignal(service: string): NodeJS.Signals {
+  return service === 'postgres' ? 'SIGINT' : 'SIGTERM';
+}
 
 export interface StackContext {
   stackDir: string;
@@ -42,6 +55,7 @@ export const TEST_VOLUMES = [
   'redis-data',
   'meili-data',
   'atlas-data',
+  'atlas-media',
   'acme-state',
   'haproxy-run',
 ];
@@ -92,6 +106,10 @@ export function serviceSpec(ctx: StackContext, name: string, options: SpecOption
     mounts.push({ source: ctx.meilisearch, target: '/bin/meilisearch', readOnly: true });
     const entrypoint = svc.entrypoint ?? [];
     command = [...(entrypoint[0] === '/sbin/tini' ? entrypoint.slice(2) : entrypoint), ...args];
+  } else if (name === 'element') {
+    // The image's nginx serves /app on ELEMENT_WEB_PORT; a static file server does here.
+    command = ['/usr/bin/python3', '-m', 'http.server', env.ELEMENT_WEB_PORT ?? '80', '--directory', '/app'];
+    user = '65534:65534';
   } else if (name === 'haproxy') {
     command = ['haproxy', '-W', '-db', '-f', '/usr/local/etc/haproxy/haproxy.cfg'];
   } else if (svc.entrypoint) {

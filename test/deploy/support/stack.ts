@@ -6,7 +6,7 @@ import { meilisearchBinary } from '../../support/meilisearch.ts';
 import { loadCompose } from './compose-model.ts';
 import { REPO_ROOT } from './render.ts';
 import { type Container, type ExecResult, type Network, runContainer, startContainer } from './sandbox.ts';
-import { type SpecOptions, type StackContext, serviceSpec, TEST_VOLUMES } from './services.ts';
+import { type SpecOptions, type StackContext, serviceSpec, stopSignal, TEST_VOLUMES } from './services.ts';
 
 export interface TestStack {
   ctx: StackContext;
@@ -23,6 +23,8 @@ export interface TestStack {
   composeEnv(): Promise<Record<string, string>>;
   /** The compose stand-in's calls so far, one line each ("pull --ignore-buildable"). */
   composeCalls(): Promise<string[]>;
+  /** The services running for the compose stand-in, with their process ids. */
+  runningServices(): Promise<Map<string, number>>;
   /** Reads compose.yaml and .env again. */
   reload(): Promise<void>;
   /** Everything the running containers printed, for failure messages. */
@@ -63,12 +65,20 @@ export async function startDns(
   return child;
 }
 
+export interface StackOptions {
+  /** The folder gets its compose.yaml and .env later (a restore, a setup.sh run); call reload() then. */
+  lazyModel?: boolean;
+  /** Arguments the compose stand-in adds to a service's command (coturn's addresses). */
+  serviceArgs?: Record<string, string[]>;
+  /** Services the compose stand-in runs in a network of their own (see attachNetwork). */
+  serviceNetworks?: Record<string, { nsPath: string; address: string }>;
+}
+
 export async function createStack(
   stackDir: string,
   network: Network,
-  options: { lazyModel?: boolean } = {},
+  options: StackOptions = {},
 ): Promise<TestStack> {
-  // lazyModel: the folder gets its compose.yaml and .env later (a restore); call reload() then.
   const model = options.lazyModel ? { services: {} } : (await loadCompose(stackDir)).model;
   const volumeRoot = await mkdtemp(path.join(tmpdir(), 'atlas-volumes-'));
   const volumes: Record<string, string> = {};
@@ -161,6 +171,8 @@ export async function createStack(
           meilisearch: ctx.meilisearch,
           runDir,
           callLog,
+          serviceArgs: options.serviceArgs ?? {},
+          serviceNetworks: options.serviceNetworks ?? {},
         }),
       );
       return {
@@ -172,6 +184,20 @@ export async function createStack(
     async composeCalls() {
       const text = await readFile(callLog, 'utf8').catch(() => '');
       return text.split('\n').filter(Boolean);
+    },
+    async runningServices() {
+      const out = new Map<string, number>();
+      for (const file of await readdir(runDir).catch(() => [] as string[])) {
+        const match = /^(.+)\.(\d+)\.pid$/.exec(file);
+        if (!match?.[1]) continue;
+        try {
+          process.kill(Number(match[2]), 0);
+          out.set(match[1], Number(match[2]));
+        } catch {
+          // Gone.
+        }
+      }
+      return out;
     },
     async reload() {
       ctx.model = (await loadCompose(stackDir)).model;
@@ -199,11 +225,6 @@ export async function createStack(
     },
   };
   return stack;
-}
-
-/** The signal `docker stop` sends: the image's STOPSIGNAL (PostgreSQL's is SIGINT, a fast shutdown). */
-function stopSignal(service: string): NodeJS.Signals {
-  return service === 'postgres' ? 'SIGINT' : 'SIGTERM';
 }
 
 /** Stops what the compose stand-in started with `up -d`, and removes its container folders. */

@@ -1,5 +1,6 @@
 import { InvalidCursorError } from '@atlas/shared/search';
 import { createRoute, z } from '@hono/zod-openapi';
+import { roomLinks } from '../deps.ts';
 import { ApiError } from '../errors.ts';
 import { jsonWithEtag } from '../json.ts';
 import { cacheFor } from '../middleware/cache.ts';
@@ -54,7 +55,7 @@ export const SEARCH_BACKEND_HEADER = 'X-Atlas-Search-Backend';
 export function roomRoutes() {
   return openapiGetWithQuery(createRouter(), listRoute, async (c, params) => {
     try {
-      const answer = await searchRoomsSerialised(c.get('deps').search, params);
+      const answer = await searchRoomsSerialised(c.get('deps').search, params, roomLinks(c.get('deps')));
       const servedBy = answer.servedBy;
       if (servedBy) {
         c.header(
@@ -69,7 +70,7 @@ export function roomRoutes() {
     }
   }).openapi(detailRoute, async (c) => {
     const { roomId } = c.req.valid('param');
-    const room = await getRoomDetail(c.get('deps').database.sql, roomId);
+    const room = await getRoomDetail(c.get('deps').database.sql, roomId, roomLinks(c.get('deps')));
     if (!room) throw new ApiError('NOT_FOUND', `no room ${roomId} is listed here`);
     return c.json(room, 200);
   });

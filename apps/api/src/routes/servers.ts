@@ -1,5 +1,6 @@
 import { InvalidCursorError } from '@atlas/shared/search';
 import { createRoute, z } from '@hono/zod-openapi';
+import { roomLinks } from '../deps.ts';
 import { ApiError } from '../errors.ts';
 import { cacheFor } from '../middleware/cache.ts';
 import { createRouter, errorResponses, openapiGetWithQuery } from '../openapi.ts';
@@ -54,7 +55,7 @@ export function serverRoutes() {
   }).openapi(detailRoute, async (c) => {
     const { name } = c.req.valid('param');
     const deps = c.get('deps');
-    const server = await getServerDetail(deps.database.sql, deps.search, name.toLowerCase());
+    const server = await getServerDetail(deps.database.sql, deps.search, name.toLowerCase(), roomLinks(deps));
     if (!server) throw new ApiError('NOT_FOUND', `no server ${name} is listed here`);
     return c.json(server, 200);
   });

@@ -9,6 +9,11 @@ export const RoomSchema = z
     topic: z.string().nullable(),
     canonical_alias: z.string().nullable(),
     avatar_url: z.string().nullable(),
+    avatar_thumbnail: z.string().nullable().openapi({
+      description:
+        'Path of the avatar on this Atlas as a 96×96 WebP (add ?size=large for 400 pixels); null without an avatar or when the operator turned media off',
+      example: '/media/avatar/example.org/AbCdEf0123',
+    }),
     servers: z.array(z.string()).openapi({ description: 'Servers whose directories list the room' }),
     num_joined_members: z.number().int(),
     world_readable: z.boolean(),

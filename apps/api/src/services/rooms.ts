@@ -1,4 +1,4 @@
-import { type ApiRoom, type RoomDetail, type RoomList, toApiRoom } from '@atlas/shared/api';
+import { type ApiRoom, type RoomDetail, type RoomLinks, type RoomList, toApiRoom } from '@atlas/shared/api';
 import { listingsOfRoom, memberHistory, shownRoomFacts, shownRoomId, timestampToIso } from '@atlas/shared/db';
 import {
   DEFAULT_COMPLEXITY_LIMIT,
@@ -47,8 +47,12 @@ export function roomFilters(params: Omit<RoomSearchParams, 'q' | 'sort' | 'limit
   return filters;
 }
 
-export async function searchRooms(search: SearchIndex, params: RoomSearchParams): Promise<RoomList> {
-  return toSearchResult(await search.search(searchQuery(params)));
+export async function searchRooms(
+  search: SearchIndex,
+  params: RoomSearchParams,
+  links: RoomLinks,
+): Promise<RoomList> {
+  return toSearchResult(await search.search(searchQuery(params)), links);
 }
 
 function searchQuery(params: RoomSearchParams): SearchQuery {
@@ -61,9 +65,9 @@ function searchQuery(params: RoomSearchParams): SearchQuery {
   };
 }
 
-function toSearchResult(page: SearchPage): RoomList {
+function toSearchResult(page: SearchPage, links: RoomLinks): RoomList {
   return {
-    rooms: page.hits.map(toApiRoom),
+    rooms: page.hits.map((doc) => toApiRoom(doc, links)),
     total: page.total,
     total_exact: page.totalExact,
     next_cursor: page.nextCursor,
@@ -90,11 +94,13 @@ const serialised = new WeakMap<SearchPage, SerialisedSearchResult>();
 export async function searchRoomsSerialised(
   search: SearchIndex,
   params: RoomSearchParams,
+  links: RoomLinks,
 ): Promise<SerialisedSearchResult> {
   const page = await search.search(searchQuery(params));
+  // One app's search cache hands out its pages, and the app's links never change.
   let answer = serialised.get(page);
   if (!answer) {
-    const data = toSearchResult(page);
+    const data = toSearchResult(page, links);
     const body = JSON.stringify(data);
     answer = { data, body, etag: etagOf(body), servedBy: page.servedBy };
     serialised.set(page, answer);
@@ -106,7 +112,7 @@ export async function searchRoomsSerialised(
  * One room with its listings and member history, or null when it is unknown or not shown (hidden,
  * opted out, or listed only by blocked servers: whatever keeps it out of the search index).
  */
-export async function getRoomDetail(sql: Sql, roomId: string): Promise<RoomDetail | null> {
+export async function getRoomDetail(sql: Sql, roomId: string, links: RoomLinks): Promise<RoomDetail | null> {
   const facts = await shownRoomFacts(sql, roomId);
   if (!facts) return null;
   // The same rules the index queue applies decide what may be shown, so a room hidden, opted out
@@ -116,7 +122,7 @@ export async function getRoomDetail(sql: Sql, roomId: string): Promise<RoomDetai
   if (!doc) return null;
   const [listings, history] = await Promise.all([listingsOfRoom(sql, roomId), memberHistory(sql, roomId)]);
   return {
-    ...toApiRoom(doc),
+    ...toApiRoom(doc, links),
     listings: listings.map((listing) => ({
       server_name: listing.server_name,
       first_seen_at: timestampToIso(listing.first_seen_at),
@@ -137,9 +143,10 @@ export async function getRoomDetail(sql: Sql, roomId: string): Promise<RoomDetai
 export async function findShownRoom(
   sql: Sql,
   reference: { roomId: string } | { alias: string },
+  links: RoomLinks,
 ): Promise<ApiRoom | null> {
   const roomId = await shownRoomId(sql, reference);
   if (!roomId) return null;
   const [decision] = await loadIndexDecisions(sql, [roomId]);
-  return decision?.document ? toApiRoom(decision.document) : null;
+  return decision?.document ? toApiRoom(decision.document, links) : null;
 }

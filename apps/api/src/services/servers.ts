@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   type ApiServer,
+  type RoomLinks,
   type ServerDetail,
   type ServerList,
   type ServerSort,
@@ -141,6 +142,7 @@ export async function getServerDetail(
   sql: Sql,
   search: SearchIndex,
   name: string,
+  links: RoomLinks,
 ): Promise<ServerDetail | null> {
   const row = await listedServer(sql, name);
   if (!row) return null;
@@ -163,6 +165,6 @@ export async function getServerDetail(
     uptime_days: days.map((day) => ({ day: day.day, share: day.share, checks: day.checks })),
     checks: checks.map(toApiCheck),
     last_crawl: crawl ? toApiCrawl(crawl) : null,
-    rooms: rooms.hits.map(toApiRoom),
+    rooms: rooms.hits.map((doc) => toApiRoom(doc, links)),
   };
 }

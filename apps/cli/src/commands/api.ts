@@ -22,7 +22,8 @@ Atlas's key at /_matrix/key/v2/server, with no crawler workers. Expects a migrat
     return runProcess(io, { role: 'api', applicationName: 'atlas-api', migrate: false }, async (boot) => {
       const { config, database, log, plan, parts } = boot;
       parts.queues = await openQueues(config, database);
-      // Verifying signed requests to Atlas means fetching the origin's keys over federation.
+      // Verifying signed requests to Atlas means fetching the origin's keys over federation; the
+      // same client fetches avatars from their origins.
       const http = createHttpClient(await httpClientOptionsFromConfig(config, { maxInFlight: 16 }));
       parts.extra = [http];
       const federation = new FederationClient({
@@ -32,7 +33,15 @@ Atlas's key at /_matrix/key/v2/server, with no crawler workers. Expects a migrat
       });
       const server = await serveHttp(
         config,
-        { database, log, identity: plan.identity, queues: parts.queues, federation, publicHttp: true },
+        {
+          database,
+          log,
+          identity: plan.identity,
+          queues: parts.queues,
+          federation,
+          media: { federation, http },
+          publicHttp: true,
+        },
         parts,
       );
       log.info({ port: server.httpPort, federationPort: server.federationPort }, 'Atlas API is up');

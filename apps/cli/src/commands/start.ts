@@ -36,6 +36,8 @@ built-in list of large public servers. Stops cleanly on SIGINT or SIGTERM.`,
           identity: plan.identity,
           queues: parts.queues,
           federation: runtime.ctx.federation,
+          // Avatars go through the crawler's client: one politeness slot per remote server.
+          media: { federation: runtime.ctx.federation, http: runtime.ctx.http },
           ready: async () => crawling,
           publicHttp: true,
         },

@@ -10,17 +10,31 @@ export function roomTitle(room: Pick<ApiRoom, 'name' | 'canonical_alias'>): stri
   return displayText(room.name, 200) ?? displayText(room.canonical_alias, 200) ?? t.card.unnamed;
 }
 
+/**
+ * The room's face: its avatar when Atlas serves one, over the letter (which shows until the image
+ * loads, and stays when it cannot). The image is Atlas's own re-encoded thumbnail, never a remote
+ * URL, so the pages' `img-src 'self'` holds.
+ */
 export function Avatar(props: {
-  room: Pick<ApiRoom, 'room_id' | 'name' | 'canonical_alias'>;
+  room: Pick<ApiRoom, 'room_id' | 'name' | 'canonical_alias' | 'avatar_thumbnail'>;
   size?: 'large';
 }) {
   const { room } = props;
+  const large = props.size === 'large';
+  const image = room.avatar_thumbnail;
   return (
-    <span
-      class={`avatar tone-${avatarTone(room.room_id)}${props.size === 'large' ? ' large' : ''}`}
-      aria-hidden="true"
-    >
+    <span class={`avatar tone-${avatarTone(room.room_id)}${large ? ' large' : ''}`} aria-hidden="true">
       {avatarLetter(room.name, room.canonical_alias?.slice(1))}
+      {image ? (
+        <img
+          src={large ? `${image}?size=large` : image}
+          alt=""
+          width={large ? 72 : 48}
+          height={large ? 72 : 48}
+          loading="lazy"
+          decoding="async"
+        />
+      ) : null}
     </span>
   );
 }

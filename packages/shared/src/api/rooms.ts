@@ -1,3 +1,4 @@
+import { parseMxcUri } from '../matrix/mxc.ts';
 import type { RoomDocument } from '../search/types.ts';
 
 /**
@@ -11,6 +12,11 @@ export interface ApiRoom {
   topic: string | null;
   canonical_alias: string | null;
   avatar_url: string | null;
+  /**
+   * Path of the room's avatar as a small image on this Atlas (`/media/avatar/{server}/{mediaId}`,
+   * 96×96 WebP; `?size=large` for 400 pixels); null without an avatar, or when media is off.
+   */
+  avatar_thumbnail: string | null;
   /** Servers whose directories list the room now (blocked ones left out). */
   servers: string[];
   num_joined_members: number;
@@ -33,13 +39,27 @@ export interface ApiRoom {
   stale: boolean;
 }
 
-export function toApiRoom(doc: RoomDocument): ApiRoom {
+/** What the API's room shapes link to, decided by the operator's settings. */
+export interface RoomLinks {
+  /** Avatars are served (`ATLAS_MEDIA` is on). */
+  avatars: boolean;
+}
+
+/** The path at which Atlas serves the avatar `mxc://server/mediaId`; null for anything else. */
+export function avatarThumbnailPath(avatarUrl: string | null): string | null {
+  const ref = parseMxcUri(avatarUrl);
+  if (!ref) return null;
+  return `/media/avatar/${encodeURIComponent(ref.serverName)}/${ref.mediaId}`;
+}
+
+export function toApiRoom(doc: RoomDocument, links: RoomLinks): ApiRoom {
   return {
     room_id: doc.roomId,
     name: doc.name,
     topic: doc.topic,
     canonical_alias: doc.canonicalAlias,
     avatar_url: doc.avatarUrl,
+    avatar_thumbnail: links.avatars ? avatarThumbnailPath(doc.avatarUrl) : null,
     servers: doc.servers,
     num_joined_members: doc.numJoinedMembers,
     world_readable: doc.worldReadable,

@@ -112,4 +112,14 @@ describe('loadConfig', () => {
       'ATLAS_VOUCHED_SERVERS: matrix.org=400000 is more than ATLAS_CRAWL_MAX_ROOMS',
     );
   });
+
+  it('serves avatars from a capped cache under the data folder unless ATLAS_MEDIA=off', () => {
+    const config = loadConfig({ ATLAS_DATA_DIR: '/var/lib/atlas' });
+    expect(config.media).toEqual({ cacheDir: '/var/lib/atlas/media', cacheBytes: 1024 * 1024 * 1024 });
+    expect(loadConfig({ ATLAS_MEDIA_CACHE_MB: '64' }).media?.cacheBytes).toBe(64 * 1024 * 1024);
+    expect(loadConfig({ ATLAS_MEDIA: 'off' }).media).toBeUndefined();
+    expect(configError({ ATLAS_MEDIA: 'maybe' })).toContain('ATLAS_MEDIA');
+    expect(configError({ ATLAS_MEDIA_CACHE_MB: '0' })).toContain('ATLAS_MEDIA_CACHE_MB');
+    expect(configError({ ATLAS_MEDIA_CACHE_MB: 'lots' })).toContain('ATLAS_MEDIA_CACHE_MB');
+  });
 });

@@ -35,7 +35,16 @@ export interface Config {
     reportsPerHour: number;
     trustedProxies: string[];
   };
+  /** Room avatars (ATLAS_MEDIA, ATLAS_MEDIA_CACHE_MB); undefined when ATLAS_MEDIA=off. */
+  media: MediaSettings | undefined;
   log: { level: Env['LOG_LEVEL']; pretty: boolean };
+}
+
+export interface MediaSettings {
+  /** Where thumbnails are kept: ATLAS_DATA_DIR/media. */
+  cacheDir: string;
+  /** The most the cache folder holds, in bytes (ATLAS_MEDIA_CACHE_MB). */
+  cacheBytes: number;
 }
 
 export interface DirectoryPolicy {
@@ -170,6 +179,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       reportsPerHour: e.ATLAS_REPORT_RATE_LIMIT,
       trustedProxies: e.ATLAS_TRUSTED_PROXIES ?? [],
     },
+    media:
+      e.ATLAS_MEDIA === 'on'
+        ? {
+            cacheDir: path.join(path.resolve(e.ATLAS_DATA_DIR), 'media'),
+            cacheBytes: e.ATLAS_MEDIA_CACHE_MB * 1024 * 1024,
+          }
+        : undefined,
     log: { level: e.LOG_LEVEL, pretty: e.LOG_PRETTY },
   };
 }

@@ -153,6 +153,14 @@ export const envSchema = z.object({
   ATLAS_REPORT_RATE_LIMIT: z.coerce.number().int().min(0).default(10),
   /** Proxies (CIDR ranges) whose X-Forwarded-For is believed when finding the client IP. */
   ATLAS_TRUSTED_PROXIES: cidrList.optional(),
+  /**
+   * Room avatars through federation media (`/media/avatar/...`): `on` fetches a thumbnail from the
+   * media's origin the first time someone asks for it; `off` fetches no remote media at all and the
+   * pages show letters.
+   */
+  ATLAS_MEDIA: z.enum(['on', 'off']).default('on'),
+  /** The avatar cache under ATLAS_DATA_DIR/media stays under this many MiB (least recently used go first). */
+  ATLAS_MEDIA_CACHE_MB: positiveInt.max(1_048_576).default(1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_PRETTY: bool.default(false),
 });

@@ -20,6 +20,11 @@ export interface FederationRequest {
   body?: JsonValue;
   /** Sign with X-Matrix (default: true when the client has an identity). */
   signed?: boolean;
+  /**
+   * The `Accept` header (default `application/json`). With any other, a body is parsed as JSON only
+   * when its Content-Type says it is JSON (an error answer); the bytes are in `raw` either way.
+   */
+  accept?: string;
   maxBytes?: number;
   timeouts?: Partial<Timeouts>;
   deadline?: number;
@@ -30,6 +35,8 @@ export interface FederationResponse {
   status: number;
   /** Parsed JSON; undefined when the body is not JSON. */
   body: unknown;
+  /** The body as received. */
+  raw: Buffer;
   headers: HttpResponse['headers'];
   resolved: ResolvedServer;
   latencyMs: number;
@@ -95,7 +102,8 @@ export class FederationClient {
   async request(serverName: string, request: FederationRequest): Promise<FederationResponse> {
     const target = federationRequestTarget(request.path, request.query);
     const resolved = await this.resolver.resolve(serverName);
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const accept = request.accept ?? 'application/json';
+    const headers: Record<string, string> = { accept };
     const body = request.body === undefined ? undefined : canonicalJson(request.body);
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (request.signed ?? this.identity !== undefined) {
@@ -139,7 +147,8 @@ export class FederationClient {
         });
         return {
           status: response.status,
-          body: parseOrUndefined(response),
+          body: accept === 'application/json' || isJson(response) ? parseOrUndefined(response) : undefined,
+          raw: response.body,
           headers: response.headers,
           resolved: { ...resolved, connectHost: connectTo.host, connectPort: connectTo.port },
           latencyMs: response.latencyMs,
@@ -172,6 +181,11 @@ export class FederationClient {
     if (response.status !== 200) return null;
     return verifyServerKeyDocument(response.body, response.resolved.serverName);
   }
+}
+
+function isJson(response: HttpResponse): boolean {
+  const type = response.headers['content-type'];
+  return typeof type === 'string' && /^application\/json\b/i.test(type.trim());
 }
 
 function parseOrUndefined(response: HttpResponse): unknown {

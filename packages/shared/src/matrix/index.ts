@@ -2,6 +2,7 @@ export * from './base64.ts';
 export * from './canonical-json.ts';
 export * from './federation-client.ts';
 export * from './key-store.ts';
+export * from './mxc.ts';
 export * from './noindex.ts';
 export * from './request-auth.ts';
 export * from './resolve.ts';

@@ -260,7 +260,7 @@ function exchangeOnce(
         if (draining) {
           settle(Buffer.alloc(0), true);
         } else {
-          fail(tooLarge(`announces ${announced} bytes`));
+          fail(tooLarge(`announces ${announced} bytes, more`));
         }
         return;
       }

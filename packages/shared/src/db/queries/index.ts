@@ -4,6 +4,7 @@ export * from './directory-stats.ts';
 export * from './export.ts';
 export * from './follow-up.ts';
 export * from './listable-servers.ts';
+export * from './media.ts';
 export * from './reports.ts';
 export * from './review-signals.ts';
 export * from './room-detail.ts';

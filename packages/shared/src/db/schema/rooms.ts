@@ -48,6 +48,8 @@ export const rooms = pgTable(
     index('rooms_members_idx').on(t.numJoinedMembers),
     index('rooms_unindexed_idx').on(t.roomId).where(sql`${t.version} <> ${t.indexedVersion}`),
     index('rooms_alias_idx').on(t.canonicalAlias),
+    // Whether an avatar belongs to a shown room is asked before Atlas fetches it (media.ts).
+    index('rooms_avatar_url_idx').on(t.avatarUrl).where(sql`${t.avatarUrl} is not null`),
   ],
 );
 

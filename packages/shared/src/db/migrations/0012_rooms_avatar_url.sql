@@ -1,0 +1,1 @@
+CREATE INDEX "rooms_avatar_url_idx" ON "rooms" USING btree ("avatar_url") WHERE "rooms"."avatar_url" is not null;

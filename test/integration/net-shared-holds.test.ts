@@ -11,7 +11,7 @@ import {
 } from './net-test-servers.ts';
 
 /**
- * Politeness across crawler processes (ADR 0008): HTTP clients that each stand for one process,
+ * Politeness across crawler processes (ADR 0009): HTTP clients that each stand for one process,
  * with holds of their own on one real Redis, against a real TLS server that counts the requests it
  * has in flight.
  */

@@ -56,7 +56,7 @@ export interface CrawlerContext {
   complexitySlots: MeasureSlots;
   stats: CrawlStats;
   /**
-   * Holds shared by every crawler process on Redis (ADR 0008): a server's requests and its jobs run
+   * Holds shared by every crawler process on Redis (ADR 0009): a server's requests and its jobs run
    * one at a time across processes. Undefined without REDIS_URL: one process is all there is.
    */
   serverHolds: SharedHolds | undefined;

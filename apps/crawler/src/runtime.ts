@@ -47,7 +47,7 @@ export interface CrawlerRuntime {
 export async function createCrawlerRuntime(options: CrawlerRuntimeOptions): Promise<CrawlerRuntime> {
   const { config, log } = options;
   const concurrency = config.crawl.concurrency;
-  // With Redis, crawler processes may be many (ADR 0008): a server's requests and jobs run one at a
+  // With Redis, crawler processes may be many (ADR 0009): a server's requests and jobs run one at a
   // time across all of them. Alone on PostgreSQL, this process's own rules are all there is.
   const serverHolds = config.redisUrl
     ? createRedisHolds(config.redisUrl, {

@@ -18,7 +18,7 @@ export class CrawlStats {
   roomsRecovered = 0;
   complexity: Record<'federation' | 'estimate', number> = { federation: 0, estimate: 0 };
   jobFailures = 0;
-  /** Jobs put back for a while because another crawler process worked on their server (ADR 0008). */
+  /** Jobs put back for a while because another crawler process worked on their server (ADR 0009). */
   jobsDeferred = 0;
 
   count(map: Record<string, number>, key: string, by = 1): void {

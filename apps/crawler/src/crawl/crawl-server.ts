@@ -119,7 +119,7 @@ async function readAndRecord(ctx: CrawlerContext, server: Server): Promise<Crawl
     return { outcome: 'aborted', mode, stopReason: 'aborted', rooms: read.roomsStored };
   }
   if (verdict.outcome === 'busy') {
-    // Another crawler process kept the server busy (ADR 0008): no verdict on the server, whose
+    // Another crawler process kept the server busy (ADR 0009): no verdict on the server, whose
     // schedule stays as it was; the job runs again soon, and the upserts make a second run harmless.
     await finishCrawlRun(sql, run.id, {
       mode,

@@ -8,7 +8,7 @@ import type { DirectoryPage } from '../directory/public-rooms.ts';
  * - forbidden: the directory is not published to Atlas (403 or 401)
  * - error: the server failed mid-way; see `crawl_runs.error`
  * - aborted: Atlas was shutting down
- * - busy: another crawler process kept the server busy (ADR 0008); the job runs again soon
+ * - busy: another crawler process kept the server busy (ADR 0009); the job runs again soon
  */
 export type StopReason =
   | 'end'

@@ -65,7 +65,7 @@ export async function readDirectory(
       ).found;
     } catch (error) {
       if (!isBusy(error)) throw error;
-      // The listings it did not see are not closed: the read runs again soon (ADR 0008).
+      // The listings it did not see are not closed: the read runs again soon (ADR 0009).
       result = { ...result, stopReason: 'busy', error };
     }
   }

@@ -52,7 +52,7 @@ export async function recheckMissedListings(
     try {
       page = await search(term);
     } catch (error) {
-      // Busy is no answer of the server: the read is not complete yet (ADR 0008).
+      // Busy is no answer of the server: the read is not complete yet (ADR 0009).
       if (isBusy(error)) throw error;
       break;
     }

@@ -59,7 +59,7 @@ export class ServerGate {
 
   /**
    * Runs a request to `name`; a transport failure marks the server as failed for this job. Busy
-   * (another crawler process kept the server busy, ADR 0008) is no failure of the server: it ends
+   * (another crawler process kept the server busy, ADR 0009) is no failure of the server: it ends
    * the job, which runs again soon with the rooms it has not done.
    */
   async ask<T>(name: string, request: () => Promise<T>): Promise<T | null> {

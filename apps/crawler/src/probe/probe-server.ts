@@ -39,7 +39,7 @@ function dateOrNull(ms: number): Date | null {
 
 /**
  * A step of a probe that may fail without failing the probe. Busy is not a failure of the server
- * (ADR 0008): it ends the probe, which runs again soon, rather than record a step as missing.
+ * (ADR 0009): it ends the probe, which runs again soon, rather than record a step as missing.
  */
 async function optional<T>(step: () => Promise<T>): Promise<T | null> {
   try {

@@ -10,7 +10,7 @@ import { type HttpClient, HttpError, type HttpRequest, type HttpResponse } from 
  */
 export interface ClientEndpoint {
   baseUrl: string;
-  /** The server's politeness key, whatever host the base URL names (ADR 0008). */
+  /** The server's politeness key, whatever host the base URL names (ADR 0009). */
   politenessKey?: string;
   route?: { connectTo: { host: string; port: number }; tlsServername: string; hostHeader: string };
 }

@@ -44,7 +44,7 @@ export function describeMatrixError(
 }
 
 /**
- * Another crawler process kept the server busy for the whole wait (ADR 0008): nothing was sent, so
+ * Another crawler process kept the server busy for the whole wait (ADR 0009): nothing was sent, so
  * this is never an answer of the server, only a reason to run the job again a little later.
  */
 export function isBusy(error: unknown): error is HttpError {

@@ -5,7 +5,7 @@ import { isBusy } from '../remote/errors.ts';
 /**
  * A job that cannot run now for a reason of Atlas's own (another crawler process works on its
  * server, or this process's fair share for heavy servers is taken): it goes back to the queue,
- * delayed, without counting as an attempt, and nothing is recorded about the server (ADR 0008).
+ * delayed, without counting as an attempt, and nothing is recorded about the server (ADR 0009).
  */
 export class JobDeferred extends Error {
   override name = 'JobDeferred';

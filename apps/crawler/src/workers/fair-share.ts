@@ -16,7 +16,7 @@ export function isHeavy(server: ServerWeight): boolean {
 }
 
 /**
- * A process's fair share for heavy servers (ADR 0008): at most half of its read slots (one at least)
+ * A process's fair share for heavy servers (ADR 0009): at most half of its read slots (one at least)
  * read big or slow directories at once, so a few huge or slow servers never take every slot of every
  * crawler process and the many small servers keep moving. A read past the share is deferred.
  */

@@ -105,7 +105,7 @@ export function serverOfMxc(uri: string): string | null {
 }
 
 /**
- * The key a server's requests are kept one at a time under (politeness, ADR 0008): the host of its
+ * The key a server's requests are kept one at a time under (politeness, ADR 0009): the host of its
  * name, as `URL.hostname` gives it (IPv6 literals keep their brackets). Every request to the server
  * uses it, whichever host or port it is sent to (its federation listener, delegation target, client
  * API base URL), so the server gets one request at a time.

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import type { Release } from './limiter.ts';
 
 /**
- * Holds on keys shared by every process on one Redis (ADR 0008): a crawler process holds a remote
+ * Holds on keys shared by every process on one Redis (ADR 0009): a crawler process holds a remote
  * server's key while a request to it is in flight, and a server's job key while one of its jobs runs.
  *
  * A hold is short (`ttlMs`) and renewed by its holder while it lasts, so the holds of a process that

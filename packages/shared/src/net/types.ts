@@ -82,7 +82,7 @@ export type HttpErrorCode =
   | 'aborted'
   | 'protocol_error'
   /**
-   * Another crawler process held the server's politeness hold for the whole wait (ADR 0008): the
+   * Another crawler process held the server's politeness hold for the whole wait (ADR 0009): the
    * request was never sent, and this says nothing about the server. The job is tried again soon.
    */
   | 'busy';

@@ -180,8 +180,17 @@ function maxInFlightPerServer(): Map<string, number> {
   );
 }
 
-/** Waits until some directories are stored, but not all: the crawl is in progress. */
+/**
+ * Waits until every crawler has started (a fault during a process's start stops it, by design: it
+ * fails fast and is restarted) and some directories are stored: the crawl is in progress.
+ */
 async function untilHalfway(deployment: Deployment): Promise<void> {
+  await waitFor(
+    'every crawler to start',
+    () => deployment.crawlers.every((crawler) => crawler.output().includes('crawler workers started')),
+    120_000,
+    250,
+  );
   await waitFor(
     'the crawl to be under way',
     async () => {

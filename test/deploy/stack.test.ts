@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../support/ports.ts';
 import { createTestCa } from '../support/test-ca.ts';
 import { type HttpAnswer, httpsRequest } from './support/https.ts';
+import { withResolver } from './support/on-the-server.ts';
 import { DEPLOY_DIR, renderStack, runScript } from './support/render.ts';
 import { createNetwork, type Network } from './support/sandbox.ts';
 import { createStack, startDns, synapseVenv, type TestStack } from './support/stack.ts';
@@ -378,26 +379,10 @@ describe('the stack, run from its rendered configs', () => {
   async function onTheServer(script: string, args: string[]) {
     const resolvConf = path.join(stackDir, 'test-resolv.conf');
     await writeFile(resolvConf, 'nameserver 127.0.0.11\n');
-    return network.exec(
-      [
-        'unshare',
-        '--mount',
-        '--propagation',
-        'private',
-        '--',
-        'sh',
-        '-c',
-        'mount --bind "$0" /etc/resolv.conf && exec "$@"',
-        resolvConf,
-        'sh',
-        path.join(stackDir, script),
-        ...args,
-      ],
-      {
-        env: { ...(await stack.composeEnv()), CURL_CA_BUNDLE: path.join(stackDir, 'certs/fullchain.pem') },
-        timeoutMs: 240_000,
-      },
-    );
+    return network.exec(withResolver(resolvConf, path.join(stackDir, script), args), {
+      env: { ...(await stack.composeEnv()), CURL_CA_BUNDLE: path.join(stackDir, 'certs/fullchain.pem') },
+      timeoutMs: 240_000,
+    });
   }
 
   async function startCoturn() {

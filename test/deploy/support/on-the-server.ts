@@ -16,6 +16,27 @@ export interface ServerScript {
 }
 
 /**
+ * The command that runs `sh script args` with `resolvConf` as its /etc/resolv.conf (a mount of its
+ * own, so nothing else on the machine sees it). Run it inside the stack's network.
+ */
+export function withResolver(resolvConf: string, script: string, args: string[]): string[] {
+  return [
+    'unshare',
+    '--mount',
+    '--propagation',
+    'private',
+    '--',
+    'sh',
+    '-c',
+    'mount --bind "$0" /etc/resolv.conf && exec "$@"',
+    resolvConf,
+    'sh',
+    script,
+    ...args,
+  ];
+}
+
+/**
  * Runs a deploy script as the operator would on the server: in the stack's network (the
  * machine's own), with the stack's DNS (the test's stand-in, answering the public names) as its
  * resolver. Services it starts through `docker compose` are detached and outlive it, as
@@ -32,22 +53,7 @@ export async function startOnTheServer(
   await writeFile(resolvConf, 'nameserver 127.0.0.11\n');
   const child = spawn(
     'nsenter',
-    [
-      `--net=${network.nsPath}`,
-      '--',
-      'unshare',
-      '--mount',
-      '--propagation',
-      'private',
-      '--',
-      'sh',
-      '-c',
-      'mount --bind "$0" /etc/resolv.conf && exec "$@"',
-      resolvConf,
-      'sh',
-      script,
-      ...args,
-    ],
+    [`--net=${network.nsPath}`, '--', ...withResolver(resolvConf, script, args)],
     {
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/root', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -49,10 +49,13 @@ afterAll(async () => {
 });
 
 /** One crawler process's client: its own connection to Redis, its own in-process rules. */
-function processClient(options: { politenessWaitMs?: number; ttlMs?: number } = {}): HttpClient {
+function processClient(
+  options: { politenessWaitMs?: number; ttlMs?: number; firstPollMs?: number } = {},
+): HttpClient {
   const shared = createRedisHolds(inject('redisUrl'), {
     prefix,
     ...(options.ttlMs ? { ttlMs: options.ttlMs } : {}),
+    ...(options.firstPollMs ? { firstPollMs: options.firstPollMs } : {}),
   });
   holds.push(shared);
   return net.client({
@@ -156,6 +159,28 @@ describe('holds shared over Redis', () => {
     // The waiter went in within a few of the busy process's requests, not after all thirty.
     expect(order.indexOf('/slow?waiter')).toBeGreaterThan(0);
     expect(order.indexOf('/slow?waiter')).toBeLessThan(10);
+  });
+
+  it('sends a waiting process’s request as soon as the one before it ends, not at its next poll', {
+    timeout: 30_000,
+  }, async () => {
+    // Turns that earlier tests left behind (each lasts two seconds) would be taken for this one.
+    for (const key of await redis.keys(`${prefix}*:next`)) await redis.del(key);
+    const busy = processClient();
+    // Asks once, then would not ask again for ten minutes: only the release's announcement wakes it.
+    const waiter = processClient({ firstPollMs: 600_000, politenessWaitMs: 600_000 });
+    const held = busy.request({ url: url('/park') });
+    await untilParked(1);
+    const waiting = waiter.request({ url: url('/slow?announced') });
+    // The waiter has asked and found the server held: it is waiting for its turn.
+    for (let i = 0; i < 500 && (await redis.keys(`${prefix}*:next`)).length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(await redis.keys(`${prefix}*:next`)).toHaveLength(1);
+    releaseParked();
+    await held;
+    expect((await waiting).status).toBe(200);
+    expect(server.maxInFlight).toBe(1);
   });
 
   it('gives a job hold to one process at a time, and back once released', async () => {

@@ -25,15 +25,22 @@ export interface SharedHoldsOptions {
   ttlMs?: number;
   /** Prefix of every key (a deployment's or a test's namespace). */
   prefix: string;
+  /** How long a waiter first waits before it asks again unless told of a release (default 20 ms). */
+  firstPollMs?: number;
+  /**
+   * How often, at most, a waiter asks again without having been told of a release (default 500 ms;
+   * a release is announced, so this only finds holds that lapsed and announcements that were lost).
+   */
+  longestPollMs?: number;
   /** Told when the connection to Redis is lost and when it is back (once each). */
   onConnection?: (event: { state: 'lost' | 'back'; error?: string; downMs?: number }) => void;
 }
 
 export const DEFAULT_HOLD_TTL_MS = 10_000;
 const FIRST_POLL_MS = 20;
-const LONGEST_POLL_MS = 100;
-/** A waiter's turn is kept this long after it last asked (it asks every 100 ms at most). */
-const WISH_MS = 1_000;
+const LONGEST_POLL_MS = 500;
+/** A waiter's turn is kept this long after it last asked (it asks every 500 ms at most). */
+const WISH_MS = 2_000;
 
 /**
  * Renews a hold: extends it while this holder has it, or takes it again when the key is gone (Redis
@@ -60,26 +67,66 @@ if redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then
 end
 if not next then redis.call('set', KEYS[2], ARGV[3], 'PX', ARGV[4]) end
 return 0`;
-/** Deletes the key only while it still holds this holder's token. */
-const RELEASE =
-  "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+/**
+ * Deletes the key only while it still holds this holder's token, and announces that it is free to
+ * the processes waiting for it (ARGV[2]: the channel), so that the next request goes out at once
+ * instead of at a waiter's next poll. KEYS: hold. ARGV: token, channel.
+ */
+const RELEASE = `
+if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('del', KEYS[1])
+redis.call('publish', ARGV[2], KEYS[1])
+return 1`;
+
+/** Tells one waiter that its key was announced free, even between two of its waits. */
+class Waker {
+  /** A release was heard since `reset`. */
+  private heard = false;
+  private wake: (() => void) | undefined;
+
+  reset(): void {
+    this.heard = false;
+  }
+
+  notify(): void {
+    this.heard = true;
+    this.wake?.();
+  }
+
+  /** Waits `ms`, less when a release is (or was, since `reset`) heard; rejects when `signal` aborts. */
+  sleep(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (signal.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        this.wake = undefined;
+      };
+      const onAbort = () => {
+        done();
+        reject(signal.reason);
+      };
+      const timer = setTimeout(
+        () => {
+          done();
+          resolve();
+        },
+        this.heard ? 0 : ms,
+      );
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.wake = () => {
+        done();
+        resolve();
+      };
+    });
+  }
+}
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
+  return new Waker().sleep(ms, signal);
 }
 
 /** Settles with `promise`, or rejects with `signal`'s reason when that aborts first. */
@@ -103,8 +150,9 @@ function raced<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 
 /**
  * Shared holds on Redis: `SET NX PX` under a random token, renewed every quarter of the TTL, and
- * released by its holder only. A waiter asks again after 20 ms, doubling up to 100 ms, and has the
- * next turn over processes that did not wait (`TAKE`).
+ * released by its holder only, which announces it on the prefix's channel. A waiter asks again as
+ * soon as it hears the key released (one subscriber connection per process), else after 20 ms,
+ * doubling up to `longestPollMs`, and has the next turn over processes that did not wait (`TAKE`).
  *
  * After the connection comes back from a loss, no new hold is granted for one TTL: Redis may have
  * restarted without its keys, and the holders of requests still running take theirs again at their
@@ -113,6 +161,8 @@ function raced<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 export function createRedisHolds(redisUrl: string, options: SharedHoldsOptions): SharedHolds {
   const ttlMs = options.ttlMs ?? DEFAULT_HOLD_TTL_MS;
   const renewMs = Math.max(50, Math.floor(ttlMs / 4));
+  const longestPollMs = Math.max(options.longestPollMs ?? LONGEST_POLL_MS, options.firstPollMs ?? 0);
+  const channel = `${options.prefix}released`;
   // Commands wait for the connection rather than fail: callers bound every wait with a signal.
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
   /** Which process waits, for the turns (`TAKE`). */
@@ -121,6 +171,31 @@ export function createRedisHolds(redisUrl: string, options: SharedHoldsOptions):
   let lostAt: number | undefined;
   let grantFrom = 0;
   let held = 0;
+  /** Waiters of this process, by key, woken when the key is announced free. */
+  const waiters = new Map<string, Set<Waker>>();
+  /** Hears releases; connected on the first wait (a process that never waits needs none). */
+  let subscriber: Redis | undefined;
+  /** A waker for `name` until the returned function is called. */
+  function listen(name: string): [Waker, () => void] {
+    if (!subscriber) {
+      subscriber = redis.duplicate();
+      // Errors are the main connection's to report; this one reconnects (and resubscribes) by itself.
+      subscriber.on('error', () => {});
+      subscriber.on('message', (_channel: string, key: string) => {
+        for (const waker of waiters.get(key) ?? []) waker.notify();
+      });
+      subscriber.subscribe(channel).catch(() => {});
+    }
+    const waker = new Waker();
+    const set = waiters.get(name) ?? new Set<Waker>();
+    waiters.set(name, set);
+    set.add(waker);
+    const forget = () => {
+      set.delete(waker);
+      if (set.size === 0 && waiters.get(name) === set) waiters.delete(name);
+    };
+    return [waker, forget];
+  }
   redis.on('error', (error: Error) => {
     if (lostAt === undefined) {
       lostAt = Date.now();
@@ -167,7 +242,7 @@ export function createRedisHolds(redisUrl: string, options: SharedHoldsOptions):
   }
 
   function forget(name: string, token: string): void {
-    redis.eval(RELEASE, 1, name, token).catch(() => {});
+    redis.eval(RELEASE, 1, name, token, channel).catch(() => {});
   }
 
   async function attempt(name: string, token: string): Promise<boolean> {
@@ -192,23 +267,32 @@ export function createRedisHolds(redisUrl: string, options: SharedHoldsOptions):
     async acquire(key, signal) {
       const name = `${options.prefix}${key}`;
       const token = randomUUID();
-      for (let wait = FIRST_POLL_MS; ; wait = Math.min(wait * 2, LONGEST_POLL_MS)) {
-        signal.throwIfAborted();
-        const waitForGrant = grantFrom - Date.now();
-        if (waitForGrant > 0) {
-          await sleep(waitForGrant, signal);
-          continue;
+      let waker: Waker | undefined;
+      let unlisten: (() => void) | undefined;
+      try {
+        for (let wait = options.firstPollMs ?? FIRST_POLL_MS; ; wait = Math.min(wait * 2, longestPollMs)) {
+          signal.throwIfAborted();
+          const waitForGrant = grantFrom - Date.now();
+          if (waitForGrant > 0) {
+            await sleep(waitForGrant, signal);
+            continue;
+          }
+          // A release heard from now on, even before this attempt's answer, ends the next wait.
+          waker?.reset();
+          let granted: boolean;
+          try {
+            granted = await raced(attempt(name, token), signal);
+          } catch (error) {
+            // The SET may still land after the wait ended: give back what it would take.
+            forget(name, token);
+            throw error;
+          }
+          if (granted) return holding(name, token);
+          if (!waker) [waker, unlisten] = listen(name);
+          await waker.sleep(wait, signal);
         }
-        let granted: boolean;
-        try {
-          granted = await raced(attempt(name, token), signal);
-        } catch (error) {
-          // The SET may still land after the wait ended: give back what it would take.
-          forget(name, token);
-          throw error;
-        }
-        if (granted) return holding(name, token);
-        await sleep(wait, signal);
+      } finally {
+        unlisten?.();
       }
     },
     async tryAcquire(key) {
@@ -224,6 +308,7 @@ export function createRedisHolds(redisUrl: string, options: SharedHoldsOptions):
     },
     async close() {
       closing = true;
+      subscriber?.disconnect();
       await redis.quit().catch(() => redis.disconnect());
     },
   };

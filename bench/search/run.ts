@@ -57,6 +57,11 @@ const { values } = parseArgs({
      */
     uncached: { type: 'boolean', default: false },
     'uncached-rate': { type: 'string', default: '100' },
+    /**
+     * How many distinct searches warm the backend up before the uncached runs (at --uncached-rate):
+     * enough, and the index's pages are read once before the measurement.
+     */
+    'uncached-warm-up': { type: 'string', default: '1000' },
   },
 });
 if (values.backend !== 'both' && !BACKENDS.includes(values.backend as BackendName)) {
@@ -340,7 +345,7 @@ async function measureUncached(
 ): Promise<Record<string, unknown>[]> {
   const { child, url } = await startApi(databaseUrl, true, backend.env);
   const api = child.pid ?? 0;
-  const warmUp = Math.min(1000, Math.floor(distinct.length / 10));
+  const warmUp = Number(values['uncached-warm-up']);
   try {
     console.error(`warming up (${backend.name}, uncached)`);
     await load(url, distinct.slice(0, warmUp), rate, warmUp / rate, api);
@@ -383,7 +388,10 @@ const databaseUrl = prepared.url;
 try {
   const uncachedRate = Number(values['uncached-rate']);
   const paths = values.uncached
-    ? await distinctQueries(prepared.database.sql, Math.ceil(uncachedRate * duration * runs * 1.12) + 1000)
+    ? await distinctQueries(
+        prepared.database.sql,
+        Math.ceil(uncachedRate * duration * runs * 1.12) + Number(values['uncached-warm-up']),
+      )
     : await queryMix(prepared.database.sql, 2000);
   const loadBefore = loadAverages();
   const summary: Record<string, unknown>[] = [];

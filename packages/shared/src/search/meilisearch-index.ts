@@ -141,7 +141,30 @@ function toMeili(doc: RoomDocument): MeiliRoom {
   };
 }
 
-function fromMeili(hit: MeiliRoom): RoomDocument {
+/** What a search asks back: what `fromMeili` reads, not the keys kept only to filter and sort by. */
+const RETRIEVED = [
+  'roomId',
+  'name',
+  'topic',
+  'canonicalAlias',
+  'avatarUrl',
+  'servers',
+  'numJoinedMembers',
+  'worldReadable',
+  'guestCanJoin',
+  'joinRule',
+  'roomType',
+  'language',
+  'complexity',
+  'complexityEstimated',
+  'growth7d',
+  'growth30d',
+  'firstSeenAt',
+  'lastSeenAt',
+  'stale',
+] as const satisfies readonly (keyof MeiliRoom)[];
+
+function fromMeili(hit: Pick<MeiliRoom, (typeof RETRIEVED)[number]>): RoomDocument {
   return {
     roomId: hit.roomId,
     name: hit.name,
@@ -395,7 +418,12 @@ export function createMeilisearchIndex(options: MeilisearchOptions): Meilisearch
       const filter = meiliFilter(query.filters);
       const { results } = await searchClient.multiSearch<MultiSearchParams, MeiliRoom>({
         queries: tiers.slice(first).map((tier, i) => {
-          const page = { indexUid: uid, offset: i === 0 ? local : 0, limit: limit + 1 };
+          const page = {
+            indexUid: uid,
+            offset: i === 0 ? local : 0,
+            limit: limit + 1,
+            attributesToRetrieve: [...RETRIEVED],
+          };
           const filterWith = tier ? [...filter, tier] : filter;
           // An exact tier is found by its filter alone: a room whose alias or name is the query
           // holds every word of it, and a search without words costs Meilisearch a lookup instead

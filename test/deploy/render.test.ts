@@ -3,8 +3,10 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { BlockList, isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { loadConfig } from '@atlas/shared/config';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -176,6 +178,33 @@ describe('setup.sh renders the stack', () => {
       });
     }
     expect(meili.networks).toEqual(['backend']);
+  });
+
+  it("has Atlas trust HAProxy's X-Forwarded-For from any network Docker makes, and from no public address", async () => {
+    const { model } = await loadCompose(stack);
+    const value = environmentOf(service(model, 'atlas-api')).ATLAS_TRUSTED_PROXIES ?? '';
+    // Parsed as `atlas api` parses it at boot, IPv6 ranges included.
+    const ranges = loadConfig({ ATLAS_TRUSTED_PROXIES: value }).api.trustedProxies;
+    expect(ranges.length).toBeGreaterThan(0);
+    const trusted = new BlockList();
+    for (const range of ranges) {
+      const [address = '', bits] = range.split('/');
+      trusted.addSubnet(address, Number(bits), isIP(address) === 6 ? 'ipv6' : 'ipv4');
+    }
+    const isTrusted = (address: string) => trusted.check(address, isIP(address) === 6 ? 'ipv6' : 'ipv4');
+    // The first and last address of each of Docker's default pools (172.17.0.0/16 to 172.31.0.0/16,
+    // then 192.168.0.0/16 in /20s), of 10.0.0.0/8 (pools some daemons are given), and of the unique
+    // local range Docker takes IPv6 subnets from.
+    const pools = [
+      ...Array.from({ length: 15 }, (_, i) => [`172.${17 + i}.0.1`, `172.${17 + i}.255.254`]),
+      ...Array.from({ length: 16 }, (_, i) => [`192.168.${16 * i}.1`, `192.168.${16 * i + 15}.254`]),
+      ['10.0.0.1', '10.255.255.254'],
+      ['fd00::1', 'fdff:ffff:ffff:ffff:ffff:ffff:ffff:fffe'],
+    ].flat();
+    for (const address of pools) expect(isTrusted(address), address).toBe(true);
+    // A client on the internet is never a proxy: its own X-Forwarded-For is never read.
+    for (const address of ['203.0.113.7', '8.8.8.8', '100.64.0.1', '2001:db8::7', '2606:4700::1111'])
+      expect(isTrusted(address), address).toBe(false);
   });
 
   it('renders a HAProxy config that haproxy -c accepts, at the paths compose mounts', async () => {

@@ -1,20 +1,21 @@
-import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadOrCreateSigningKey } from '@atlas/shared/matrix';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestApi, type TestApi } from '../support/api-app.ts';
-import {
-  killAtlas,
-  REPO_ROOT,
-  type RunningAtlas,
-  startAtlasCommand,
-  untilHealthy,
-} from '../support/atlas-process.ts';
+import { killAtlas, type RunningAtlas, startAtlasCommand, untilHealthy } from '../support/atlas-process.ts';
 import { type DnsServer, startDnsServer } from '../support/dns-server.ts';
+import {
+  atlasBackendOn,
+  readHaproxyTemplate,
+  resolversAsking,
+  startHaproxy,
+  templateSection,
+  untilHaproxy,
+} from '../support/haproxy.ts';
 import { freePort, waitFor } from '../support/ports.ts';
 import { seedRooms } from '../support/seed-rooms.ts';
 
@@ -27,7 +28,6 @@ import { seedRooms } from '../support/seed-rooms.ts';
 // is back, and it serves again; and a client's rate limit, partly counted by the killed replica,
 // still holds.
 
-const TEMPLATE = path.join(REPO_ROOT, 'deploy/templates/haproxy/haproxy.cfg.tmpl');
 const REPLICAS = ['127.0.0.2', '127.0.0.3'];
 /** Requests per minute per client address, counted in Redis for both replicas. */
 const LIMIT = 20;
@@ -41,20 +41,6 @@ let proxy: RunningAtlas;
 let proxyBase: string;
 let socket: string;
 const replicas = new Map<string, RunningAtlas>();
-
-/** A section of the template: its header line and every line under it up to the next section. */
-function templateSection(template: string, header: string): string {
-  const lines = template.split('\n');
-  const start = lines.indexOf(header);
-  if (start < 0) throw new Error(`the HAProxy template has no "${header}" section`);
-  const end = lines.findIndex((line, i) => i > start && /^[a-z]/.test(line));
-  return lines.slice(start, end < 0 ? undefined : end).join('\n');
-}
-
-function replaceOnce(text: string, from: string, to: string): string {
-  if (!text.includes(from)) throw new Error(`the HAProxy template no longer says "${from}"`);
-  return text.replace(from, to);
-}
 
 function startReplica(address: string): Promise<void> {
   const replica = startAtlasCommand(['api'], {
@@ -79,46 +65,21 @@ function startReplica(address: string): Promise<void> {
  * each request's X-Forwarded-For, and the runtime API on a socket.
  */
 async function haproxyConfig(proxyPort: number): Promise<string> {
-  const template = await readFile(TEMPLATE, 'utf8');
+  const template = await readHaproxyTemplate();
   return [
     'global',
     '  log stdout format raw local0 info',
     `  stats socket ${socket} mode 600 level admin`,
     '',
-    replaceOnce(
-      templateSection(template, 'resolvers docker'),
-      'parse-resolv-conf',
-      `nameserver test ${dns.address}`,
-    ),
+    resolversAsking(template, dns.address),
     templateSection(template, 'defaults'),
     'frontend test',
     `  bind 127.0.0.1:${proxyPort}`,
     '  http-request capture req.hdr(x-forwarded-for) len 40',
     '  default_backend atlas',
     '',
-    replaceOnce(templateSection(template, 'backend atlas'), 'atlas-api:8080', `atlas-api:${apiPort}`),
+    atlasBackendOn(template, apiPort),
   ].join('\n');
-}
-
-/** Debian's haproxy in the foreground, logging to its stdout. */
-async function startHaproxy(config: string): Promise<RunningAtlas> {
-  const probe = spawnSync('haproxy', ['-v'], { encoding: 'utf8' });
-  if (probe.error || probe.status !== 0) {
-    throw new Error('haproxy is not installed; run scripts/install-system-deps.sh (apt-get install haproxy)');
-  }
-  const configFile = path.join(dir, 'haproxy.cfg');
-  await writeFile(configFile, config);
-  const child = spawn('haproxy', ['-db', '-f', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const append = (chunk: Buffer) => {
-    output += chunk.toString('utf8');
-  };
-  child.stdout.on('data', append);
-  child.stderr.on('data', append);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  return { child, output: () => output, exited };
 }
 
 /** A client address of its own: the load's clients never meet the rate limit, and no run meets another's. */
@@ -264,19 +225,13 @@ beforeAll(async () => {
   const proxyPort = await freePort();
   proxyBase = `http://127.0.0.1:${proxyPort}`;
   socket = path.join(dir, 'admin.sock');
-  proxy = await startHaproxy(await haproxyConfig(proxyPort));
+  proxy = await startHaproxy(dir, await haproxyConfig(proxyPort));
   for (const address of REPLICAS) {
-    await waitFor(
+    await untilHaproxy(
+      proxy,
       `HAProxy to balance ${address}`,
-      async () => {
-        if (proxy.child.exitCode !== null) throw new Error('haproxy exited');
-        return (await slotOf(address)).status === 'UP';
-      },
-      120_000,
-      200,
-    ).catch((error: unknown) => {
-      throw new Error(`${String(error)}\nHAProxy said:\n${proxy.output()}`);
-    });
+      async () => (await slotOf(address)).status === 'UP',
+    );
   }
 }, 300_000);
 

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
+import { DEPLOY_DIR } from './render.ts';
 import type { Mount } from './sandbox.ts';
 
 /** KEY=value lines of a .env file, as compose reads them (no quotes are used by setup.sh). */
@@ -113,4 +114,16 @@ export function mountsOf(
     mounts.push({ source: path.resolve(stackDir, file), target: `/run/secrets/${target}`, readOnly: true });
   }
   return mounts;
+}
+
+/**
+ * What the repository's compose.yaml gives a service's variable when .env does not set it (the
+ * default of its `${VARIABLE:-default}`), for tests that run the service's program outside compose.
+ */
+export async function composeDefault(serviceName: string, variable: string): Promise<string> {
+  const text = await readFile(path.join(DEPLOY_DIR, 'compose.yaml'), 'utf8');
+  const raw = composeSchema.parse(parse(text, { merge: true }));
+  const value = environmentOf(service(raw, serviceName))[variable];
+  if (value === undefined) throw new Error(`compose.yaml gives ${serviceName} no ${variable}`);
+  return interpolate(value, {});
 }

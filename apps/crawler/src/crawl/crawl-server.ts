@@ -16,7 +16,7 @@ import type { CrawlerContext } from '../context.ts';
 import { classifyCrawl, crawlFailuresAfter } from '../policy/crawl-outcome.ts';
 import { reviewSignals } from '../policy/review.ts';
 import { type CrawlOutcome, nextCrawlDelay, withJitter } from '../policy/schedule.ts';
-import { deferDelay, JobDeferred } from '../workers/deferral.ts';
+import { contentionDelay, JobDeferred } from '../workers/deferral.ts';
 import { isHeavy } from '../workers/fair-share.ts';
 import { readDirectory } from './read-directory.ts';
 
@@ -128,7 +128,7 @@ async function readAndRecord(ctx: CrawlerContext, server: Server): Promise<Crawl
       error: null,
       ...counts,
     });
-    throw new JobDeferred(read.error ?? `${serverName} was busy`, deferDelay(1));
+    throw new JobDeferred(read.error ?? `${serverName} was busy`, contentionDelay(1));
   }
   const { outcome, stopReason } = verdict;
   const roomCount =

@@ -1,17 +1,24 @@
 import { HttpError } from '@atlas/shared/net';
 import { describe, expect, it } from 'vitest';
-import { deferDelay, deferralOf, JobDeferred, serverOfJob } from './deferral.ts';
+import { contentionDelay, deferDelay, deferralOf, JobDeferred, serverOfJob } from './deferral.ts';
 
 describe('deferring a job', () => {
-  it('defers on a busy server, a few seconds later, growing with each start up to half a minute', () => {
+  it('defers on a busy server about a second later, growing with each start up to five', () => {
     const busy = new HttpError('busy', 'another crawler process kept x.test busy', undefined, {
       transient: true,
     });
     expect(deferralOf(busy, 1)).toBeInstanceOf(JobDeferred);
+    expect(deferralOf(busy, 1)?.delayMs).toBeLessThanOrEqual(1_500);
+    expect(contentionDelay(1, () => 0.5)).toBe(1_000);
+    expect(contentionDelay(2, () => 0.5)).toBe(1_500);
+    expect(contentionDelay(50, () => 0.5)).toBe(5_000);
+    expect(contentionDelay(1, () => 0)).toBe(500);
+  });
+
+  it('waits longer, up to half a minute, while the database is away', () => {
     expect(deferDelay(1, () => 0.5)).toBe(2_000);
     expect(deferDelay(2, () => 0.5)).toBe(4_000);
     expect(deferDelay(50, () => 0.5)).toBe(30_000);
-    expect(deferDelay(1, () => 0)).toBe(1_000);
   });
 
   it('defers while Atlas’s own database cannot be reached', () => {

@@ -17,9 +17,24 @@ export class JobDeferred extends Error {
   }
 }
 
-/** How long a job waits before it is tried again after a busy outcome: a few seconds, jittered. */
+/**
+ * How long a job waits before it is tried again while Atlas's own database is out of reach: a few
+ * seconds, jittered, growing with each start up to half a minute.
+ */
 export function deferDelay(attemptsStarted: number, random: () => number = Math.random): number {
   const base = Math.min(30_000, 2_000 * 2 ** Math.max(0, Math.min(attemptsStarted - 1, 4)));
+  return Math.round(base * (0.5 + random()));
+}
+
+/**
+ * How long a job waits when another crawler process has its server (a job of that server runs, or
+ * its requests kept it busy): about a second, jittered, growing to five at most. That work ends in
+ * seconds, and the job should follow it closely: a job that waited half a minute after every
+ * collision made a crawl of a few slow servers' rooms last a minute longer with three processes
+ * than with one. A retry costs a few Redis commands.
+ */
+export function contentionDelay(attemptsStarted: number, random: () => number = Math.random): number {
+  const base = Math.min(5_000, 1_000 * 1.5 ** Math.max(0, Math.min(attemptsStarted - 1, 4)));
   return Math.round(base * (0.5 + random()));
 }
 
@@ -29,7 +44,7 @@ export function deferDelay(attemptsStarted: number, random: () => number = Math.
  */
 export function deferralOf(error: unknown, attemptsStarted: number): JobDeferred | undefined {
   if (error instanceof JobDeferred) return error;
-  if (isBusy(error)) return new JobDeferred(error.message, deferDelay(attemptsStarted));
+  if (isBusy(error)) return new JobDeferred(error.message, contentionDelay(attemptsStarted));
   if (isDatabaseUnavailable(error)) {
     return new JobDeferred(
       `the database cannot be reached (${error instanceof Error ? error.message : String(error)})`,
@@ -59,7 +74,10 @@ export async function holdServerForJob(
   if (!holds || serverName === undefined) return () => {};
   const release = await holds.tryAcquire(`job:${serverName}`);
   if (!release) {
-    throw new JobDeferred(`another crawler process runs a job of ${serverName}`, deferDelay(attemptsStarted));
+    throw new JobDeferred(
+      `another crawler process runs a job of ${serverName}`,
+      contentionDelay(attemptsStarted),
+    );
   }
   return release;
 }

@@ -43,6 +43,12 @@ const { values } = parseArgs({
      * `atlas crawl --once`, stopped once every room is stored. Implies --queue redis and --stored-only.
      */
     workers: { type: 'string' },
+    /**
+     * With --workers: go on after every room is stored until every room is measured (complexity,
+     * measured or estimated; or none was for a minute), and record when the last was measured. More processes
+     * measure more rooms while the others store: stored rooms alone do not compare their work.
+     */
+    'until-measured': { type: 'boolean', default: false },
     out: { type: 'string' },
   },
 });
@@ -171,6 +177,10 @@ function storableRooms(manifest: Manifest): number {
 }
 
 interface RunResult {
+  /** --until-measured: when the last room was measured, how many by then, and the CPU until then. */
+  measuredSeconds?: number | null;
+  roomsMeasuredByThen?: number;
+  cpuAtMeasured?: CpuSeconds | null;
   rooms: number;
   expectedRooms: number;
   storedSeconds: number;
@@ -230,6 +240,8 @@ async function crawlOnce(options: {
   env: Record<string, string>;
   /** Stop the crawler when this returns true (after everything is stored). */
   stopWhenStored: boolean;
+  /** Stop it instead once every room is stored and measured (or none was measured for a minute). */
+  stopWhenMeasured?: boolean;
   bigServer?: boolean;
   /** `atlas crawler` processes instead of one `atlas crawl --once` (see --workers). */
   workers?: number;
@@ -332,6 +344,8 @@ async function crawlOnce(options: {
   let lastCount = { rooms: 0, measured: 0 };
   let cpuAtStored: CpuSeconds | undefined;
   let storedAt: number | undefined;
+  /** When the last room was measured, and the CPU used until then. */
+  let measuredAt: { t: number; measured: number; cpu: CpuSeconds } | undefined;
   let baseline = 0;
   let done = false;
   void exited.then(() => {
@@ -369,6 +383,28 @@ async function crawlOnce(options: {
       };
       process.stderr.write(`  all ${rooms} rooms stored at ${t.toFixed(1)} s; ${lastProgress}\n`);
       if (options.stopWhenStored) await Promise.all([crawler, ...others].map((child) => stop(child)));
+    }
+    if (options.stopWhenMeasured && measured > (measuredAt?.measured ?? 0)) {
+      measuredAt = {
+        t,
+        measured,
+        cpu: {
+          crawler: crawlerCpu,
+          simfed: (await cpuSeconds(sim.child.pid ?? 0)) - simCpuAtStart,
+          postgres: (await postgresCpuSeconds(clusterDir).catch(() => 0)) - pgCpuAtStart,
+        },
+      };
+    }
+    // Every stored room measured (or estimated), or none for a minute (a room no step reaches).
+    if (
+      options.stopWhenMeasured &&
+      storedAt !== undefined &&
+      (measured >= rooms || t - (measuredAt?.t ?? 0) > 60)
+    ) {
+      process.stderr.write(
+        `  ${measuredAt?.measured} rooms measured, the last at ${measuredAt?.t.toFixed(1)} s\n`,
+      );
+      await Promise.all([crawler, ...others].map((child) => stop(child)));
     }
     if (options.workers !== undefined && storedAt === undefined && t > 1_800) {
       process.stderr.write('  not every room stored after 30 min; stopping the crawlers\n');
@@ -419,6 +455,13 @@ async function crawlOnce(options: {
     complexityRoomsPerSecond: code === 0 && final ? final.measured / exitSeconds : null,
     cpuAtStored: cpuAtStored ?? null,
     cpuAtExit,
+    ...(options.stopWhenMeasured
+      ? {
+          measuredSeconds: measuredAt?.t ?? null,
+          roomsMeasuredByThen: measuredAt?.measured ?? 0,
+          cpuAtMeasured: measuredAt?.cpu ?? null,
+        }
+      : {}),
     loadAverage: {
       median: Math.round(median(loads) * 10) / 10,
       max: Math.round(Math.max(0, ...loads) * 10) / 10,
@@ -516,7 +559,9 @@ async function main(): Promise<void> {
           String(values.rooms),
         ],
         env: queueEnv,
-        stopWhenStored: values['stored-only'] === true || workers !== undefined,
+        stopWhenStored:
+          values['stored-only'] === true || (workers !== undefined && !values['until-measured']),
+        stopWhenMeasured: workers !== undefined && values['until-measured'] === true,
         ...(workers !== undefined ? { workers } : {}),
         ...(redis ? { redisUrl: redis.url } : {}),
       }),

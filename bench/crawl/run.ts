@@ -181,6 +181,7 @@ interface RunResult {
   measuredSeconds?: number | null;
   roomsMeasuredByThen?: number;
   cpuAtMeasured?: CpuSeconds | null;
+  followUpJobsAtStop?: Record<string, unknown> | null;
   rooms: number;
   expectedRooms: number;
   storedSeconds: number;
@@ -233,6 +234,36 @@ async function writeStatementStats(sql: Sql, dir: string, label: string): Promis
   const file = path.join(dir, `pg-stats-${Date.now()}.tsv`);
   await writeFile(file, `# ${label}\ncalls\ttotal_ms\tmean_ms\trows\tquery\n${lines.join('\n')}\n`);
   process.stderr.write(`  statement statistics in ${file}\n`);
+}
+
+/**
+ * The leads and complexity queue (BullMQ on Redis, Atlas's default namespace) as the run stops:
+ * jobs waiting, delayed, running and failed, and why the first failed ones failed. Rooms left
+ * unmeasured are in one of these, or their job was lost.
+ */
+async function followUpJobs(redisUrl: string): Promise<Record<string, unknown>> {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  try {
+    const key = 'atlas:room-facts';
+    const [waiting, active, delayed, failed, prioritized] = await Promise.all([
+      redis.llen(`${key}:wait`),
+      redis.llen(`${key}:active`),
+      redis.zcard(`${key}:delayed`),
+      redis.zcard(`${key}:failed`),
+      redis.zcard(`${key}:prioritized`),
+    ]);
+    const failedIds = await redis.zrange(`${key}:failed`, 0, 4);
+    const reasons = await Promise.all(
+      failedIds.map(
+        async (id) =>
+          `${await redis.hget(`${key}:${id}`, 'name')}: ${await redis.hget(`${key}:${id}`, 'failedReason')}`,
+      ),
+    );
+    return { waiting, prioritized, active, delayed, failed, reasons };
+  } finally {
+    redis.disconnect();
+  }
 }
 
 async function crawlOnce(options: {
@@ -344,6 +375,8 @@ async function crawlOnce(options: {
   let lastCount = { rooms: 0, measured: 0 };
   let cpuAtStored: CpuSeconds | undefined;
   let storedAt: number | undefined;
+  /** The follow-up queue's jobs when the run stopped, with the reasons of those that failed. */
+  let unmeasuredJobs: Record<string, unknown> | undefined;
   /** When the last room was measured, and the CPU used until then. */
   let measuredAt: { t: number; measured: number; cpu: CpuSeconds } | undefined;
   let baseline = 0;
@@ -404,6 +437,7 @@ async function crawlOnce(options: {
       process.stderr.write(
         `  ${measuredAt?.measured} rooms measured, the last at ${measuredAt?.t.toFixed(1)} s\n`,
       );
+      if (options.redisUrl) unmeasuredJobs = await followUpJobs(options.redisUrl);
       await Promise.all([crawler, ...others].map((child) => stop(child)));
     }
     if (options.workers !== undefined && storedAt === undefined && t > 1_800) {
@@ -460,6 +494,7 @@ async function crawlOnce(options: {
           measuredSeconds: measuredAt?.t ?? null,
           roomsMeasuredByThen: measuredAt?.measured ?? 0,
           cpuAtMeasured: measuredAt?.cpu ?? null,
+          followUpJobsAtStop: unmeasuredJobs ?? null,
         }
       : {}),
     loadAverage: {

@@ -313,6 +313,27 @@ describe('setup.sh renders the stack', () => {
     expect(await snapshot(stack)).toEqual(before);
   });
 
+  it('keeps the settings added to .env by hand when run again', async () => {
+    const envFile = path.join(pathStack, '.env');
+    const added = ['ATLAS_TRUSTED_PROXIES=10.99.0.0/16', 'ATLAS_MEDIA_CACHE_MB=256', 'ATLAS_LOG_LEVEL=debug'];
+    await writeFile(envFile, `${await readFile(envFile, 'utf8')}${added.join('\n')}\n`);
+    const again = await runScript(path.join(DEPLOY_DIR, 'setup.sh'), ['--no-start', '--dir', pathStack]);
+    expect(again.code, again.stderr).toBe(0);
+    const env = await readFile(envFile, 'utf8');
+    for (const line of added) expect(env.split('\n')).toContain(line);
+    // Once each, and what setup.sh writes itself is still there.
+    expect(env.match(/^ATLAS_TRUSTED_PROXIES=/gm)).toHaveLength(1);
+    expect(env).toMatch(/^SERVER_NAME=small\.test$/m);
+    // Compose hands the kept values to Atlas.
+    const { model } = await loadCompose(pathStack);
+    expect(environmentOf(service(model, 'atlas-api')).ATLAS_TRUSTED_PROXIES).toBe('10.99.0.0/16');
+    const after = await snapshot(pathStack);
+    const third = await runScript(path.join(DEPLOY_DIR, 'setup.sh'), ['--no-start', '--dir', pathStack]);
+    expect(third.code, third.stderr).toBe(0);
+    expect(third.stderr).toContain('nothing to change');
+    expect(await snapshot(pathStack)).toEqual(after);
+  });
+
   it('refuses to change server_name, and explains why', async () => {
     const result = await runScript(path.join(DEPLOY_DIR, 'setup.sh'), [
       '--domain',

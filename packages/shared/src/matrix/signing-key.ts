@@ -1,5 +1,6 @@
 import { createPrivateKey, createPublicKey, type KeyObject, randomBytes, sign, verify } from 'node:crypto';
-import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import { chmod, copyFile, link, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { decodeBase64, encodeUnpaddedBase64 } from './base64.ts';
 
@@ -69,31 +70,57 @@ export function verifyBytes(publicKey: KeyObject, message: string | Uint8Array, 
 
 /**
  * Loads the key file (Synapse's format: `ed25519 <version> <base64 seed>`), creating it with mode
- * 0600 on first start. Refuses a key file that others can read.
+ * 0600 on first start. Refuses a key file that others can read. Processes that start together on
+ * one data folder (API replicas, crawlers) end up with the same key: a new key is written in full
+ * to a file of its own, then linked into place only if no key is there yet; the process that loses
+ * that race loads the winner's.
  */
 export async function loadOrCreateSigningKey(file: string): Promise<SigningKey> {
-  try {
-    const info = await stat(file);
-    if ((info.mode & 0o077) !== 0) {
-      throw new Error(`${file} is readable by other users; run: chmod 600 ${file}`);
-    }
-    const text = (await readFile(file, 'utf8')).trim();
-    const [algorithm, version, seedText] = text.split(/\s+/);
-    const seed = seedText ? decodeBase64(seedText) : null;
-    if (algorithm !== 'ed25519' || !version || !seed || seed.length !== 32) {
-      throw new Error(`${file} is not an ed25519 signing key ("ed25519 <version> <base64 seed>")`);
-    }
-    return signingKeyFromSeed(`ed25519:${version}`, seed);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
+  const existing = await readSigningKey(file);
+  if (existing) return existing;
   const key = generateSigningKey();
   await mkdir(path.dirname(file), { recursive: true });
   const version = key.keyId.slice('ed25519:'.length);
-  await writeFile(file, `ed25519 ${version} ${encodeUnpaddedBase64(key.seed)}\n`, {
-    mode: 0o600,
-    flag: 'wx',
-  });
-  await chmod(file, 0o600);
+  const draft = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.new`;
+  try {
+    await writeFile(draft, `ed25519 ${version} ${encodeUnpaddedBase64(key.seed)}\n`, {
+      mode: 0o600,
+      flag: 'wx',
+    });
+    await chmod(draft, 0o600);
+    await link(draft, file).catch(async (error: NodeJS.ErrnoException) => {
+      // A file system without hard links: still never over another process's key.
+      if (error.code !== 'EPERM' && error.code !== 'ENOTSUP' && error.code !== 'EOPNOTSUPP') throw error;
+      await copyFile(draft, file, constants.COPYFILE_EXCL);
+    });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    const theirs = await readSigningKey(file);
+    if (!theirs) throw new Error(`${file} vanished while it was being created; start again`);
+    return theirs;
+  } finally {
+    await rm(draft, { force: true });
+  }
   return key;
+}
+
+/** The key in `file`, or undefined when there is no such file. */
+async function readSigningKey(file: string): Promise<SigningKey | undefined> {
+  let info: Stats;
+  try {
+    info = await stat(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  if ((info.mode & 0o077) !== 0) {
+    throw new Error(`${file} is readable by other users; run: chmod 600 ${file}`);
+  }
+  const text = (await readFile(file, 'utf8')).trim();
+  const [algorithm, version, seedText] = text.split(/\s+/);
+  const seed = seedText ? decodeBase64(seedText) : null;
+  if (algorithm !== 'ed25519' || !version || !seed || seed.length !== 32) {
+    throw new Error(`${file} is not an ed25519 signing key ("ed25519 <version> <base64 seed>")`);
+  }
+  return signingKeyFromSeed(`ed25519:${version}`, seed);
 }

@@ -1,4 +1,10 @@
-import { createPostgresSearchIndex, type SearchIndex, withSearchCache } from '@atlas/shared/search';
+import {
+  createPostgresSearchIndex,
+  type PageView,
+  type SearchIndex,
+  searchView,
+  withSearchCache,
+} from '@atlas/shared/search';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { waitFor } from '../support/ports.ts';
@@ -103,5 +109,52 @@ describe('answer cache over the PostgreSQL backend', () => {
     } finally {
       await listening.unlisten();
     }
+  });
+
+  it('serves each request its own copy of a kept answer, the same as the first', async () => {
+    await writer.upsert([
+      roomDocument({ roomId: '!seven:example.org', name: 'Tidal pools', topic: 'Rock pools' }),
+    ]);
+    await waitFor('the room to be found', async () => (await names('tidal')).includes('Tidal pools'));
+    const first = await cache.search({ q: 'tidal', limit: 20 });
+    const before = cache.cacheStats();
+    const second = await cache.search({ q: 'tidal', limit: 20 });
+    expect(cache.cacheStats().hits).toBe(before.hits + 1);
+    expect(second).toEqual(first);
+    // A request that changes what it was given (a route trimming fields) changes no one else's.
+    for (const hit of second.hits) hit.name = 'changed';
+    second.hits.length = 0;
+    const third = await cache.search({ q: 'tidal', limit: 20 });
+    expect(cache.cacheStats().hits).toBe(before.hits + 2);
+    expect(third.hits.map((h) => [h.name, h.topic])).toEqual([['Tidal pools', 'Rock pools']]);
+  });
+
+  it('renders an answer once for each view, and again once the index changes', async () => {
+    let renders = 0;
+    const view: PageView<string> = {
+      render(page) {
+        renders++;
+        return page.hits.map((h) => h.name).join(', ');
+      },
+    };
+    const query = { q: 'lantern', limit: 20 };
+    expect(await cache.searchView(query, view)).toBe('');
+    await writer.upsert([roomDocument({ roomId: '!eight:example.org', name: 'Lantern makers' })]);
+    await waitFor(
+      'the change to be seen',
+      async () => (await cache.searchView(query, view)) === 'Lantern makers',
+    );
+    const rendered = renders;
+    // Identical searches, at once and later: the rendering is handed out, not made again.
+    const again = await Promise.all([1, 2, 3].map(() => cache.searchView(query, view)));
+    expect(again).toEqual(['Lantern makers', 'Lantern makers', 'Lantern makers']);
+    expect(await searchView(cache, query, view)).toBe('Lantern makers');
+    expect(renders).toBe(rendered);
+    // Another view of the same answer has a rendering of its own.
+    const count: PageView<number> = { render: (page) => page.hits.length };
+    expect(await cache.searchView(query, count)).toBe(1);
+    // Without a cache in front, searchView searches and renders each time.
+    expect(await searchView(writer, query, view)).toBe('Lantern makers');
+    expect(renders).toBe(rendered + 1);
   });
 });

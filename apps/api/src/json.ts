@@ -24,3 +24,15 @@ export function jsonWithEtag<T extends object>(
   const response: Response = c.body(body, 200, { 'content-type': 'application/json', etag });
   return response as Response & TypedResponse<JSONParsed<T>, 200, 'json'>;
 }
+
+/** A response of JSON serialised earlier (a cached answer) as `T`, with its ETag. */
+export function serialisedJson<T extends object>(
+  c: Context,
+  serialised: { body: string; etag: string },
+): Response & TypedResponse<JSONParsed<T>, 200, 'json'> {
+  const response: Response = c.body(serialised.body, 200, {
+    'content-type': 'application/json',
+    etag: serialised.etag,
+  });
+  return response as Response & TypedResponse<JSONParsed<T>, 200, 'json'>;
+}

@@ -1,8 +1,9 @@
+import type { RoomList } from '@atlas/shared/api';
 import { InvalidCursorError } from '@atlas/shared/search';
 import { createRoute, z } from '@hono/zod-openapi';
 import { roomLinks } from '../deps.ts';
 import { ApiError } from '../errors.ts';
-import { jsonWithEtag } from '../json.ts';
+import { serialisedJson } from '../json.ts';
 import { cacheFor } from '../middleware/cache.ts';
 import { createRouter, errorResponses, openapiGetWithQuery } from '../openapi.ts';
 import { RoomDetailSchema, RoomListSchema, RoomQuerySchema } from '../schemas/rooms.ts';
@@ -63,7 +64,7 @@ export function roomRoutes() {
           servedBy.fallback ? `${servedBy.backend}; fallback` : servedBy.backend,
         );
       }
-      return jsonWithEtag(c, answer.data, answer);
+      return serialisedJson<RoomList>(c, answer);
     } catch (error) {
       if (error instanceof InvalidCursorError) throw new ApiError('BAD_REQUEST', `cursor: ${error.message}`);
       throw error;

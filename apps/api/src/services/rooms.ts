@@ -3,11 +3,13 @@ import { listingsOfRoom, memberHistory, shownRoomFacts, shownRoomId, timestampTo
 import {
   DEFAULT_COMPLEXITY_LIMIT,
   loadIndexDecisions,
+  type PageView,
   type RoomFilters,
   type RoomSort,
   type SearchIndex,
   type SearchPage,
   type SearchQuery,
+  searchView,
 } from '@atlas/shared/search';
 import type { Sql } from 'postgres';
 import { etagOf } from '../json.ts';
@@ -75,8 +77,7 @@ function toSearchResult(page: SearchPage, links: RoomLinks): RoomList {
 }
 
 export interface SerialisedSearchResult {
-  data: RoomList;
-  /** `data` as JSON, and the ETag of those bytes. */
+  /** The page as JSON (a `RoomList`), and the ETag of those bytes. */
   body: string;
   etag: string;
   /** Which backend found the page, when another could have (Meilisearch, or PostgreSQL in its place). */
@@ -84,28 +85,36 @@ export interface SerialisedSearchResult {
 }
 
 /**
- * Pages already turned into JSON. The answer cache hands the same page object to every identical
- * search, so each page is mapped, serialised and hashed once rather than on every hit (on a cached
- * answer that was most of the request's work). Keyed weakly: a page the cache drops is forgotten.
+ * Pages turned into response bodies, kept by the answer cache beside each answer: an answer is
+ * mapped, serialised and hashed once rather than on every hit (on a cached answer that was most of
+ * the request's work). Only strings are kept, not the mapped rooms: with every search different,
+ * thousands of answers are young at once, and objects would be walked and copied by every young
+ * collection. One view per kind of links.
  */
-const serialised = new WeakMap<SearchPage, SerialisedSearchResult>();
+const bodyViews = new Map<boolean, PageView<SerialisedSearchResult>>();
+
+function bodyView(links: RoomLinks): PageView<SerialisedSearchResult> {
+  let view = bodyViews.get(links.avatars);
+  if (!view) {
+    const fixed = { ...links };
+    view = {
+      render(page) {
+        const body = JSON.stringify(toSearchResult(page, fixed));
+        return { body, etag: etagOf(body), servedBy: page.servedBy };
+      },
+    };
+    bodyViews.set(links.avatars, view);
+  }
+  return view;
+}
 
 /** `searchRooms`, serialised for the response. */
-export async function searchRoomsSerialised(
+export function searchRoomsSerialised(
   search: SearchIndex,
   params: RoomSearchParams,
   links: RoomLinks,
 ): Promise<SerialisedSearchResult> {
-  const page = await search.search(searchQuery(params));
-  // One app's search cache hands out its pages, and the app's links never change.
-  let answer = serialised.get(page);
-  if (!answer) {
-    const data = toSearchResult(page, links);
-    const body = JSON.stringify(data);
-    answer = { data, body, etag: etagOf(body), servedBy: page.servedBy };
-    serialised.set(page, answer);
-  }
-  return answer;
+  return searchView(search, searchQuery(params), bodyView(links));
 }
 
 /**

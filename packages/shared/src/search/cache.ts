@@ -44,10 +44,43 @@ export interface SearchCacheStats {
   changes: number;
 }
 
+/**
+ * A rendering of an answer that the cache keeps beside it, made once per answer rather than on
+ * every request that is given it: the API's response body and its ETag. Renderings are kept per
+ * view object, so make each view once (per app) and keep it.
+ */
+export interface PageView<T> {
+  render(page: SearchPage): T;
+}
+
+/** The answer cache's own method (see `withSearchCache`). */
+export type ViewedSearchIndex = SearchIndex & {
+  searchView<T>(query: SearchQuery, view: PageView<T>): Promise<T>;
+};
+
+/**
+ * `view` of the answer to `query`: kept with the answer when `index` is an answer cache, else made
+ * from a fresh search.
+ */
+export function searchView<T>(index: SearchIndex, query: SearchQuery, view: PageView<T>): Promise<T> {
+  const viewed = index as Partial<ViewedSearchIndex>;
+  return viewed.searchView
+    ? viewed.searchView(query, view)
+    : index.search(query).then((page) => view.render(page));
+}
+
 interface Entry {
   /** When its search started. */
   at: number;
-  page: Promise<SearchPage>;
+  /**
+   * The search while it runs (identical searches meanwhile join it), then its answer as JSON, parsed
+   * again for each request. With every search different, new answers are kept all the time; a young
+   * collection copies one string without walking it, where an answer as objects is 20 rooms of
+   * fields to walk and copy.
+   */
+  answer: Promise<SearchPage> | string;
+  /** Renderings of this answer, by view. Strings are best here too: they are copied without a walk. */
+  views: Map<PageView<unknown>, Promise<unknown>> | undefined;
   freshUntil: number;
   staleUntil: number;
   renewing: boolean;
@@ -71,11 +104,15 @@ interface Renewal {
  * `maxRenewals` at a time. So a change committed by any process shows in every answer served
  * `ttlMs + staleMs` after it was seen (30 s by default, what HTTP caches are told), and a watch that
  * fails is noticed and falls back to that; writes through this index clear the cache at once.
+ *
+ * An answer is kept as its JSON and parsed again for each request given it, so no request can
+ * change what the next one gets; `searchView` hands out a rendering kept beside the answer instead
+ * (the API's response body), made once per answer.
  */
 export function withSearchCache(
   inner: SearchIndex,
   options: SearchCacheOptions = {},
-): SearchIndex & { cacheStats(): SearchCacheStats } {
+): ViewedSearchIndex & { cacheStats(): SearchCacheStats } {
   const ttlMs = options.ttlMs ?? 15_000;
   const staleMs = options.staleMs ?? 15_000;
   const maxAgeMs = options.maxAgeMs ?? 10 * 60_000;
@@ -120,14 +157,29 @@ export function withSearchCache(
       if (oldest !== undefined) entries.delete(oldest);
     }
     const freshUntil = at + (unchanged ? maxAgeMs * (0.75 + Math.random() / 4) : ttlMs);
-    const entry: Entry = { at, page, freshUntil, staleUntil: freshUntil + staleMs, renewing: false };
+    const entry: Entry = {
+      at,
+      answer: page,
+      views: undefined,
+      freshUntil,
+      staleUntil: freshUntil + staleMs,
+      renewing: false,
+    };
     entries.set(key, entry);
-    // Failures are not remembered.
-    page.catch(() => {
-      if (entries.get(key) === entry) entries.delete(key);
-    });
+    page.then(
+      (answer) => {
+        if (entry.answer === page) entry.answer = JSON.stringify(answer);
+      },
+      // Failures are not remembered.
+      () => {
+        if (entries.get(key) === entry) entries.delete(key);
+      },
+    );
     return entry;
   };
+
+  const answerOf = (entry: Entry): Promise<SearchPage> =>
+    typeof entry.answer === 'string' ? Promise.resolve(JSON.parse(entry.answer) as SearchPage) : entry.answer;
 
   const renewNext = () => {
     while (renewing < maxRenewals) {
@@ -170,7 +222,8 @@ export function withSearchCache(
     renewNext();
   };
 
-  const search = (query: SearchQuery): Promise<SearchPage> => {
+  /** The entry answering `query`, counted as a hit, a stale answer or a miss (a new entry). */
+  const lookup = (query: SearchQuery): Entry => {
     const text = JSON.stringify([
       query.q?.trim().toLowerCase() ?? '',
       query.filters ?? {},
@@ -184,18 +237,34 @@ export function withSearchCache(
     if (entry) {
       if (now < entry.freshUntil) {
         stats.hits++;
-        return entry.page;
+        return entry;
       }
       if (now < entry.staleUntil) {
         stats.stale++;
         renew(key, entry, query);
-        return entry.page;
+        return entry;
       }
       entries.delete(key);
     }
     stats.misses++;
     // Kept in the map while it runs, so a change seen meanwhile shortens it like any other answer.
-    return store(key, inner.search(query), now, watched).page;
+    return store(key, inner.search(query), now, watched);
+  };
+
+  const search = (query: SearchQuery): Promise<SearchPage> => answerOf(lookup(query));
+
+  const searchView = <T>(query: SearchQuery, view: PageView<T>): Promise<T> => {
+    const entry = lookup(query);
+    const kept = entry.views?.get(view);
+    if (kept) return kept as Promise<T>;
+    const rendered = answerOf(entry).then((page) => view.render(page));
+    entry.views ??= new Map();
+    entry.views.set(view, rendered);
+    // A failed search or rendering is not kept (the entry itself goes when its search fails).
+    rendered.catch(() => {
+      if (entry.views?.get(view) === rendered) entry.views.delete(view);
+    });
+    return rendered;
   };
 
   return {
@@ -211,6 +280,7 @@ export function withSearchCache(
       clear();
     },
     search,
+    searchView,
     stats: () => inner.stats(),
     async rebuild(source) {
       const count = await inner.rebuild(source);

@@ -3,12 +3,14 @@ import {
   type EnqueuedTask,
   type Index,
   MeiliSearchApiError,
+  MeiliSearchRequestError,
   Meilisearch,
   type MultiSearchParams,
   type Settings,
   type Task,
 } from 'meilisearch';
 import { decodeCursor, encodeCursor, queryFingerprint } from './cursor.ts';
+import { meilisearchHttp } from './meilisearch-http.ts';
 import { cleanQueryText } from './postgres-query.ts';
 import {
   InvalidCursorError,
@@ -312,9 +314,13 @@ const SORT_RULES: Record<Exclude<RoomSort, 'relevance'>, string[]> = {
   complexity: ['complexitySort:asc', 'roomId:asc'],
 };
 
-/** Meilisearch's answer for an index that does not exist. */
+/**
+ * Meilisearch's answer for an index that does not exist: from the writes' client as it is, from the
+ * searches' (see meilisearch-http.ts) wrapped by meilisearch-js as the cause of a request error.
+ */
 function isIndexNotFound(error: unknown): boolean {
-  return error instanceof MeiliSearchApiError && error.cause?.code === 'index_not_found';
+  const answer = error instanceof MeiliSearchRequestError ? error.cause : error;
+  return answer instanceof MeiliSearchApiError && answer.cause?.code === 'index_not_found';
 }
 
 /**
@@ -338,11 +344,14 @@ export function createMeilisearchIndex(options: MeilisearchOptions): Meilisearch
     timeout: 30_000,
     defaultWaitOptions: { timeout, interval: 50 },
   });
+  const searchHttp = meilisearchHttp();
   const searchClient = new Meilisearch({
     host: options.url,
     ...auth,
     requestInit,
     timeout: options.searchTimeoutMs ?? 2_000,
+    httpClient: (url, init) =>
+      searchHttp.request(url instanceof URL ? url : new URL(String(url)), init ?? {}),
   });
   const index: Index<MeiliRoom> = client.index<MeiliRoom>(uid);
 
@@ -504,7 +513,8 @@ export function createMeilisearchIndex(options: MeilisearchOptions): Meilisearch
       }
     },
     async close() {
-      // The clients hold no connections of their own (fetch keeps none open between requests).
+      // The searches' kept-alive connections (the other client's fetch keeps none open).
+      searchHttp.close();
     },
   };
 }

@@ -35,8 +35,8 @@ const KNOWN_MISSES: Record<string, string[]> = {
 
 let corpus: RoomDocument[];
 
-beforeAll(() => {
-  corpus = relevanceCorpus();
+beforeAll(async () => {
+  corpus = await relevanceCorpus();
 });
 
 it('names rooms that exist, with 50 cases or more', () => {

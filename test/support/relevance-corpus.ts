@@ -1,5 +1,5 @@
 import { hasNoindexTag } from '@atlas/shared/matrix';
-import { detectRoomLanguage, type RoomDocument } from '@atlas/shared/search';
+import { detectRoomLanguage, loadLanguageDetector, type RoomDocument } from '@atlas/shared/search';
 import { cleanAlias, cleanName, cleanTopic } from '@atlas/shared/text';
 import { generateFederation } from '../simfed/generate.ts';
 import { roomDocument } from './seed-rooms.ts';
@@ -95,7 +95,8 @@ export const NAMED_ROOMS: RoomDocument[] = [
  * server lists, cleaned as the crawler cleans it, without no-index rooms, listed by the servers
  * that list it; then NAMED_ROOMS.
  */
-export function relevanceCorpus(): RoomDocument[] {
+export async function relevanceCorpus(): Promise<RoomDocument[]> {
+  await loadLanguageDetector();
   const { federation } = generateFederation(RELEVANCE_FEDERATION);
   const listedBy = new Map<string, string[]>();
   for (const server of federation.servers) {

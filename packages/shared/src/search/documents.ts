@@ -1,7 +1,7 @@
 import type { Sql } from 'postgres';
 import { type PgTimestamp, timestampToDate } from '../db/timestamps.ts';
 import { hasNoindexTag } from '../matrix/noindex.ts';
-import { detectRoomLanguage } from './language.ts';
+import { detectRoomLanguage, loadLanguageDetector } from './language.ts';
 import type { RoomDocument } from './types.ts';
 
 interface RoomRow {
@@ -41,6 +41,7 @@ export type IndexDecision =
  */
 export async function loadIndexDecisions(sql: Sql, roomIds: string[]): Promise<IndexDecision[]> {
   if (roomIds.length === 0) return [];
+  await loadLanguageDetector();
   const rows = await sql<RoomRow[]>`
     select r.room_id, r.version, r.name, r.topic, r.canonical_alias, r.avatar_url,
            r.num_joined_members, r.world_readable, r.guest_can_join, r.join_rule, r.room_type,

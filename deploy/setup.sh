@@ -264,23 +264,7 @@ if [ "$STACK" != "$src" ]; then
 fi
 
 # --- .env ----------------------------------------------------------------------------------------
-# Settings added by hand that setup.sh does not ask about (ATLAS_TRUSTED_PROXIES, ATLAS_MEDIA,
-# ATLAS_MEDIA_CACHE_MB, ATLAS_LOG_LEVEL...) are carried over as they are, after its own.
-SETUP_KEYS="COMPOSE_PROJECT_NAME COMPOSE_PROFILES SERVER_NAME ELEMENT_DOMAIN ATLAS_DOMAIN ATLAS_SERVER_NAME ADMIN_UI ADMIN_DOMAIN ADMIN_ALLOW ACME_EMAIL ACME_DOMAINS TURN_DOMAIN TURN_EXTERNAL_IP TURN_MIN_PORT TURN_MAX_PORT REGISTRATION_TOKENS REPORT_STATS SUPPORT_USER ADMIN_USER SYNAPSE_UID SYNAPSE_GID ATLAS_UID ATLAS_SOURCE"
-kept_settings=''
-if [ -f "$STACK/.env" ]; then
-  kept_settings=$(awk -v own="$SETUP_KEYS" '
-    BEGIN { n = split(own, keys, " "); for (i = 1; i <= n; i++) setup[keys[i]] = 1 }
-    /^[A-Za-z_][A-Za-z0-9_]*=/ { key = substr($0, 1, index($0, "=") - 1); if (!(key in setup)) print }
-  ' "$STACK/.env") || die "cannot read $STACK/.env"
-fi
-kept_block=''
-if [ -n "$kept_settings" ]; then
-  kept_block="
-# Added by hand; setup.sh keeps these as they are.
-$kept_settings"
-fi
-write_file "$STACK/.env" 0644 <<EOF
+setup_env=$(cat <<EOF
 # Written by setup.sh from its answers; run setup.sh again to change them. No secrets here:
 # they are files under secrets/.
 COMPOSE_PROJECT_NAME=atlas-stack
@@ -305,7 +289,26 @@ ADMIN_USER=$ADMIN_USER
 SYNAPSE_UID=$SYNAPSE_UID
 SYNAPSE_GID=$SYNAPSE_GID
 ATLAS_UID=$ATLAS_UID
-ATLAS_SOURCE=$(cd "$src/.." && pwd)$kept_block
+ATLAS_SOURCE=$(cd "$src/.." && pwd)
+EOF
+)
+# Settings added by hand that setup.sh does not ask about (ATLAS_TRUSTED_PROXIES, ATLAS_MEDIA,
+# ATLAS_MEDIA_CACHE_MB, ATLAS_LOG_LEVEL...) are carried over as they are, after its own.
+kept_settings=''
+if [ -f "$STACK/.env" ]; then
+  setup_keys=$(printf '%s\n' "$setup_env" | sed -n 's/^\([A-Za-z_][A-Za-z0-9_]*\)=.*/\1/p' | tr '\n' ' ')
+  kept_settings=$(awk -v own="$setup_keys" '
+    BEGIN { n = split(own, keys, " "); for (i = 1; i <= n; i++) setup[keys[i]] = 1 }
+    /^[A-Za-z_][A-Za-z0-9_]*=/ { key = substr($0, 1, index($0, "=") - 1); if (!(key in setup)) print }
+  ' "$STACK/.env") || die "cannot read $STACK/.env"
+fi
+if [ -n "$kept_settings" ]; then
+  setup_env="$setup_env
+# Added by hand; setup.sh keeps these as they are.
+$kept_settings"
+fi
+write_file "$STACK/.env" 0644 <<EOF
+$setup_env
 EOF
 
 # --- secrets: generated once, each in its own file -----------------------------------------------

@@ -19,10 +19,7 @@ export function jsonWithEtag<T extends object>(
   serialised?: { body: string; etag: string },
 ): Response & TypedResponse<JSONParsed<T>, 200, 'json'> {
   const body = serialised?.body ?? JSON.stringify(data);
-  const etag = serialised?.etag ?? etagOf(body);
-  // The same bytes c.json would send; only the type (which describes the body) is restated.
-  const response: Response = c.body(body, 200, { 'content-type': 'application/json', etag });
-  return response as Response & TypedResponse<JSONParsed<T>, 200, 'json'>;
+  return serialisedJson<T>(c, { body, etag: serialised?.etag ?? etagOf(body) });
 }
 
 /** A response of JSON serialised earlier (a cached answer) as `T`, with its ETag. */
@@ -30,6 +27,7 @@ export function serialisedJson<T extends object>(
   c: Context,
   serialised: { body: string; etag: string },
 ): Response & TypedResponse<JSONParsed<T>, 200, 'json'> {
+  // The same bytes c.json would send; only the type (which describes the body) is restated.
   const response: Response = c.body(serialised.body, 200, {
     'content-type': 'application/json',
     etag: serialised.etag,
